@@ -1,0 +1,128 @@
+// Shared by the end-to-end tests: start the simulator, start Chromium, wait for the app.
+// The simulator binary and the built dist/ come from `cargo xtask test` (WSDECK_SIM, WSDECK_DIST).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const SIM = process.env.WSDECK_SIM;
+const DIST = process.env.WSDECK_DIST;
+const CHROMIUM = process.env.WSDECK_CHROMIUM || '/usr/bin/chromium';
+if (!SIM || !DIST) throw new Error('run these tests with `cargo xtask test` (WSDECK_SIM and WSDECK_DIST are unset)');
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts wsdeck-sim on 127.0.0.1:port and resolves once it listens.
+ * Returns { port, url, wsUrl, listeningAt, stop(), kill(), state(), send(body) }.
+ */
+export async function startSim({ port, args = [] } = {}) {
+  port = port ?? (await freePort());
+  const proc = spawn(SIM, ['--bind', `127.0.0.1:${port}`, '--dist', DIST, '--no-qr', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const listeningAt = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`wsdeck-sim did not start:\n${output}`)), 10_000);
+    proc.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes(`listening on http://127.0.0.1:${port}/`)) {
+        clearTimeout(timer);
+        resolve(Date.now());
+      }
+    });
+    proc.stderr.on('data', (chunk) => (output += chunk));
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`wsdeck-sim exited with ${code}:\n${output}`));
+    });
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  return {
+    port,
+    url: `${base}/`,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    listeningAt,
+    /** SIGKILL, as a device losing power: no close frame, connections reset. */
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+    async state() {
+      const res = await fetch(`${base}/sim/state`);
+      return res.json();
+    },
+    /** Sends `body` to every WebSocket client as one frame. */
+    async send(body, { binary = false } = {}) {
+      const res = await fetch(`${base}/sim/send${binary ? '?binary=1' : ''}`, { method: 'POST', body });
+      if (!res.ok) throw new Error(`send failed: ${res.status}`);
+    },
+  };
+}
+
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/**
+ * Chromium with a phone-sized touch viewport and a fresh profile. `errors` collects uncaught
+ * page errors (a Rust panic shows up here as `unreachable`).
+ */
+export async function launch({ viewport = { width: 390, height: 844 } } = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wsdeck-e2e-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport,
+    deviceScaleFactor: 2,
+    hasTouch: true,
+    isMobile: true,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /panicked|unreachable|RuntimeError/.test(m.text())) errors.push(m.text());
+  });
+  return {
+    context,
+    page,
+    errors,
+    async close() {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until the status bar shows `state`; returns the time it did. */
+export async function waitForState(page, state, timeout = 10_000) {
+  await page.waitForFunction(
+    (s) => document.querySelector('[data-testid=status]')?.dataset.state === s,
+    state,
+    { timeout, polling: 10 },
+  );
+  return Date.now();
+}
+
+/** Text of each tile, by series name. */
+export async function tileValues(page) {
+  return page.$$eval('.tile', (tiles) =>
+    Object.fromEntries(tiles.map((t) => [t.dataset.series, t.querySelector('.tile-value').textContent])),
+  );
+}

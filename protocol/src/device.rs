@@ -1,0 +1,253 @@
+//! Messages a device sends to the app.
+
+use crate::{DecodeError, Value, BARE_NUMBER_SERIES};
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Sent by the device right after the WebSocket opens. Optional: the app works without it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Hello {
+    /// Protocol version the device speaks (1 when absent).
+    pub v: u32,
+    /// Shown in the app's status bar; empty when the device gave none.
+    pub name: String,
+    /// Capabilities, e.g. `drive`, `telemetry`. Unknown ones are kept and ignored.
+    pub caps: Vec<String>,
+    /// The device stops its motors when no drive frame came for this long.
+    pub watchdog_ms: Option<u32>,
+}
+
+/// Numbers from the device. Order is the device's.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Telemetry {
+    /// Device time in milliseconds (any epoch), if the device sent one.
+    pub ms: Option<f64>,
+    /// `(series, value)` pairs; non-numeric values in the frame are skipped.
+    pub values: Vec<(String, f64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+
+    /// Unknown or missing levels read as `info`; `warning` and `err` are accepted as aliases.
+    pub fn parse(s: Option<&str>) -> LogLevel {
+        match s {
+            Some("debug") | Some("trace") => LogLevel::Debug,
+            Some("warn") | Some("warning") => LogLevel::Warn,
+            Some("error") | Some("err") => LogLevel::Error,
+            _ => LogLevel::Info,
+        }
+    }
+}
+
+/// A line for the app's event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Log {
+    pub level: LogLevel,
+    pub msg: String,
+}
+
+/// One decoded frame from a device.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceMsg {
+    Hello(Hello),
+    /// `tel` frames, bare numeric objects and bare numbers all decode to this.
+    Telemetry(Telemetry),
+    /// Answer to the app's `ping` with the same id.
+    Pong {
+        id: u32,
+    },
+    /// Device state; its fields are defined with the driving controls and kept raw here.
+    State(Vec<(String, Value)>),
+    Log(Log),
+    /// A message type this version does not know (or an object with no number in it). Receivers
+    /// ignore it and count it.
+    Unknown {
+        t: String,
+    },
+}
+
+impl DeviceMsg {
+    /// Decodes one text frame. Never panics; unknown fields are ignored.
+    pub fn decode(frame: &str) -> Result<DeviceMsg, DecodeError> {
+        Self::from_value(crate::value::parse(frame)?)
+    }
+
+    /// Interprets an already parsed JSON value.
+    pub fn from_value(value: Value) -> Result<DeviceMsg, DecodeError> {
+        let obj = match value {
+            Value::Num(n) if n.is_finite() => {
+                return Ok(DeviceMsg::Telemetry(Telemetry {
+                    ms: None,
+                    values: alloc::vec![(BARE_NUMBER_SERIES.to_owned(), n)],
+                }))
+            }
+            obj @ Value::Obj(_) => obj,
+            _ => return Err(DecodeError::NotAnObject),
+        };
+        let t = match obj.get("t") {
+            None => return Ok(bare_object(obj)),
+            Some(Value::Str(t)) => t.as_str(),
+            Some(_) => return Err(DecodeError::BadField { t: "?", field: "t" }),
+        };
+        match t {
+            "hello" => decode_hello(&obj).map(DeviceMsg::Hello),
+            "tel" => decode_tel(&obj).map(DeviceMsg::Telemetry),
+            "pong" => match obj.get("id").and_then(Value::as_u32) {
+                Some(id) => Ok(DeviceMsg::Pong { id }),
+                None => Err(DecodeError::BadField { t: "pong", field: "id" }),
+            },
+            "log" => Ok(DeviceMsg::Log(Log {
+                level: LogLevel::parse(obj.get("level").and_then(Value::as_str)),
+                msg: obj.get("msg").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            })),
+            "state" => match obj {
+                Value::Obj(mut entries) => {
+                    entries.retain(|(k, _)| k != "t");
+                    Ok(DeviceMsg::State(entries))
+                }
+                _ => Err(DecodeError::NotAnObject),
+            },
+            other => Ok(DeviceMsg::Unknown { t: other.to_owned() }),
+        }
+    }
+
+    /// The message as a JSON value in its canonical v1 form.
+    pub fn to_value(&self) -> Value {
+        let mut o = ObjBuilder::new(match self {
+            DeviceMsg::Hello(_) => "hello",
+            DeviceMsg::Telemetry(_) => "tel",
+            DeviceMsg::Pong { .. } => "pong",
+            DeviceMsg::State(_) => "state",
+            DeviceMsg::Log(_) => "log",
+            DeviceMsg::Unknown { t } => t,
+        });
+        match self {
+            DeviceMsg::Hello(h) => {
+                o.num("v", f64::from(h.v));
+                o.str("name", &h.name);
+                let caps = h.caps.iter().map(|c| Value::Str(c.clone())).collect();
+                o.put("caps", Value::List(caps));
+                if let Some(w) = h.watchdog_ms {
+                    o.num("watchdog_ms", f64::from(w));
+                }
+            }
+            DeviceMsg::Telemetry(tel) => {
+                if let Some(ms) = tel.ms {
+                    o.num("ms", ms);
+                }
+                let d = tel.values.iter().map(|(k, v)| (k.clone(), Value::Num(*v))).collect();
+                o.put("d", Value::Obj(d));
+            }
+            DeviceMsg::Pong { id } => o.num("id", f64::from(*id)),
+            DeviceMsg::State(entries) => {
+                for (k, v) in entries {
+                    o.put(k, v.clone());
+                }
+            }
+            DeviceMsg::Log(log) => {
+                o.str("level", log.level.as_str());
+                o.str("msg", &log.msg);
+            }
+            DeviceMsg::Unknown { .. } => {}
+        }
+        o.0
+    }
+
+    /// Encodes the message as one text frame.
+    pub fn encode(&self) -> String {
+        self.to_value().to_json()
+    }
+}
+
+/// `{"temperature":21.5,"humidity":40}` from firmware that predates wsdeck.
+fn bare_object(obj: Value) -> DeviceMsg {
+    let values = numbers(&obj);
+    if values.is_empty() {
+        DeviceMsg::Unknown { t: String::new() }
+    } else {
+        DeviceMsg::Telemetry(Telemetry { ms: None, values })
+    }
+}
+
+fn numbers(obj: &Value) -> Vec<(String, f64)> {
+    match obj {
+        Value::Obj(entries) => entries
+            .iter()
+            .filter(|(k, _)| k != "t")
+            .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn decode_hello(obj: &Value) -> Result<Hello, DecodeError> {
+    let bad = |field| DecodeError::BadField { t: "hello", field };
+    let v = match obj.get("v") {
+        None => 1,
+        Some(v) => v.as_u32().ok_or(bad("v"))?,
+    };
+    let name = match obj.get("name") {
+        None | Some(Value::Null) => String::new(),
+        Some(n) => n.as_str().ok_or(bad("name"))?.to_owned(),
+    };
+    let caps = match obj.get("caps") {
+        Some(Value::List(items)) => items.iter().filter_map(|c| Some(c.as_str()?.to_owned())).collect(),
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) => return Err(bad("caps")),
+    };
+    let watchdog_ms = match obj.get("watchdog_ms") {
+        None | Some(Value::Null) => None,
+        Some(w) => Some(w.as_u32().ok_or(bad("watchdog_ms"))?),
+    };
+    Ok(Hello { v, name, caps, watchdog_ms })
+}
+
+fn decode_tel(obj: &Value) -> Result<Telemetry, DecodeError> {
+    let ms = match obj.get("ms") {
+        None | Some(Value::Null) => None,
+        Some(ms) => Some(ms.as_f64().ok_or(DecodeError::BadField { t: "tel", field: "ms" })?),
+    };
+    let values = match obj.get("d") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(d @ Value::Obj(_)) => numbers(d),
+        Some(_) => return Err(DecodeError::BadField { t: "tel", field: "d" }),
+    };
+    Ok(Telemetry { ms, values })
+}
+
+/// Builds an object with `t` first, as the docs show it.
+pub(crate) struct ObjBuilder(pub(crate) Value);
+
+impl ObjBuilder {
+    pub(crate) fn new(t: &str) -> ObjBuilder {
+        ObjBuilder(Value::Obj(alloc::vec![("t".to_owned(), Value::Str(t.to_owned()))]))
+    }
+    pub(crate) fn put(&mut self, k: &str, v: Value) {
+        if let Value::Obj(entries) = &mut self.0 {
+            entries.push((k.to_owned(), v));
+        }
+    }
+    fn num(&mut self, k: &str, n: f64) {
+        self.put(k, Value::Num(n));
+    }
+    fn str(&mut self, k: &str, s: &str) {
+        self.put(k, Value::Str(s.to_owned()));
+    }
+}

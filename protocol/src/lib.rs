@@ -1,0 +1,28 @@
+//! The wsdeck wire protocol, version 1: one JSON object per WebSocket text frame.
+//!
+//! Shared by the app, the simulator and Rust firmware; `no_std` + `alloc` so that it builds for
+//! bare-metal targets such as the ESP32-C3. The format is specified in `docs/PROTOCOL.md`; the
+//! examples there are the test vectors in `vectors.json`.
+#![no_std]
+
+extern crate alloc;
+
+mod app;
+mod device;
+mod error;
+mod value;
+
+pub use app::AppMsg;
+pub use device::{DeviceMsg, Hello, Log, LogLevel, Telemetry};
+pub use error::DecodeError;
+pub use value::Value;
+
+/// The protocol version this crate speaks (`"v"` in `hello`).
+pub const VERSION: u32 = 1;
+
+/// Frames longer than this (in bytes) are not parsed by the app: a device has no reason to send
+/// them and parsing them would stall a phone.
+pub const MAX_FRAME_LEN: usize = 64 * 1024;
+
+/// The series name the app gives a bare number (`23.5`).
+pub const BARE_NUMBER_SERIES: &str = "value";

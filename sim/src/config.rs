@@ -1,0 +1,157 @@
+//! Command-line flags of `wsdeck-sim`, parsed in one place.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const USAGE: &str = "\
+wsdeck-sim: a simulated wsdeck device. Serves the built app (dist/) the way firmware does and
+speaks wsdeck protocol v1 on /ws.
+
+USAGE: wsdeck-sim [FLAGS]
+
+  --bind ADDR       address to listen on (default 0.0.0.0:8080; port 0 picks a free one)
+  --dist DIR        built app to serve (default dist)
+  --rate HZ         telemetry frames per second, 0 for none (default 20, at most 2000)
+  --name NAME       device name sent in hello (default \"wsdeck sim\")
+  --format FORMAT   telemetry as `tel` frames (default), `bare` objects of numbers, or a bare
+                    `number`, the shapes older firmware sends
+  --no-hello        do not send hello on connect, like firmware that predates wsdeck
+  --seed N          seed of the simulated sensors' noise (default 1)
+  --no-qr           do not print the QR code
+  -h, --help        this text
+
+Test hooks, answered only to loopback clients:
+  GET  /sim/state            the simulator's state as JSON
+  POST /sim/send[?binary=1]  sends the request body to every WebSocket client as one frame
+";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TelFormat {
+    Tel,
+    Bare,
+    Number,
+}
+
+impl TelFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TelFormat::Tel => "tel",
+            TelFormat::Bare => "bare",
+            TelFormat::Number => "number",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub dist: PathBuf,
+    pub rate_hz: u32,
+    pub name: String,
+    pub format: TelFormat,
+    pub hello: bool,
+    pub seed: u64,
+    pub qr: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            dist: PathBuf::from("dist"),
+            rate_hz: 20,
+            name: "wsdeck sim".into(),
+            format: TelFormat::Tel,
+            hello: true,
+            seed: 1,
+            qr: true,
+        }
+    }
+}
+
+impl Config {
+    /// `Ok(None)` means help was asked for.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
+        let mut c = Config::default();
+        let mut args = args.into_iter();
+        while let Some(flag) = args.next() {
+            let mut value = |what: &str| args.next().ok_or(format!("{flag} needs {what}"));
+            match flag.as_str() {
+                "--bind" => {
+                    let v = value("an address such as 0.0.0.0:8080")?;
+                    c.bind = v.parse().map_err(|_| format!("--bind: `{v}` is not IP:PORT"))?;
+                }
+                "--dist" => c.dist = value("a directory")?.into(),
+                "--rate" => {
+                    let v = value("a rate in Hz")?;
+                    c.rate_hz = v
+                        .parse()
+                        .ok()
+                        .filter(|r| *r <= 2000)
+                        .ok_or(format!("--rate: `{v}` is not a whole number from 0 to 2000"))?;
+                }
+                "--name" => c.name = value("a name")?,
+                "--format" => {
+                    c.format = match value("tel, bare or number")?.as_str() {
+                        "tel" => TelFormat::Tel,
+                        "bare" => TelFormat::Bare,
+                        "number" => TelFormat::Number,
+                        v => return Err(format!("--format: `{v}` is not tel, bare or number")),
+                    }
+                }
+                "--no-hello" => c.hello = false,
+                "--seed" => {
+                    let v = value("a number")?;
+                    c.seed = v.parse().map_err(|_| format!("--seed: `{v}` is not a number"))?;
+                }
+                "--no-qr" => c.qr = false,
+                "-h" | "--help" => return Ok(None),
+                other => return Err(format!("unknown flag `{other}`")),
+            }
+        }
+        Ok(Some(c))
+    }
+
+    /// Time between telemetry frames, `None` when telemetry is off.
+    pub fn period(&self) -> Option<Duration> {
+        (self.rate_hz > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(self.rate_hz)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Option<Config>, String> {
+        Config::parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn defaults_bind_all_interfaces_for_a_phone() {
+        let c = parse(&[]).unwrap().unwrap();
+        assert_eq!(c.bind.to_string(), "0.0.0.0:8080");
+        assert_eq!(c.rate_hz, 20);
+        assert!(c.hello);
+    }
+
+    #[test]
+    fn flags_are_read() {
+        let c = parse(&["--bind", "127.0.0.1:0", "--rate", "1000", "--format", "bare", "--no-hello"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.bind.port(), 0);
+        assert_eq!(c.period(), Some(Duration::from_millis(1)));
+        assert_eq!(c.format, TelFormat::Bare);
+        assert!(!c.hello);
+    }
+
+    #[test]
+    fn bad_flags_say_what_is_wrong() {
+        assert!(parse(&["--rate", "5000"]).unwrap_err().contains("0 to 2000"));
+        assert!(parse(&["--bind"]).unwrap_err().contains("needs"));
+        assert!(parse(&["--frobnicate"]).unwrap_err().contains("unknown flag"));
+        assert_eq!(parse(&["--help"]).unwrap().map(|_| ()), None);
+        assert_eq!(parse(&["--rate", "0"]).unwrap().unwrap().period(), None);
+    }
+}

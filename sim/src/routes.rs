@@ -1,0 +1,55 @@
+//! What each HTTP path answers: the app's assets, and the simulator's test hooks.
+
+use crate::http::{Request, Response};
+use crate::{Out, Sim};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+const NOT_BUILT: &str = "<!doctype html><meta name=viewport content=\"width=device-width\">\
+<title>wsdeck-sim</title><body style=\"font:16px system-ui;margin:2em\"><h1>wsdeck-sim is running</h1>\
+<p>The app is not built, so there is nothing to serve yet. Run <code>cargo xtask run</code> in the \
+wsdeck repository (it builds the app and starts this simulator), or pass <code>--dist DIR</code>.</p>\
+<p>The WebSocket endpoint <code>/ws</code> works already.</p>";
+
+pub fn route(sim: &Arc<Sim>, req: &Request, peer: SocketAddr) -> Response {
+    let path = req.path();
+    if let Some(hook) = path.strip_prefix("/sim/") {
+        if !peer.ip().is_loopback() {
+            return Response::text(403, "the simulator's test hooks answer only to this computer");
+        }
+        return match (req.method.as_str(), hook) {
+            ("GET", "state") => Response::new(200, "application/json", sim.state_json())
+                .header("Cache-Control", "no-store"),
+            ("POST", "send") => {
+                let binary = req.query().split('&').any(|kv| kv == "binary=1");
+                let out = if binary {
+                    Out::Binary(req.body.clone().into())
+                } else {
+                    Out::Text(String::from_utf8_lossy(&req.body).into())
+                };
+                let receivers = sim.broadcast(out);
+                Response::text(200, &format!("sent to {receivers} client(s)\n"))
+            }
+            (_, "state" | "send") => Response::text(405, "wrong method"),
+            _ => Response::text(404, "unknown test hook"),
+        };
+    }
+    if req.method != "GET" && req.method != "HEAD" {
+        return Response::text(405, "only GET and HEAD are served").header("Allow", "GET, HEAD");
+    }
+    let Some(asset) = sim.assets.get(&req.target) else {
+        if sim.assets.len() == 0 && (path == "/" || path == "/index.html") {
+            return Response::new(503, "text/html; charset=utf-8", NOT_BUILT).header("Cache-Control", "no-store");
+        }
+        return Response::text(404, "not found");
+    };
+    let fresh = req
+        .header("if-none-match")
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == asset.etag || t.trim() == "*"));
+    let resp = if fresh {
+        Response { status: 304, headers: Vec::new(), body: Vec::new() }
+    } else {
+        Response::new(200, asset.mime, asset.gzip.clone()).header("Content-Encoding", "gzip")
+    };
+    resp.header("ETag", asset.etag.clone()).header("Cache-Control", asset.cache_control)
+}

@@ -1,0 +1,404 @@
+//! Everything the app knows about its device, updated from socket events and the clock: the link
+//! state machine, what `hello` said, the latest telemetry, the event log and frame counters.
+//! No browser API here: `socket.rs` feeds it events and carries out the actions it returns.
+
+use super::link::{Action, CloseReason, Link, Phase};
+use super::stats::RateMeter;
+use crate::device::log::{EventLog, Origin};
+use crate::telemetry::store::Latest;
+use wsdeck_protocol::{DeviceMsg, Hello, LogLevel, MAX_FRAME_LEN};
+
+/// How often a flood of malformed frames may add a line to the event log.
+const MALFORMED_LOG_EVERY_MS: f64 = 1000.0;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Every frame received, good or bad.
+    pub frames: u64,
+    /// Frames that are not protocol v1 (bad JSON, wrong field types).
+    pub malformed: u64,
+    /// Frames over [`MAX_FRAME_LEN`], dropped unread.
+    pub oversized: u64,
+    /// Binary frames, which v1 does not use.
+    pub binary: u64,
+    /// Well-formed frames of a type this app does not know.
+    pub unknown: u64,
+}
+
+/// What the status bar shows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LinkState {
+    /// Trying to reach the device, which has never answered on this address.
+    Connecting { attempt: u32, retry_in_ms: Option<f64> },
+    Connected,
+    /// The link was up and is lost; trying again.
+    Reconnecting { attempt: u32, retry_in_ms: Option<f64> },
+    /// The browser has no network.
+    Offline,
+}
+
+impl LinkState {
+    /// Stable name, used as `data-state` in the page.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LinkState::Connecting { .. } => "connecting",
+            LinkState::Connected => "connected",
+            LinkState::Reconnecting { .. } => "reconnecting",
+            LinkState::Offline => "offline",
+        }
+    }
+}
+
+/// A snapshot for the UI, rounded so that it only changes when what is shown changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    pub state: LinkState,
+    pub url: String,
+    pub device_name: Option<String>,
+    /// Median round-trip time in ms, to 0.1 ms.
+    pub rtt_ms: Option<f64>,
+    /// Frames per second, whole.
+    pub rate: f64,
+    pub counters: Counters,
+}
+
+pub struct Session {
+    link: Link,
+    url: String,
+    device: Option<Hello>,
+    telemetry: Latest,
+    log: EventLog,
+    counters: Counters,
+    rate: RateMeter,
+    last_malformed_log_ms: f64,
+}
+
+impl Session {
+    /// A session that starts connecting to `url` at once: carry out the returned action.
+    pub fn new(url: String, now_ms: f64) -> (Session, Action) {
+        let (link, first) = Link::new(now_ms);
+        let mut log = EventLog::default();
+        log.app(now_ms, LogLevel::Info, format!("connecting to {url}"));
+        let session = Session {
+            link,
+            url,
+            device: None,
+            telemetry: Latest::default(),
+            log,
+            counters: Counters::default(),
+            rate: RateMeter::default(),
+            last_malformed_log_ms: f64::NEG_INFINITY,
+        };
+        (session, first)
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn device(&self) -> Option<&Hello> {
+        self.device.as_ref()
+    }
+
+    pub fn telemetry(&self) -> &Latest {
+        &self.telemetry
+    }
+
+    pub fn telemetry_mut(&mut self) -> &mut Latest {
+        &mut self.telemetry
+    }
+
+    pub fn log(&self) -> &EventLog {
+        &self.log
+    }
+
+    pub fn log_mut(&mut self) -> &mut EventLog {
+        &mut self.log
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    pub fn on_open(&mut self, now_ms: f64) {
+        self.link.opened(now_ms);
+        self.log.app(now_ms, LogLevel::Info, format!("connected to {}", self.url));
+    }
+
+    /// The socket closed, or could not be opened. `code` is the WebSocket close code.
+    pub fn on_close(&mut self, now_ms: f64, code: u16, rand01: f64) {
+        let was = self.link.phase();
+        let first_failure = self.link.failures() == 0;
+        let delay = self.link.closed(now_ms, rand01);
+        let next = format!("retrying in {:.1} s", delay / 1000.0);
+        match was {
+            Phase::Connected { .. } => {
+                let why = close_code_meaning(code);
+                self.log.app(now_ms, LogLevel::Warn, format!("connection lost ({why}); {next}"));
+            }
+            _ if first_failure => {
+                self.log.app(now_ms, LogLevel::Warn, format!("cannot reach {}; {next}", self.url));
+            }
+            _ => {}
+        }
+    }
+
+    /// A text frame arrived.
+    pub fn on_text(&mut self, now_ms: f64, text: &str) {
+        self.received(now_ms);
+        if text.len() > MAX_FRAME_LEN {
+            self.counters.oversized += 1;
+            let kib = text.len() / 1024;
+            self.note_bad_frame(now_ms, format!("ignored a {kib} KiB frame (limit {} KiB)", MAX_FRAME_LEN / 1024));
+            return;
+        }
+        match DeviceMsg::decode(text) {
+            Ok(DeviceMsg::Telemetry(tel)) => self.telemetry.push(&tel, now_ms),
+            Ok(DeviceMsg::Pong { id }) => {
+                self.link.pong(now_ms, id);
+            }
+            Ok(DeviceMsg::Hello(hello)) => {
+                let name = if hello.name.is_empty() { "unnamed device" } else { &hello.name };
+                let msg = format!("device \"{name}\" says hello (protocol v{})", hello.v);
+                self.log.app(now_ms, LogLevel::Info, msg);
+                self.device = Some(hello);
+            }
+            Ok(DeviceMsg::Log(log)) => self.log.push(now_ms, log.level, Origin::Device, log.msg),
+            // Device state drives the Drive page, which reads it from its own frames.
+            Ok(DeviceMsg::State(_)) => {}
+            Ok(DeviceMsg::Unknown { .. }) => self.counters.unknown += 1,
+            Err(e) => {
+                self.counters.malformed += 1;
+                self.note_bad_frame(now_ms, format!("malformed frame ({e}): {}", preview(text)));
+            }
+        }
+    }
+
+    /// A binary frame arrived; protocol v1 has none.
+    pub fn on_binary(&mut self, now_ms: f64, len: usize) {
+        self.received(now_ms);
+        self.counters.binary += 1;
+        self.note_bad_frame(now_ms, format!("ignored a binary frame of {len} bytes"));
+    }
+
+    pub fn tick(&mut self, now_ms: f64, rand01: f64) -> Vec<Action> {
+        let actions = self.link.tick(now_ms, rand01);
+        for action in &actions {
+            let note = match action {
+                Action::Close(CloseReason::Dead) => "no frame for 3 s: the link is dead; reconnecting",
+                Action::Close(CloseReason::Timeout) => "connecting took too long; trying again",
+                _ => continue,
+            };
+            self.log.app(now_ms, LogLevel::Warn, note);
+        }
+        actions
+    }
+
+    /// The page became visible again, was restored, or the network came back.
+    pub fn wake(&mut self, now_ms: f64) -> Vec<Action> {
+        self.link.wake(now_ms)
+    }
+
+    pub fn set_online(&mut self, online: bool, now_ms: f64) -> Vec<Action> {
+        let note = if online { "network is back" } else { "the browser reports no network" };
+        self.log.app(now_ms, if online { LogLevel::Info } else { LogLevel::Warn }, note);
+        self.link.set_online(online, now_ms)
+    }
+
+    /// Connects to another address, forgetting what the previous device said.
+    pub fn set_url(&mut self, url: String, now_ms: f64) -> Vec<Action> {
+        self.log.app(now_ms, LogLevel::Info, format!("connecting to {url}"));
+        self.url = url;
+        self.device = None;
+        self.telemetry.clear();
+        self.link.restart(now_ms)
+    }
+
+    pub fn status(&mut self, now_ms: f64) -> Status {
+        let attempt = self.link.failures() + 1;
+        let lost = self.link.ever_connected();
+        let retry = |retry_in_ms: Option<f64>| {
+            if lost {
+                LinkState::Reconnecting { attempt, retry_in_ms }
+            } else {
+                LinkState::Connecting { attempt, retry_in_ms }
+            }
+        };
+        let state = match self.link.phase() {
+            Phase::Connected { .. } => LinkState::Connected,
+            Phase::Connecting { .. } => retry(None),
+            Phase::Waiting { retry_at_ms } => retry(Some(((retry_at_ms - now_ms).max(0.0) / 100.0).ceil() * 100.0)),
+            Phase::Offline => LinkState::Offline,
+        };
+        let connected = state == LinkState::Connected;
+        Status {
+            state,
+            url: self.url.clone(),
+            device_name: self.device.as_ref().map(|h| h.name.clone()).filter(|n| !n.is_empty()),
+            rtt_ms: self.link.rtt_ms().filter(|_| connected).map(|r| (r * 10.0).round() / 10.0),
+            rate: self.rate.per_second(now_ms).round(),
+            counters: self.counters,
+        }
+    }
+
+    fn received(&mut self, now_ms: f64) {
+        self.link.received(now_ms);
+        self.rate.count(now_ms);
+        self.counters.frames += 1;
+    }
+
+    fn note_bad_frame(&mut self, now_ms: f64, text: String) {
+        if now_ms - self.last_malformed_log_ms >= MALFORMED_LOG_EVERY_MS {
+            self.last_malformed_log_ms = now_ms;
+            self.log.app(now_ms, LogLevel::Warn, text);
+        }
+    }
+}
+
+/// The first characters of a frame, for the event log.
+fn preview(text: &str) -> String {
+    const MAX: usize = 60;
+    let mut p: String = text.chars().take(MAX).map(|c| if c.is_control() { '·' } else { c }).collect();
+    if text.chars().nth(MAX).is_some() {
+        p.push('…');
+    }
+    p
+}
+
+fn close_code_meaning(code: u16) -> String {
+    match code {
+        1000 => "closed by the device".into(),
+        1001 => "the device is going away".into(),
+        1006 => "the connection dropped".into(),
+        1009 => "a frame was too large for the device".into(),
+        1011 => "the device hit an error".into(),
+        c => format!("close code {c}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Session {
+        let (mut s, first) = Session::new("ws://127.0.0.1:8080/ws".into(), 0.0);
+        assert_eq!(first, Action::Open);
+        s.on_open(10.0);
+        s
+    }
+
+    fn last_log(s: &Session) -> String {
+        s.log().entries().last().map(|e| e.text.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn hello_names_the_device() {
+        let mut s = session();
+        assert_eq!(s.status(20.0).device_name, None);
+        s.on_text(20.0, r#"{"t":"hello","v":1,"name":"Car 1","caps":["drive"],"watchdog_ms":300}"#);
+        assert_eq!(s.status(20.0).device_name.as_deref(), Some("Car 1"));
+        assert_eq!(s.device().unwrap().watchdog_ms, Some(300));
+        assert!(last_log(&s).contains("Car 1"));
+    }
+
+    #[test]
+    fn every_telemetry_shape_makes_series() {
+        let mut s = session();
+        s.on_text(20.0, r#"{"t":"tel","ms":1,"d":{"temp":21.5}}"#);
+        s.on_text(21.0, r#"{"humidity":40}"#);
+        s.on_text(22.0, "23.5");
+        let names: Vec<_> = s.telemetry().series().iter().map(|x| x.name.clone()).collect();
+        assert_eq!(names, ["temp", "humidity", "value"]);
+    }
+
+    #[test]
+    fn bad_frames_are_counted_logged_and_survived() {
+        let mut s = session();
+        s.on_text(20.0, "}{ garbage");
+        s.on_text(30.0, &"x".repeat(1024 * 1024));
+        s.on_binary(40.0, 3);
+        s.on_text(50.0, r#"{"t":"future_thing"}"#);
+        s.on_text(2000.0, r#"{"t":"tel","d":{"temp":1}}"#);
+        let c = s.counters();
+        assert_eq!((c.frames, c.malformed, c.oversized, c.binary, c.unknown), (5, 1, 1, 1, 1));
+        assert_eq!(s.status(2000.0).state, LinkState::Connected);
+        assert_eq!(s.telemetry().series()[0].value, 1.0);
+        assert!(s.log().entries().any(|e| e.text.contains("malformed frame") && e.text.contains("}{ garbage")));
+    }
+
+    #[test]
+    fn a_flood_of_garbage_adds_one_log_line_a_second() {
+        let mut s = session();
+        let before = s.log().entries().count();
+        for i in 0..1000 {
+            s.on_text(100.0 + f64::from(i), "not json");
+        }
+        assert_eq!(s.counters().malformed, 1000);
+        assert_eq!(s.log().entries().count(), before + 1);
+    }
+
+    #[test]
+    fn pong_gives_rtt_while_connected() {
+        let mut s = session();
+        let id = match s.tick(100.0, 0.5).as_slice() {
+            [Action::Send(f)] => match wsdeck_protocol::AppMsg::decode(f).unwrap() {
+                wsdeck_protocol::AppMsg::Ping { id } => id,
+                m => panic!("{m:?}"),
+            },
+            a => panic!("{a:?}"),
+        };
+        s.on_text(123.45, &format!(r#"{{"t":"pong","id":{id}}}"#));
+        assert_eq!(s.status(130.0).rtt_ms, Some(23.5));
+        s.on_close(200.0, 1006, 0.5);
+        assert_eq!(s.status(200.0).rtt_ms, None, "no RTT shown while the link is down");
+    }
+
+    #[test]
+    fn loss_shows_reconnecting_with_a_countdown() {
+        let mut s = session();
+        s.on_close(1000.0, 1006, 1.0);
+        match s.status(1010.0).state {
+            LinkState::Reconnecting { attempt: 2, retry_in_ms: Some(ms) } => assert_eq!(ms, 300.0),
+            other => panic!("{other:?}"),
+        }
+        assert!(last_log(&s).contains("connection dropped"));
+        assert_eq!(s.tick(1250.0, 1.0), vec![Action::Open]);
+        assert!(matches!(s.status(1250.0).state, LinkState::Reconnecting { retry_in_ms: None, .. }));
+    }
+
+    #[test]
+    fn never_reached_is_connecting_not_reconnecting() {
+        let (mut s, _) = Session::new("ws://127.0.0.1:1/ws".into(), 0.0);
+        assert_eq!(s.status(0.0).state.name(), "connecting");
+        s.on_close(5.0, 1006, 0.5);
+        assert_eq!(s.status(6.0).state.name(), "connecting");
+        assert!(last_log(&s).starts_with("cannot reach ws://127.0.0.1:1/ws"));
+    }
+
+    #[test]
+    fn rate_counts_frames_per_second() {
+        let mut s = session();
+        for i in 0..100 {
+            s.on_text(1000.0 + f64::from(i) * 10.0, "1");
+        }
+        assert_eq!(s.status(2000.0).rate, 100.0);
+    }
+
+    #[test]
+    fn changing_address_forgets_the_old_device() {
+        let mut s = session();
+        s.on_text(20.0, r#"{"t":"hello","name":"Old"}"#);
+        s.on_text(21.0, r#"{"t":"tel","d":{"a":1}}"#);
+        let actions = s.set_url("ws://127.0.0.1:9/ws".into(), 30.0);
+        assert_eq!(actions, vec![Action::Close(CloseReason::Restart), Action::Open]);
+        assert_eq!(s.status(30.0).device_name, None);
+        assert!(s.telemetry().series().is_empty());
+        assert_eq!(s.status(30.0).url, "ws://127.0.0.1:9/ws");
+    }
+
+    #[test]
+    fn previews_are_short_and_printable() {
+        assert_eq!(preview("a\u{0}b"), "a·b");
+        assert_eq!(preview(&"y".repeat(100)).chars().count(), 61);
+    }
+}

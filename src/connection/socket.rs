@@ -1,0 +1,318 @@
+//! The browser side of the connection: owns the one WebSocket, the heartbeat timer and the page
+//! listeners, feeds their events to the [`Session`] and carries out the actions it returns.
+
+use super::link::Action;
+use super::session::{Session, Status};
+use super::url::{self, Source};
+use crate::dom::{self, Interval, Listener};
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+
+/// localStorage key of the address chosen in Settings.
+const SAVED_URL_KEY: &str = "wsdeck.ws_url";
+/// The heartbeat, the dead-link check and the UI refresh all run on this period.
+const TICK_MS: i32 = 100;
+
+/// The app's connection, shared through context. `Copy`: signals and handles only.
+#[derive(Clone, Copy)]
+pub struct Connection {
+    /// What the status bar shows; changes at most every tick.
+    pub status: ReadSignal<Status>,
+    /// Bumped when telemetry changed since the last tick: the one signal telemetry views follow.
+    pub telemetry_frame: ReadSignal<u64>,
+    /// Bumped when the event log changed.
+    pub log_version: ReadSignal<u64>,
+    /// Whole seconds since the page started: for views that show ages.
+    pub second: ReadSignal<u64>,
+    driver: StoredValue<Rc<Driver>, LocalStorage>,
+}
+
+impl Connection {
+    /// Reads the session (device info, telemetry, log). `None` after the app was unmounted.
+    pub fn with_session<R>(&self, f: impl FnOnce(&Session) -> R) -> Option<R> {
+        self.driver.try_with_value(|d| f(&d.session.borrow()))
+    }
+
+    pub fn with_session_mut<R>(&self, f: impl FnOnce(&mut Session) -> R) -> Option<R> {
+        let r = self.driver.try_with_value(|d| f(&mut d.session.borrow_mut()));
+        self.driver.with_value(|d| d.refresh());
+        r
+    }
+
+    /// Where the current address came from, and the page's own default.
+    pub fn url_source(&self) -> (Source, String) {
+        self.driver.with_value(|d| (d.source.get(), d.default_url.clone()))
+    }
+
+    /// Connects to `url` (already normalised) and remembers it; `None` forgets the saved address
+    /// and goes back to the page's own host.
+    pub fn choose_url(&self, url: Option<String>) {
+        self.driver.with_value(|d| {
+            dom::storage_set(SAVED_URL_KEY, url.as_deref());
+            let (url, source) = match url {
+                Some(url) => (url, Source::Saved),
+                None => (d.default_url.clone(), Source::PageHost),
+            };
+            d.source.set(source);
+            let actions = d.session.borrow_mut().set_url(url, dom::now_ms());
+            d.apply(actions);
+            d.refresh();
+        });
+    }
+}
+
+/// Starts the connection and provides it as context. Everything it acquires is released when the
+/// calling component is cleaned up.
+pub fn provide_connection() -> Connection {
+    let location = dom::window().map(|w| w.location());
+    let protocol = location.as_ref().and_then(|l| l.protocol().ok()).unwrap_or_default();
+    let host = location.as_ref().and_then(|l| l.host().ok()).unwrap_or_default();
+    let query = location
+        .as_ref()
+        .and_then(|l| l.search().ok())
+        .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok())
+        .and_then(|p| p.get("ws"));
+    let saved = dom::storage_get(SAVED_URL_KEY);
+    let (url, source) = url::resolve(query.as_deref(), saved.as_deref(), &protocol, &host);
+
+    let now = dom::now_ms();
+    let (mut session, first) = Session::new(url, now);
+    let status = RwSignal::new(session.status(now));
+    let telemetry_frame = RwSignal::new(0u64);
+    let log_version = RwSignal::new(0u64);
+    let second = RwSignal::new(0u64);
+    let driver = Rc::new_cyclic(|this| Driver {
+        this: this.clone(),
+        session: RefCell::new(session),
+        default_url: url::default_url(&protocol, &host),
+        source: std::cell::Cell::new(source),
+        status,
+        telemetry_frame,
+        log_version,
+        second,
+        wire: RefCell::new(None),
+        keepalive: RefCell::new(Vec::new()),
+        ticker: RefCell::new(None),
+    });
+    driver.start(first);
+
+    let owned = SendWrapper::new(driver.clone());
+    on_cleanup(move || owned.take().stop());
+
+    let conn = Connection {
+        status: status.read_only(),
+        telemetry_frame: telemetry_frame.read_only(),
+        log_version: log_version.read_only(),
+        second: second.read_only(),
+        driver: StoredValue::new_local(driver),
+    };
+    provide_context(conn);
+    conn
+}
+
+struct Driver {
+    this: Weak<Driver>,
+    session: RefCell<Session>,
+    default_url: String,
+    source: std::cell::Cell<Source>,
+    status: RwSignal<Status>,
+    telemetry_frame: RwSignal<u64>,
+    log_version: RwSignal<u64>,
+    second: RwSignal<u64>,
+    wire: RefCell<Option<Wire>>,
+    /// Page listeners (online, offline, visibility, pageshow).
+    keepalive: RefCell<Vec<Listener>>,
+    ticker: RefCell<Option<Interval>>,
+}
+
+impl Driver {
+    fn start(&self, first: Action) {
+        self.apply(vec![first]);
+        let weak = self.this.clone();
+        *self.ticker.borrow_mut() = Interval::new(TICK_MS, move || {
+            if let Some(d) = weak.upgrade() {
+                let actions = d.session.borrow_mut().tick(dom::now_ms(), dom::random());
+                d.apply(actions);
+                d.refresh();
+            }
+        });
+        let Some(window) = dom::window() else { return };
+        let mut listeners = Vec::new();
+        let on = |target: &web_sys::EventTarget, kind, f: fn(&mut Session, f64) -> Vec<Action>| {
+            let weak = self.this.clone();
+            Listener::new(target, kind, move |_| {
+                if let Some(d) = weak.upgrade() {
+                    let actions = f(&mut d.session.borrow_mut(), dom::now_ms());
+                    d.apply(actions);
+                    d.refresh();
+                }
+            })
+        };
+        listeners.push(on(&window, "online", |s, now| s.set_online(true, now)));
+        listeners.push(on(&window, "offline", |s, now| s.set_online(false, now)));
+        listeners.push(on(&window, "pageshow", |s, now| s.wake(now)));
+        if let Some(doc) = window.document() {
+            let visible = doc.clone();
+            let weak = self.this.clone();
+            listeners.push(Listener::new(&doc, "visibilitychange", move |_| {
+                if visible.hidden() {
+                    return;
+                }
+                if let Some(d) = weak.upgrade() {
+                    let actions = d.session.borrow_mut().wake(dom::now_ms());
+                    d.apply(actions);
+                    d.refresh();
+                }
+            }));
+        }
+        *self.keepalive.borrow_mut() = listeners;
+        if !window.navigator().on_line() {
+            let actions = self.session.borrow_mut().set_online(false, dom::now_ms());
+            self.apply(actions);
+        }
+    }
+
+    /// Releases the socket, the timer and the listeners.
+    fn stop(&self) {
+        self.wire.borrow_mut().take();
+        self.ticker.borrow_mut().take();
+        self.keepalive.borrow_mut().clear();
+    }
+
+    fn apply(&self, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::Open => self.open(),
+                // Dropping the wire detaches its handlers first, so its close event never arrives.
+                Action::Close(_) => drop(self.wire.borrow_mut().take()),
+                Action::Send(frame) => {
+                    if let Some(wire) = self.wire.borrow().as_ref() {
+                        wire.send(&frame);
+                    }
+                }
+            }
+        }
+    }
+
+    fn open(&self) {
+        // Never two sockets at once.
+        drop(self.wire.borrow_mut().take());
+        let url = self.session.borrow().url().to_string();
+        match Wire::open(&url, self.this.clone()) {
+            Ok(wire) => *self.wire.borrow_mut() = Some(wire),
+            Err(e) => {
+                let now = dom::now_ms();
+                let mut session = self.session.borrow_mut();
+                session.log_mut().app(now, wsdeck_protocol::LogLevel::Error, format!("cannot open {url}: {e}"));
+                session.on_close(now, 1006, dom::random());
+            }
+        }
+    }
+
+    /// Publishes what changed to the UI. Called per tick and after link events, never per frame.
+    fn refresh(&self) {
+        let now = dom::now_ms();
+        let (status, telemetry_changed, log_version) = {
+            let mut s = self.session.borrow_mut();
+            let changed = s.telemetry_mut().take_changed();
+            (s.status(now), changed, s.log().version())
+        };
+        if self.status.with_untracked(|old| *old != status) {
+            self.status.set(status);
+        }
+        if telemetry_changed {
+            self.telemetry_frame.update(|v| *v += 1);
+        }
+        if self.log_version.get_untracked() != log_version {
+            self.log_version.set(log_version);
+        }
+        let second = (now / 1000.0) as u64;
+        if self.second.get_untracked() != second {
+            self.second.set(second);
+        }
+    }
+
+    fn on_open(&self) {
+        self.session.borrow_mut().on_open(dom::now_ms());
+        // Ping at once: the first RTT figure should not wait for the next tick.
+        let actions = self.session.borrow_mut().tick(dom::now_ms(), dom::random());
+        self.apply(actions);
+        self.refresh();
+    }
+
+    fn on_message(&self, event: MessageEvent) {
+        let data = event.data();
+        let now = dom::now_ms();
+        if let Some(text) = data.as_string() {
+            self.session.borrow_mut().on_text(now, &text);
+        } else {
+            let len = data.dyn_ref::<js_sys::ArrayBuffer>().map(|b| b.byte_length() as usize).unwrap_or(0);
+            self.session.borrow_mut().on_binary(now, len);
+        }
+    }
+
+    fn on_close(&self, event: CloseEvent) {
+        self.wire.borrow_mut().take();
+        self.session.borrow_mut().on_close(dom::now_ms(), event.code(), dom::random());
+        self.refresh();
+    }
+}
+
+/// One WebSocket with its handlers. Dropping it detaches the handlers, then closes the socket.
+struct Wire {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Wire {
+    fn open(url: &str, driver: Weak<Driver>) -> Result<Wire, String> {
+        let ws = WebSocket::new(url).map_err(|e| {
+            e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "invalid address".into())
+        })?;
+        // Binary frames are not part of v1; an ArrayBuffer is cheaper to count and drop than a Blob.
+        ws.set_binary_type(BinaryType::Arraybuffer);
+        let d = driver.clone();
+        let on_open = Closure::<dyn FnMut()>::new(move || {
+            if let Some(d) = d.upgrade() {
+                d.on_open();
+            }
+        });
+        let d = driver.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e| {
+            if let Some(d) = d.upgrade() {
+                d.on_message(e);
+            }
+        });
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e| {
+            if let Some(d) = driver.upgrade() {
+                d.on_close(e);
+            }
+        });
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Ok(Wire { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close })
+    }
+
+    fn send(&self, frame: &str) {
+        if self.ws.ready_state() == WebSocket::OPEN {
+            let _ = self.ws.send_with_str(frame);
+        }
+    }
+}
+
+impl Drop for Wire {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        let _ = self.ws.close();
+    }
+}

@@ -1,0 +1,74 @@
+//! The status bar: link state, device name, round-trip time and message rate, always in view.
+
+use super::session::LinkState;
+use super::Connection;
+use leptos::prelude::*;
+
+#[component]
+pub fn StatusBar() -> impl IntoView {
+    let conn = expect_context::<Connection>();
+    let status = conn.status;
+    let state = move || status.with(|s| s.state);
+    let label = move || state_label(state());
+    let name = move || {
+        status.with(|s| s.device_name.clone().unwrap_or_else(|| host_of(&s.url).to_string()))
+    };
+    let rtt = move || status.with(|s| s.rtt_ms.map(|r| format!("{r:.0} ms")).unwrap_or_else(|| "– ms".into()));
+    let rate = move || status.with(|s| format!("{}/s", s.rate));
+    view! {
+        <header class="status" data-testid="status" data-state=move || state().name()>
+            <span class="dot" aria-hidden="true"></span>
+            <div class="who">
+                <strong class="name" data-testid="device-name">{name}</strong>
+                <span class="state" data-testid="link-state" role="status">{label}</span>
+            </div>
+            <div class="figures">
+                <span title="round-trip time (median)" data-testid="rtt">{rtt}</span>
+                <span title="frames per second from the device" data-testid="rate">{rate}</span>
+            </div>
+        </header>
+    }
+}
+
+/// The words under the device name.
+pub fn state_label(state: LinkState) -> String {
+    let retry = |word: &str, attempt: u32, retry_in_ms: Option<f64>| match retry_in_ms {
+        Some(ms) => format!("{word} · attempt {attempt} in {:.1} s", ms / 1000.0),
+        None if attempt > 1 => format!("{word} · attempt {attempt}…"),
+        None => format!("{word}…"),
+    };
+    match state {
+        LinkState::Connected => "Connected".into(),
+        LinkState::Connecting { attempt, retry_in_ms } => retry("Connecting", attempt, retry_in_ms),
+        LinkState::Reconnecting { attempt, retry_in_ms } => retry("Reconnecting", attempt, retry_in_ms),
+        LinkState::Offline => "Offline · no network".into(),
+    }
+}
+
+/// `car.local:81` from `ws://car.local:81/ws`.
+pub fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_read_naturally() {
+        assert_eq!(state_label(LinkState::Connected), "Connected");
+        assert_eq!(state_label(LinkState::Connecting { attempt: 1, retry_in_ms: None }), "Connecting…");
+        assert_eq!(
+            state_label(LinkState::Reconnecting { attempt: 3, retry_in_ms: Some(1200.0) }),
+            "Reconnecting · attempt 3 in 1.2 s"
+        );
+        assert_eq!(state_label(LinkState::Reconnecting { attempt: 2, retry_in_ms: None }), "Reconnecting · attempt 2…");
+    }
+
+    #[test]
+    fn host_is_taken_from_the_url() {
+        assert_eq!(host_of("ws://car.local:81/ws"), "car.local:81");
+        assert_eq!(host_of("wss://x.y"), "x.y");
+    }
+}

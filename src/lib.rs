@@ -1,0 +1,16 @@
+//! wsdeck: drive and watch a WiFi device from a phone. `main.rs` mounts [`App`]; each capability
+//! has its folder: `connection/`, `telemetry/`, `device/`, and `shell/` holds the page frame.
+
+pub mod connection;
+pub mod device;
+pub mod dom;
+pub mod shell;
+pub mod telemetry;
+
+use leptos::prelude::*;
+
+#[component]
+pub fn App() -> impl IntoView {
+    connection::provide_connection();
+    view! { <shell::Shell/> }
+}

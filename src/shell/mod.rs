@@ -1,0 +1,132 @@
+//! The app shell: status bar on top, the current page, and the tab bar (bottom in portrait, side
+//! in landscape). Pages are addressed by the URL hash so that Back works and a page can be linked.
+
+mod settings;
+
+use crate::connection::StatusBar;
+use crate::device::DevicePage;
+use crate::dom::{self, Listener};
+use crate::telemetry::Tiles;
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Drive,
+    Charts,
+    Device,
+    Settings,
+}
+
+impl Page {
+    pub const ALL: [Page; 4] = [Page::Drive, Page::Charts, Page::Device, Page::Settings];
+    /// Where the app opens.
+    pub const HOME: Page = Page::Charts;
+
+    /// `#/device` -> Device; anything unknown -> the home page.
+    pub fn from_hash(hash: &str) -> Page {
+        let name = hash.trim_start_matches('#').trim_start_matches('/');
+        Page::ALL.into_iter().find(|p| p.slug() == name).unwrap_or(Page::HOME)
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Page::Drive => "drive",
+            Page::Charts => "charts",
+            Page::Device => "device",
+            Page::Settings => "settings",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Page::Drive => "Drive",
+            Page::Charts => "Charts",
+            Page::Device => "Device",
+            Page::Settings => "Settings",
+        }
+    }
+
+    /// A 24×24 outline icon.
+    fn icon(self) -> &'static str {
+        match self {
+            Page::Drive => "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zm0 5v8m-4-4h8",
+            Page::Charts => "M3 20h18M5 16l4-6 4 3 6-8",
+            Page::Device => "M7 3h10v18H7zM11 18h2",
+            Page::Settings => "M4 7h10m4 0h2M4 17h4m4 0h8M16 5v4M10 15v4",
+        }
+    }
+}
+
+fn current_page() -> Page {
+    let hash = dom::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    Page::from_hash(&hash)
+}
+
+/// Follows the URL hash; the listener goes away with the component.
+fn use_page() -> ReadSignal<Page> {
+    let page = RwSignal::new(current_page());
+    if let Some(w) = dom::window() {
+        let listener = Listener::new(&w, "hashchange", move |_| page.set(current_page()));
+        let listener = SendWrapper::new(listener);
+        on_cleanup(move || drop(listener.take()));
+    }
+    page.read_only()
+}
+
+#[component]
+pub fn Shell() -> impl IntoView {
+    let page = use_page();
+    let body = move || match page.get() {
+        Page::Drive => view! {
+            <section class="card">
+                <h2>"Drive"</h2>
+                <p class="hint">"Touch driving pads come here. Live values are on the Charts page."</p>
+            </section>
+        }
+        .into_any(),
+        Page::Charts => view! {
+            <section class="card">
+                <h2>"Live values"</h2>
+                <Tiles/>
+            </section>
+        }
+        .into_any(),
+        Page::Device => view! { <DevicePage/> }.into_any(),
+        Page::Settings => view! { <settings::SettingsPage/> }.into_any(),
+    };
+    view! {
+        <div class="app">
+            <StatusBar/>
+            <main class="page" data-page=move || page.get().slug()>{body}</main>
+            <nav class="tabs">
+                {Page::ALL
+                    .into_iter()
+                    .map(|p| view! {
+                        <a href=format!("#/{}", p.slug()) class:active=move || page.get() == p
+                            aria-current=move || (page.get() == p).then_some("page")>
+                            <svg viewBox="0 0 24 24" aria-hidden="true"><path d=p.icon()/></svg>
+                            <span>{p.title()}</span>
+                        </a>
+                    })
+                    .collect_view()}
+            </nav>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_selects_the_page() {
+        assert_eq!(Page::from_hash("#/device"), Page::Device);
+        assert_eq!(Page::from_hash("#settings"), Page::Settings);
+        assert_eq!(Page::from_hash(""), Page::HOME);
+        assert_eq!(Page::from_hash("#/nope"), Page::HOME);
+        for p in Page::ALL {
+            assert_eq!(Page::from_hash(&format!("#/{}", p.slug())), p);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! One tile per series with its latest value. Reads the non-reactive store when the connection's
+//! telemetry frame signal ticks.
+
+use super::store::format_value;
+use crate::connection::Connection;
+use leptos::prelude::*;
+
+/// A tile whose series sent nothing for this long is shown as stale.
+const STALE_MS: f64 = 3000.0;
+
+#[component]
+pub fn Tiles() -> impl IntoView {
+    let conn = expect_context::<Connection>();
+    // Names change rarely; the memo keeps the tile list from being rebuilt on every value.
+    let names = Memo::new(move |_| {
+        conn.telemetry_frame.track();
+        conn.with_session(|s| s.telemetry().series().iter().map(|x| x.name.clone()).collect::<Vec<_>>())
+            .unwrap_or_default()
+    });
+    view! {
+        <Show
+            when=move || names.with(|n| !n.is_empty())
+            fallback=|| view! {
+                <p class="empty" data-testid="no-telemetry">
+                    "No telemetry yet. Every number the device sends appears here as a tile."
+                </p>
+            }
+        >
+            <div class="tiles" data-testid="tiles">
+                <For each=move || names.get() key=|name| name.clone() let:name>
+                    <Tile name=name/>
+                </For>
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn Tile(name: String) -> impl IntoView {
+    let conn = expect_context::<Connection>();
+    let key = name.clone();
+    let reading = move || {
+        conn.telemetry_frame.track();
+        conn.second.track();
+        let now = crate::dom::now_ms();
+        conn.with_session(|s| {
+            s.telemetry()
+                .series()
+                .iter()
+                .find(|x| x.name == key)
+                .map(|x| (format_value(x.value), now - x.at_ms > STALE_MS))
+        })
+        .flatten()
+        .unwrap_or_else(|| ("–".into(), true))
+    };
+    let reading = Memo::new(move |_| reading());
+    let series = name.clone();
+    view! {
+        <div class="tile" class:stale=move || reading.get().1 data-series=series>
+            <span class="tile-name">{name}</span>
+            <span class="tile-value">{move || reading.get().0}</span>
+        </div>
+    }
+}
