@@ -1,6 +1,7 @@
 //! Thin, owned wrappers over the browser APIs the app uses. Every listener and timer is a value
 //! whose `Drop` removes it, so that dropping the owner releases everything it acquired.
 
+use std::cell::Cell;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, EventTarget};
@@ -45,8 +46,41 @@ pub fn storage_set(key: &str, value: Option<&str>) {
     }
 }
 
+thread_local! {
+    static HELD: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Listeners, timers and sockets alive right now. Tests check that unmounting the app brings
+/// this back to where it was.
+pub fn held() -> usize {
+    HELD.with(Cell::get)
+}
+
+/// Counts one browser resource for [`held`] while it lives.
+pub struct Held(());
+
+impl Held {
+    pub fn new() -> Held {
+        HELD.with(|h| h.set(h.get() + 1));
+        Held(())
+    }
+}
+
+impl Default for Held {
+    fn default() -> Self {
+        Held::new()
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        HELD.with(|h| h.set(h.get().saturating_sub(1)));
+    }
+}
+
 /// An event listener, removed when dropped.
 pub struct Listener {
+    _held: Held,
     target: EventTarget,
     kind: &'static str,
     callback: Closure<dyn FnMut(Event)>,
@@ -56,18 +90,21 @@ impl Listener {
     pub fn new(target: &EventTarget, kind: &'static str, f: impl FnMut(Event) + 'static) -> Listener {
         let callback = Closure::<dyn FnMut(Event)>::new(f);
         let _ = target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
-        Listener { target: target.clone(), kind, callback }
+        Listener { _held: Held::new(), target: target.clone(), kind, callback }
     }
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let _ = self.target.remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
     }
 }
 
 /// A `setInterval` timer, cleared when dropped.
 pub struct Interval {
+    _held: Held,
     id: i32,
     _callback: Closure<dyn FnMut()>,
 }
@@ -76,9 +113,12 @@ impl Interval {
     pub fn new(period_ms: i32, f: impl FnMut() + 'static) -> Option<Interval> {
         let callback = Closure::<dyn FnMut()>::new(f);
         let id = window()?
-            .set_interval_with_callback_and_timeout_and_arguments_0(callback.as_ref().unchecked_ref(), period_ms)
+            .set_interval_with_callback_and_timeout_and_arguments_0(
+                callback.as_ref().unchecked_ref(),
+                period_ms,
+            )
             .ok()?;
-        Some(Interval { id, _callback: callback })
+        Some(Interval { _held: Held::new(), id, _callback: callback })
     }
 }
 

@@ -29,7 +29,12 @@ pub fn print(sim: &Sim, addr: SocketAddr) {
         );
     } else {
         let kib = sim.assets.gzip_total() as f64 / 1024.0;
-        let _ = writeln!(out, "  serving {} files from {} ({kib:.1} KiB gzip)", sim.assets.len(), sim.config.dist.display());
+        let _ = writeln!(
+            out,
+            "  serving {} files from {} ({kib:.1} KiB gzip)",
+            sim.assets.len(),
+            sim.config.dist.display()
+        );
     }
     let _ = writeln!(
         out,

@@ -65,7 +65,14 @@ impl Sim {
     pub fn new(config: Config, assets: Assets) -> Sim {
         // Room for ~1 s of telemetry at 1 kHz; a client further behind skips ahead.
         let (tx, _) = broadcast::channel(1024);
-        Sim { config, assets, tx, started: Instant::now(), stats: Mutex::default(), next_client: AtomicU64::new(1) }
+        Sim {
+            config,
+            assets,
+            tx,
+            started: Instant::now(),
+            stats: Mutex::default(),
+            next_client: AtomicU64::new(1),
+        }
     }
 
     pub fn stats(&self) -> MutexGuard<'_, Stats> {

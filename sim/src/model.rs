@@ -2,7 +2,8 @@
 //! a person trying wsdeck sees something alive and tests see exactly repeatable numbers.
 
 /// Series the simulated car reports, in the order it sends them.
-pub const SERIES: [&str; 6] = ["battery_v", "temp_c", "distance_cm", "wheel_l_mps", "wheel_r_mps", "rssi_dbm"];
+pub const SERIES: [&str; 6] =
+    ["battery_v", "temp_c", "distance_cm", "wheel_l_mps", "wheel_r_mps", "rssi_dbm"];
 
 pub struct Model {
     rng: XorShift,

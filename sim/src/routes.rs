@@ -18,8 +18,9 @@ pub fn route(sim: &Arc<Sim>, req: &Request, peer: SocketAddr) -> Response {
             return Response::text(403, "the simulator's test hooks answer only to this computer");
         }
         return match (req.method.as_str(), hook) {
-            ("GET", "state") => Response::new(200, "application/json", sim.state_json())
-                .header("Cache-Control", "no-store"),
+            ("GET", "state") => {
+                Response::new(200, "application/json", sim.state_json()).header("Cache-Control", "no-store")
+            }
             ("POST", "send") => {
                 let binary = req.query().split('&').any(|kv| kv == "binary=1");
                 let out = if binary {
@@ -39,7 +40,8 @@ pub fn route(sim: &Arc<Sim>, req: &Request, peer: SocketAddr) -> Response {
     }
     let Some(asset) = sim.assets.get(&req.target) else {
         if sim.assets.len() == 0 && (path == "/" || path == "/index.html") {
-            return Response::new(503, "text/html; charset=utf-8", NOT_BUILT).header("Cache-Control", "no-store");
+            return Response::new(503, "text/html; charset=utf-8", NOT_BUILT)
+                .header("Cache-Control", "no-store");
         }
         return Response::text(404, "not found");
     };

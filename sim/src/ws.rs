@@ -25,7 +25,8 @@ pub fn accept_key(req: &Request) -> Option<String> {
 }
 
 pub async fn run(sim: Arc<Sim>, stream: TcpStream) {
-    let config = WebSocketConfig::default().max_message_size(Some(MAX_INCOMING)).max_frame_size(Some(MAX_INCOMING));
+    let config =
+        WebSocketConfig::default().max_message_size(Some(MAX_INCOMING)).max_frame_size(Some(MAX_INCOMING));
     let ws = WebSocketStream::from_raw_socket(stream, Role::Server, Some(config)).await;
     let (mut tx, mut rx) = ws.split();
     let mut telemetry = sim.tx.subscribe();

@@ -21,10 +21,16 @@ const PENDING_PINGS: usize = 8;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Phase {
     /// A socket is opening.
-    Connecting { since_ms: f64 },
-    Connected { since_ms: f64 },
+    Connecting {
+        since_ms: f64,
+    },
+    Connected {
+        since_ms: f64,
+    },
     /// The last attempt failed; the next one starts at `retry_at_ms`.
-    Waiting { retry_at_ms: f64 },
+    Waiting {
+        retry_at_ms: f64,
+    },
     /// The browser reports no network at all; the next attempt starts when it comes back.
     Offline,
 }
@@ -122,7 +128,8 @@ impl Link {
     /// the next attempt.
     pub fn closed(&mut self, now_ms: f64, rand01: f64) -> f64 {
         let delay = self.backoff.next_delay_ms(rand01);
-        self.phase = if self.online { Phase::Waiting { retry_at_ms: now_ms + delay } } else { Phase::Offline };
+        self.phase =
+            if self.online { Phase::Waiting { retry_at_ms: now_ms + delay } } else { Phase::Offline };
         self.pending.clear();
         delay
     }

@@ -29,10 +29,16 @@ pub struct Counters {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum LinkState {
     /// Trying to reach the device, which has never answered on this address.
-    Connecting { attempt: u32, retry_in_ms: Option<f64> },
+    Connecting {
+        attempt: u32,
+        retry_in_ms: Option<f64>,
+    },
     Connected,
     /// The link was up and is lost; trying again.
-    Reconnecting { attempt: u32, retry_in_ms: Option<f64> },
+    Reconnecting {
+        attempt: u32,
+        retry_in_ms: Option<f64>,
+    },
     /// The browser has no network.
     Offline,
 }
@@ -149,7 +155,10 @@ impl Session {
         if text.len() > MAX_FRAME_LEN {
             self.counters.oversized += 1;
             let kib = text.len() / 1024;
-            self.note_bad_frame(now_ms, format!("ignored a {kib} KiB frame (limit {} KiB)", MAX_FRAME_LEN / 1024));
+            self.note_bad_frame(
+                now_ms,
+                format!("ignored a {kib} KiB frame (limit {} KiB)", MAX_FRAME_LEN / 1024),
+            );
             return;
         }
         match DeviceMsg::decode(text) {
@@ -227,7 +236,9 @@ impl Session {
         let state = match self.link.phase() {
             Phase::Connected { .. } => LinkState::Connected,
             Phase::Connecting { .. } => retry(None),
-            Phase::Waiting { retry_at_ms } => retry(Some(((retry_at_ms - now_ms).max(0.0) / 100.0).ceil() * 100.0)),
+            Phase::Waiting { retry_at_ms } => {
+                retry(Some(((retry_at_ms - now_ms).max(0.0) / 100.0).ceil() * 100.0))
+            }
             Phase::Offline => LinkState::Offline,
         };
         let connected = state == LinkState::Connected;
@@ -323,7 +334,10 @@ mod tests {
         assert_eq!((c.frames, c.malformed, c.oversized, c.binary, c.unknown), (5, 1, 1, 1, 1));
         assert_eq!(s.status(2000.0).state, LinkState::Connected);
         assert_eq!(s.telemetry().series()[0].value, 1.0);
-        assert!(s.log().entries().any(|e| e.text.contains("malformed frame") && e.text.contains("}{ garbage")));
+        assert!(s
+            .log()
+            .entries()
+            .any(|e| e.text.contains("malformed frame") && e.text.contains("}{ garbage")));
     }
 
     #[test]

@@ -208,7 +208,11 @@ impl Driver {
             Err(e) => {
                 let now = dom::now_ms();
                 let mut session = self.session.borrow_mut();
-                session.log_mut().app(now, wsdeck_protocol::LogLevel::Error, format!("cannot open {url}: {e}"));
+                session.log_mut().app(
+                    now,
+                    wsdeck_protocol::LogLevel::Error,
+                    format!("cannot open {url}: {e}"),
+                );
                 session.on_close(now, 1006, dom::random());
             }
         }
@@ -265,6 +269,7 @@ impl Driver {
 
 /// One WebSocket with its handlers. Dropping it detaches the handlers, then closes the socket.
 struct Wire {
+    _held: dom::Held,
     ws: WebSocket,
     _on_open: Closure<dyn FnMut()>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -274,7 +279,9 @@ struct Wire {
 impl Wire {
     fn open(url: &str, driver: Weak<Driver>) -> Result<Wire, String> {
         let ws = WebSocket::new(url).map_err(|e| {
-            e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "invalid address".into())
+            e.dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+                .unwrap_or_else(|| "invalid address".into())
         })?;
         // Binary frames are not part of v1; an ArrayBuffer is cheaper to count and drop than a Blob.
         ws.set_binary_type(BinaryType::Arraybuffer);
@@ -298,7 +305,13 @@ impl Wire {
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        Ok(Wire { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close })
+        Ok(Wire {
+            _held: dom::Held::new(),
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        })
     }
 
     fn send(&self, frame: &str) {

@@ -60,7 +60,8 @@ impl RateMeter {
     pub fn per_second(&mut self, now_ms: f64) -> f64 {
         self.advance(now_ms);
         let filling = self.head.rem_euclid(Self::BUCKETS as i64) as usize;
-        let total: u32 = self.buckets.iter().enumerate().filter(|(i, _)| *i != filling).map(|(_, c)| *c).sum();
+        let total: u32 =
+            self.buckets.iter().enumerate().filter(|(i, _)| *i != filling).map(|(_, c)| *c).sum();
         f64::from(total) * 1000.0 / ((Self::BUCKETS - 1) as f64 * Self::BUCKET_MS)
     }
 

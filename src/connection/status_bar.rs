@@ -10,10 +10,9 @@ pub fn StatusBar() -> impl IntoView {
     let status = conn.status;
     let state = move || status.with(|s| s.state);
     let label = move || state_label(state());
-    let name = move || {
-        status.with(|s| s.device_name.clone().unwrap_or_else(|| host_of(&s.url).to_string()))
-    };
-    let rtt = move || status.with(|s| s.rtt_ms.map(|r| format!("{r:.0} ms")).unwrap_or_else(|| "– ms".into()));
+    let name = move || status.with(|s| s.device_name.clone().unwrap_or_else(|| host_of(&s.url).to_string()));
+    let rtt =
+        move || status.with(|s| s.rtt_ms.map(|r| format!("{r:.0} ms")).unwrap_or_else(|| "– ms".into()));
     let rate = move || status.with(|s| format!("{}/s", s.rate));
     view! {
         <header class="status" data-testid="status" data-state=move || state().name()>
@@ -63,7 +62,10 @@ mod tests {
             state_label(LinkState::Reconnecting { attempt: 3, retry_in_ms: Some(1200.0) }),
             "Reconnecting · attempt 3 in 1.2 s"
         );
-        assert_eq!(state_label(LinkState::Reconnecting { attempt: 2, retry_in_ms: None }), "Reconnecting · attempt 2…");
+        assert_eq!(
+            state_label(LinkState::Reconnecting { attempt: 2, retry_in_ms: None }),
+            "Reconnecting · attempt 2…"
+        );
     }
 
     #[test]

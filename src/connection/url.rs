@@ -82,7 +82,12 @@ pub fn normalize(input: &str, page_secure: bool) -> Result<String, UrlError> {
 }
 
 /// Picks the address to connect to. An unusable `?ws=` or saved value is skipped.
-pub fn resolve(query: Option<&str>, saved: Option<&str>, page_protocol: &str, page_host: &str) -> (String, Source) {
+pub fn resolve(
+    query: Option<&str>,
+    saved: Option<&str>,
+    page_protocol: &str,
+    page_host: &str,
+) -> (String, Source) {
     let secure = page_protocol == "https:";
     if let Some(url) = query.and_then(|q| normalize(q, secure).ok()) {
         return (url, Source::Query);

@@ -14,7 +14,8 @@ pub fn DevicePage() -> impl IntoView {
     let field = move |f: fn(&wsdeck_protocol::Hello) -> String| {
         move || device().map(|h| f(&h)).unwrap_or_else(|| "–".into())
     };
-    let counter = move |f: fn(&crate::connection::session::Counters) -> u64| move || status.with(|s| f(&s.counters));
+    let counter =
+        move |f: fn(&crate::connection::session::Counters) -> u64| move || status.with(|s| f(&s.counters));
     view! {
         <section class="card">
             <h2>"Device"</h2>

@@ -10,9 +10,8 @@ pub fn SettingsPage() -> impl IntoView {
     let current = move || conn.status.with(|s| s.url.clone());
     let input = RwSignal::new(current());
     let error = RwSignal::new(None::<String>);
-    let secure = crate::dom::window()
-        .and_then(|w| w.location().protocol().ok())
-        .is_some_and(|p| p == "https:");
+    let secure =
+        crate::dom::window().and_then(|w| w.location().protocol().ok()).is_some_and(|p| p == "https:");
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match url::normalize(&input.get_untracked(), secure) {

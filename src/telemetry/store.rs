@@ -74,7 +74,7 @@ pub fn format_value(v: f64) -> String {
     let a = v.abs();
     if v == v.trunc() && a < 1e15 {
         format!("{v:.0}")
-    } else if a >= 1e6 || a < 1e-3 {
+    } else if !(1e-3..1e6).contains(&a) {
         format!("{v:.3e}")
     } else if a >= 100.0 {
         format!("{v:.1}")

@@ -1,0 +1,261 @@
+//! The simulator as a phone sees it: HTTP like firmware serves it, and protocol v1 on /ws.
+//! Each test starts the real binary on a free loopback port.
+
+use flate2::read::GzDecoder;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tungstenite::{Message, WebSocket};
+use wsdeck_protocol::{AppMsg, DeviceMsg};
+
+struct Sim {
+    child: Child,
+    port: u16,
+    _dist: TempDir,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const INDEX: &str = "<!doctype html><title>wsdeck</title><p>hello</p>";
+const WASM: &[u8] = b"\0asm\x01\0\0\0 pretend this is an app";
+
+fn start(args: &[&str]) -> Sim {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("wsdeck-sim-test-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), INDEX).unwrap();
+    std::fs::write(dir.join("wsdeck-0123456789abcdef_bg.wasm"), WASM).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeck-sim"))
+        .args(["--bind", "127.0.0.1:0", "--no-qr", "--dist"])
+        .arg(&dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line
+        .trim()
+        .strip_prefix("wsdeck-sim listening on http://127.0.0.1:")
+        .and_then(|rest| rest.trim_end_matches('/').parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"));
+    Sim { child, port, _dist: TempDir(dir) }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+fn http(port: u16, method: &str, path: &str, extra: &str, body: &[u8]) -> Reply {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n{extra}\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines.filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.into(), v.into())).collect();
+    Reply { status, headers, body: raw[split + 4..].to_vec() }
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
+    out
+}
+
+fn connect(port: u16) -> WebSocket<TcpStream> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let (ws, _) = tungstenite::client(format!("ws://127.0.0.1:{port}/ws"), stream).unwrap();
+    ws
+}
+
+fn next_text(ws: &mut WebSocket<TcpStream>) -> String {
+    loop {
+        match ws.read().unwrap() {
+            Message::Text(t) => return t.to_string(),
+            Message::Binary(b) => return format!("binary:{}", b.len()),
+            _ => continue,
+        }
+    }
+}
+
+/// Reads frames until `pred` accepts one (at most `limit` frames).
+fn read_until(ws: &mut WebSocket<TcpStream>, limit: usize, pred: impl Fn(&str) -> bool) -> String {
+    for _ in 0..limit {
+        let text = next_text(ws);
+        if pred(&text) {
+            return text;
+        }
+    }
+    panic!("no matching frame within {limit} frames");
+}
+
+fn state(port: u16) -> serde_json::Value {
+    serde_json::from_slice(&http(port, "GET", "/sim/state", "", b"").body).unwrap()
+}
+
+#[test]
+fn serves_the_app_as_firmware_does() {
+    let sim = start(&["--rate", "0"]);
+    let index = http(sim.port, "GET", "/", "", b"");
+    assert_eq!(index.status, 200);
+    assert_eq!(index.header("Content-Encoding"), Some("gzip"));
+    assert_eq!(index.header("Content-Type"), Some("text/html; charset=utf-8"));
+    assert_eq!(index.header("Cache-Control"), Some("no-cache"));
+    assert_eq!(gunzip(&index.body), INDEX.as_bytes());
+    let etag = index.header("ETag").unwrap().to_string();
+
+    let again = http(sim.port, "GET", "/index.html", &format!("If-None-Match: {etag}\r\n"), b"");
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    assert_eq!(again.header("ETag"), Some(etag.as_str()));
+
+    let wasm = http(sim.port, "GET", "/wsdeck-0123456789abcdef_bg.wasm", "", b"");
+    assert_eq!(wasm.header("Content-Type"), Some("application/wasm"));
+    assert_eq!(wasm.header("Cache-Control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(gunzip(&wasm.body), WASM);
+
+    let head = http(sim.port, "HEAD", "/", "", b"");
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("Content-Length").unwrap(), index.body.len().to_string());
+
+    assert_eq!(http(sim.port, "GET", "/missing.js", "", b"").status, 404);
+    assert_eq!(http(sim.port, "POST", "/", "", b"x").status, 405);
+    assert_eq!(http(sim.port, "GET", "/ws", "", b"").status, 426);
+}
+
+#[test]
+fn says_hello_streams_telemetry_and_answers_pings() {
+    let sim = start(&["--name", "Unit Car", "--rate", "100"]);
+    let mut ws = connect(sim.port);
+    match DeviceMsg::decode(&next_text(&mut ws)).unwrap() {
+        DeviceMsg::Hello(h) => {
+            assert_eq!(h.name, "Unit Car");
+            assert_eq!(h.v, 1);
+        }
+        other => panic!("first frame must be hello, got {other:?}"),
+    }
+    let tel = read_until(&mut ws, 50, |t| t.starts_with(r#"{"t":"tel""#));
+    let DeviceMsg::Telemetry(tel) = DeviceMsg::decode(&tel).unwrap() else { unreachable!() };
+    assert!(tel.ms.is_some());
+    let names: Vec<&str> = tel.values.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["battery_v", "temp_c", "distance_cm", "wheel_l_mps", "wheel_r_mps", "rssi_dbm"]);
+
+    ws.send(Message::text(AppMsg::Ping { id: 4242 }.encode())).unwrap();
+    read_until(&mut ws, 500, |t| t == r#"{"t":"pong","id":4242}"#);
+    ws.send(Message::text("not json")).unwrap();
+    ws.send(Message::text(AppMsg::Ping { id: 7 }.encode())).unwrap();
+    read_until(&mut ws, 500, |t| t == r#"{"t":"pong","id":7}"#);
+    let s = state(sim.port);
+    assert_eq!(s["pings_answered"], 2);
+    assert_eq!(s["bad_frames_from_app"], 1);
+    assert_eq!(s["last_frame_from_app"], r#"{"t":"ping","id":7}"#);
+}
+
+#[test]
+fn serves_several_clients_and_broadcasts_test_frames() {
+    let sim = start(&["--rate", "50"]);
+    let mut clients: Vec<_> = (0..3).map(|_| connect(sim.port)).collect();
+    for ws in &mut clients {
+        read_until(ws, 50, |t| t.starts_with(r#"{"t":"tel""#));
+    }
+    assert_eq!(state(sim.port)["clients"], 3);
+    let sent = http(sim.port, "POST", "/sim/send", "", b"}{ garbage");
+    assert_eq!(String::from_utf8_lossy(&sent.body), "sent to 3 client(s)\n");
+    http(sim.port, "POST", "/sim/send?binary=1", "", &[1, 2, 3]);
+    for ws in &mut clients {
+        read_until(ws, 200, |t| t == "}{ garbage");
+        read_until(ws, 200, |t| t == "binary:3");
+    }
+    drop(clients.pop());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while state(sim.port)["clients"] != 2 {
+        assert!(Instant::now() < deadline, "a closed client was not counted out");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn streams_at_one_kilohertz() {
+    let sim = start(&["--rate", "1000"]);
+    let mut ws = connect(sim.port);
+    let mut last_ms = 0.0;
+    for _ in 0..2000 {
+        if let Ok(DeviceMsg::Telemetry(t)) = DeviceMsg::decode(&next_text(&mut ws)) {
+            let ms = t.ms.unwrap();
+            assert!(ms >= last_ms, "device time goes forward");
+            last_ms = ms;
+        }
+    }
+    assert!(state(sim.port)["telemetry_frames"].as_u64().unwrap() >= 1900);
+}
+
+#[test]
+fn speaks_the_shapes_of_older_firmware() {
+    let bare = start(&["--no-hello", "--format", "bare", "--rate", "50"]);
+    let mut ws = connect(bare.port);
+    let first = read_until(&mut ws, 5, |t| !t.contains(r#""t":"log""#));
+    assert!(first.starts_with(r#"{"battery_v":"#), "{first}");
+    assert!(matches!(DeviceMsg::decode(&first), Ok(DeviceMsg::Telemetry(_))));
+
+    let number = start(&["--no-hello", "--format", "number", "--rate", "50"]);
+    let mut ws = connect(number.port);
+    let first = read_until(&mut ws, 5, |t| !t.contains(r#""t":"log""#));
+    let DeviceMsg::Telemetry(t) = DeviceMsg::decode(&first).unwrap() else { panic!("{first}") };
+    assert_eq!(t.values[0].0, "value");
+}
+
+#[test]
+fn explains_itself_when_the_app_is_not_built() {
+    let dir = std::env::temp_dir().join(format!("wsdeck-sim-empty-{}", std::process::id()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeck-sim"))
+        .args(["--bind", "127.0.0.1:0", "--no-qr", "--rate", "0", "--dist"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let port: u16 = line.trim().rsplit(':').next().unwrap().trim_end_matches('/').parse().unwrap();
+    let mut warning = String::new();
+    out.read_line(&mut warning).unwrap();
+    assert!(warning.contains("cargo xtask run"), "{warning}");
+    let page = http(port, "GET", "/", "", b"");
+    assert_eq!(page.status, 503);
+    assert!(String::from_utf8_lossy(&page.body).contains("cargo xtask run"));
+    let _ = child.kill();
+    let _ = child.wait();
+}

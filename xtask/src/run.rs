@@ -1,0 +1,30 @@
+//! `cargo xtask run`: build the app, then start the simulator serving it.
+
+use crate::util::{cmd, root, run};
+use crate::{tools, Flags};
+
+pub fn main(flags: &Flags) -> Result<(), String> {
+    tools::ensure_build_tools()?;
+    build_app(!flags.dev)?;
+    let sim = build_sim()?;
+    println!("xtask: starting the simulator (Ctrl-C stops it)\n");
+    let mut c = cmd(&sim.to_string_lossy());
+    c.arg("--dist").arg(root().join("dist")).args(&flags.sim_args);
+    run(&mut c)
+}
+
+/// `trunk build` into dist/.
+pub fn build_app(release: bool) -> Result<(), String> {
+    let mut c = cmd("trunk");
+    c.arg("build");
+    if release {
+        c.arg("--release");
+    }
+    run(&mut c)
+}
+
+/// Builds wsdeck-sim (debug: it shares compiled dependencies with the tests) and returns its path.
+pub fn build_sim() -> Result<std::path::PathBuf, String> {
+    run(cmd("cargo").args(["build", "--quiet", "-p", "wsdeck-sim"]))?;
+    Ok(root().join("target/debug/wsdeck-sim"))
+}

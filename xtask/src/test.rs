@@ -1,0 +1,91 @@
+//! `cargo xtask test`: installs what the tests need, then runs every check, continuing past a
+//! failure so that one run shows everything that is wrong. Ends with `N passed, N failed`.
+
+use crate::util::{cmd, root, run, run_counted, Counts};
+use crate::{run as run_task, tools};
+use std::process::Command;
+use std::time::Instant;
+
+pub fn main() -> Result<(), String> {
+    let started = Instant::now();
+    tools::ensure_test_tools()?;
+    let mut counts = Counts::default();
+    let mut report: Vec<(&str, Result<(), String>, f64)> = Vec::new();
+    let mut step =
+        |name: &'static str, counts: &mut Counts, f: &mut dyn FnMut(&mut Counts) -> Result<(), String>| {
+            println!("\n=== {name}");
+            let t = Instant::now();
+            let r = f(counts);
+            if let Err(e) = &r {
+                println!("xtask: {name} failed: {e}");
+            }
+            report.push((name, r, t.elapsed().as_secs_f64()));
+        };
+
+    step("format", &mut counts, &mut |_| run(cmd("cargo").args(["fmt", "--all", "--check"])));
+    step("clippy", &mut counts, &mut |_| {
+        run(cmd("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
+    });
+    step("native tests", &mut counts, &mut |c| run_counted(cmd("cargo").args(["test", "--workspace"]), c));
+    step("protocol builds no_std", &mut counts, &mut |_| {
+        run(cmd("cargo").args(["build", "-p", "wsdeck-protocol", "--target", tools::BARE_METAL_TARGET]))
+    });
+    step("wasm tests in Chromium", &mut counts, &mut |c| run_counted(&mut wasm_tests(), c));
+    let mut built = false;
+    step("release build", &mut counts, &mut |_| {
+        run_task::build_app(true)?;
+        built = true;
+        Ok(())
+    });
+    step("end-to-end tests", &mut counts, &mut |c| {
+        if !built {
+            return Err("skipped: the release build failed".into());
+        }
+        let sim = run_task::build_sim()?;
+        run_counted(&mut e2e(&sim)?, c)
+    });
+
+    println!("\n=== summary");
+    let failed_steps = report.iter().filter(|r| r.1.is_err()).count() as u64;
+    for (name, result, secs) in &report {
+        let verdict = if result.is_ok() { "ok" } else { "FAILED" };
+        println!("{name:<26} {verdict:<7} {secs:>6.1} s");
+    }
+    println!("{:<26} {:<7} {:>6.1} s", "total", "", started.elapsed().as_secs_f64());
+    // A failed step that is not a test (format, clippy, build) counts as a failure too, so that
+    // the closing line is never green when the run is not.
+    println!("\nxtask: {} passed, {} failed", counts.passed, counts.failed + failed_steps);
+    if failed_steps > 0 {
+        return Err(format!("{failed_steps} step(s) failed"));
+    }
+    Ok(())
+}
+
+/// `tests/web.rs` compiled to wasm and run by wasm-bindgen-test-runner in headless Chromium.
+fn wasm_tests() -> Command {
+    let mut c = cmd("cargo");
+    c.args(["test", "-p", "wsdeck", "--test", "web", "--target", tools::WASM_TARGET])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "60");
+    c
+}
+
+/// Playwright tests in e2e/tests, one file at a time (each starts its own simulators).
+fn e2e(sim: &std::path::Path) -> Result<Command, String> {
+    let dir = root().join("e2e/tests");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut c = cmd("node");
+    c.args(["--test", "--test-concurrency=1", "--test-reporter=tap"])
+        .args(files)
+        .env("WSDECK_SIM", sim)
+        .env("WSDECK_DIST", root().join("dist"))
+        .env("WSDECK_CHROMIUM", tools::CHROMIUM);
+    Ok(c)
+}

@@ -1,0 +1,130 @@
+//! Every tool wsdeck builds or tests with, its pinned version, and how to install it on a fresh
+//! machine. ../shared/TOOLCHAIN.md explains each pin.
+
+use crate::util::{cmd, output, root, run};
+use std::path::{Path, PathBuf};
+
+/// Trunk 0.22 needs a newer rustc than the machines have.
+pub const TRUNK: &str = "0.21.14";
+/// Must equal the `wasm-bindgen` crate version pinned in Cargo.toml.
+pub const WASM_BINDGEN: &str = "0.2.130";
+/// binaryen from npm (xtask/npm/package.json). Debian's binaryen 108 makes a blank page.
+pub const WASM_OPT_VERSION: &str = "version 132";
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// An ESP32-C3's target: proves the protocol crate stays `no_std`.
+pub const BARE_METAL_TARGET: &str = "riscv32imc-unknown-none-elf";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+pub fn npm_bin_dir() -> PathBuf {
+    root().join("xtask/npm/node_modules/.bin")
+}
+
+/// What `cargo xtask run` and `dist` need: the wasm target, Trunk, wasm-bindgen, wasm-opt.
+pub fn ensure_build_tools() -> Result<(), String> {
+    check_lockfile_pin()?;
+    ensure_targets(&[WASM_TARGET])?;
+    ensure_cargo_tool("trunk", "trunk", TRUNK, &["--locked"])?;
+    // wasm-bindgen-cli does not build with --locked here; its own version pin is what matters.
+    ensure_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", WASM_BINDGEN, &[])?;
+    ensure_npm(&root().join("xtask/npm"))?;
+    let wasm_opt = npm_bin_dir().join("wasm-opt");
+    let version = output(cmd(&wasm_opt.to_string_lossy()).arg("--version")).unwrap_or_default();
+    if !version.contains(WASM_OPT_VERSION) {
+        return Err(format!(
+            "{} reports `{}`, expected {WASM_OPT_VERSION}",
+            wasm_opt.display(),
+            version.trim()
+        ));
+    }
+    warn_about_other_wasm_opt(&wasm_opt);
+    Ok(())
+}
+
+/// What `cargo xtask test` needs on top: the bare-metal target, Chromium and ChromeDriver, and
+/// the end-to-end tests' npm packages.
+pub fn ensure_test_tools() -> Result<(), String> {
+    ensure_build_tools()?;
+    ensure_targets(&[BARE_METAL_TARGET])?;
+    ensure_chromium()?;
+    ensure_npm(&root().join("e2e"))
+}
+
+/// The crate and the CLI must be the same wasm-bindgen, or the build fails late and obscurely.
+fn check_lockfile_pin() -> Result<(), String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let locked = lock
+        .split("[[package]]")
+        .find(|p| p.contains("name = \"wasm-bindgen\"\n"))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")))
+        .map(|v| v.trim_end_matches('"').to_string());
+    match locked {
+        Some(v) if v == WASM_BINDGEN => Ok(()),
+        Some(v) => Err(format!("Cargo.lock has wasm-bindgen {v} but xtask pins the CLI at {WASM_BINDGEN}")),
+        None => Err("Cargo.lock has no wasm-bindgen".into()),
+    }
+}
+
+fn ensure_targets(targets: &[&str]) -> Result<(), String> {
+    let installed = output(cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    let missing: Vec<&str> =
+        targets.iter().copied().filter(|t| !installed.lines().any(|l| l.trim() == *t)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    run(cmd("rustup").args(["target", "add"]).args(&missing))
+}
+
+/// Installs `krate` at `version` unless `bin --version` already reports it.
+fn ensure_cargo_tool(bin: &str, krate: &str, version: &str, extra: &[&str]) -> Result<(), String> {
+    let have = output(cmd(bin).arg("--version")).unwrap_or_default();
+    if have.split_whitespace().any(|w| w == version) {
+        return Ok(());
+    }
+    println!("xtask: installing {krate} {version} (a few minutes, once)");
+    run(cmd("cargo").args(["install", krate, "--version", version]).args(extra))
+}
+
+/// `npm ci` when node_modules is missing or older than the lock file.
+fn ensure_npm(dir: &Path) -> Result<(), String> {
+    let marker = dir.join("node_modules/.package-lock.json");
+    let lock = dir.join("package-lock.json");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(installed), Some(locked)) = (modified(&marker), modified(&lock)) {
+        if installed >= locked {
+            return Ok(());
+        }
+    }
+    run(cmd("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))
+}
+
+fn ensure_chromium() -> Result<(), String> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    let root_user = output(cmd("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
+    if !root_user {
+        return Err(format!(
+            "tests need Debian's Chromium and ChromeDriver ({CHROMIUM}, {CHROMEDRIVER}); install them with\n  \
+             sudo apt-get update && sudo apt-get install -y chromium chromium-driver"
+        ));
+    }
+    run(cmd("apt-get").arg("update"))?;
+    run(cmd("apt-get").args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]))
+}
+
+/// Trunk runs the first wasm-opt on PATH; ours is first, but a second one invites mistakes.
+fn warn_about_other_wasm_opt(ours: &Path) {
+    let Some(path) = std::env::var_os("PATH") else { return };
+    for dir in std::env::split_paths(&path) {
+        let other = dir.join("wasm-opt");
+        if other.exists() && other != ours {
+            println!(
+                "xtask: warning: another wasm-opt at {} ({}); builds use {}",
+                other.display(),
+                output(std::process::Command::new(&other).arg("--version")).unwrap_or_default().trim(),
+                ours.display()
+            );
+        }
+    }
+}
