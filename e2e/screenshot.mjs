@@ -1,5 +1,6 @@
 // Makes docs/screenshot.png (the README's picture): the app on a phone-sized screen, connected
 // to the simulator. Run after a release build:
+//   cargo xtask dist && cargo build -p wsdeck-sim
 //   WSDECK_SIM=target/debug/wsdeck-sim WSDECK_DIST=dist node e2e/screenshot.mjs
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,7 @@ import { launch, startSim, waitForState } from './lib/harness.mjs';
 
 const out = process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshot.png');
 const device = await startSim({ args: ['--name', 'Robot car', '--rate', '20'] });
-const browser = await launch({ viewport: { width: 390, height: 760 } });
+const browser = await launch({ viewport: { width: 390, height: 640 }, colorScheme: 'dark' });
 try {
   await browser.page.goto(device.url);
   await waitForState(browser.page, 'connected');

@@ -82,13 +82,14 @@ const CHROMIUM_ARGS = [
  * Chromium with a phone-sized touch viewport and a fresh profile. `errors` collects uncaught
  * page errors (a Rust panic shows up here as `unreachable`).
  */
-export async function launch({ viewport = { width: 390, height: 844 } } = {}) {
+export async function launch({ viewport = { width: 390, height: 844 }, colorScheme = 'light' } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'wsdeck-e2e-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
     viewport,
+    colorScheme,
     deviceScaleFactor: 2,
     hasTouch: true,
     isMobile: true,

@@ -15,6 +15,8 @@ pub struct Series {
     /// Arrival time (monotonic ms).
     pub at_ms: f64,
     pub samples: u64,
+    /// Every value so far was a whole number (a counter, dBm): shown without decimals.
+    pub whole: bool,
 }
 
 #[derive(Debug, Default)]
@@ -35,6 +37,7 @@ impl Latest {
                     s.device_ms = tel.ms;
                     s.at_ms = now_ms;
                     s.samples += 1;
+                    s.whole &= value.fract() == 0.0;
                 }
                 None if !full => self.series.push(Series {
                     name: name.clone(),
@@ -42,6 +45,7 @@ impl Latest {
                     device_ms: tel.ms,
                     at_ms: now_ms,
                     samples: 1,
+                    whole: value.fract() == 0.0,
                 }),
                 None => self.dropped_keys += 1,
             }
@@ -65,16 +69,17 @@ impl Latest {
     }
 }
 
-/// A reading as a tile shows it: whole numbers without decimals, others with fewer decimals as
-/// they grow, very large or small ones in exponent form.
-pub fn format_value(v: f64) -> String {
+/// A reading as a tile shows it: a series of whole numbers without decimals, others with fewer
+/// decimals as they grow (so that a value does not change width when it happens to be whole),
+/// very large or small ones in exponent form.
+pub fn format_value(v: f64, whole: bool) -> String {
     if !v.is_finite() {
         return "–".to_string();
     }
     let a = v.abs();
-    if v == v.trunc() && a < 1e15 {
+    if whole && a < 1e15 {
         format!("{v:.0}")
-    } else if !(1e-3..1e6).contains(&a) {
+    } else if !(1e-3..1e6).contains(&a) && a != 0.0 {
         format!("{v:.3e}")
     } else if a >= 100.0 {
         format!("{v:.1}")
@@ -129,13 +134,25 @@ mod tests {
 
     #[test]
     fn values_read_well() {
-        assert_eq!(format_value(40.0), "40");
-        assert_eq!(format_value(-3.0), "-3");
-        assert_eq!(format_value(21.537), "21.54");
-        assert_eq!(format_value(7.4123), "7.412");
-        assert_eq!(format_value(123.456), "123.5");
-        assert_eq!(format_value(0.0001234), "1.234e-4");
-        assert_eq!(format_value(12345678.9), "1.235e7");
-        assert_eq!(format_value(f64::NAN), "–");
+        assert_eq!(format_value(40.0, true), "40");
+        assert_eq!(format_value(-3.0, true), "-3");
+        assert_eq!(format_value(80.0, false), "80.00");
+        assert_eq!(format_value(0.0, false), "0.000");
+        assert_eq!(format_value(21.537, false), "21.54");
+        assert_eq!(format_value(7.4123, false), "7.412");
+        assert_eq!(format_value(123.456, false), "123.5");
+        assert_eq!(format_value(0.0001234, false), "1.234e-4");
+        assert_eq!(format_value(12345678.9, false), "1.235e7");
+        assert_eq!(format_value(f64::NAN, true), "–");
+    }
+
+    #[test]
+    fn a_series_stays_whole_until_a_fraction_arrives() {
+        let mut l = Latest::default();
+        l.push(&tel(&[("rssi", -51.0), ("dist", 80.0)]), 0.0);
+        l.push(&tel(&[("rssi", -52.0), ("dist", 80.5)]), 1.0);
+        l.push(&tel(&[("dist", 80.0)]), 2.0);
+        assert!(l.series()[0].whole);
+        assert!(!l.series()[1].whole);
     }
 }

@@ -2,10 +2,12 @@
 //! telemetry frame signal ticks.
 
 use super::store::format_value;
+use crate::connection::session::LinkState;
 use crate::connection::Connection;
 use leptos::prelude::*;
 
-/// A tile whose series sent nothing for this long is shown as stale.
+/// A tile whose series sent nothing for this long is shown as stale, as are all tiles while the
+/// link is down.
 const STALE_MS: f64 = 3000.0;
 
 #[component]
@@ -42,13 +44,14 @@ fn Tile(name: String) -> impl IntoView {
     let reading = move || {
         conn.telemetry_frame.track();
         conn.second.track();
+        let linked = conn.status.with(|s| s.state == LinkState::Connected);
         let now = crate::dom::now_ms();
         conn.with_session(|s| {
             s.telemetry()
                 .series()
                 .iter()
                 .find(|x| x.name == key)
-                .map(|x| (format_value(x.value), now - x.at_ms > STALE_MS))
+                .map(|x| (format_value(x.value, x.whole), !linked || now - x.at_ms > STALE_MS))
         })
         .flatten()
         .unwrap_or_else(|| ("–".into(), true))
