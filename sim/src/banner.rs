@@ -50,7 +50,14 @@ pub fn print(sim: &Sim, addr: SocketAddr) {
     }
     if let (Some(url), true) = (lan.first(), sim.config.qr) {
         if let Ok(code) = QrCode::new(url.as_bytes()) {
-            let image = code.render::<Dense1x2>().quiet_zone(true).build();
+            // Light modules drawn as blocks: on a dark terminal the code reads dark-on-light, as
+            // phone cameras expect, with a light quiet zone around it.
+            let image = code
+                .render::<Dense1x2>()
+                .dark_color(Dense1x2::Light)
+                .light_color(Dense1x2::Dark)
+                .quiet_zone(true)
+                .build();
             let _ = writeln!(out, "\n  Scan with the phone's camera:\n{image}");
         }
     }
