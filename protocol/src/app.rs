@@ -5,14 +5,50 @@ use crate::{DecodeError, Value};
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 
-/// One frame from the app. `drive`, `stop`, `claim` and `release` are reserved for the driving
-/// controls and decode as [`AppMsg::Unknown`] in this version.
+/// Largest magnitude of a drive axis or wheel command.
+pub const FULL: i16 = 1000;
+
+/// A motion command: stick position and the wheel commands the app already mixed from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Drive {
+    /// Increases with every drive or stop frame; a device ignores frames older than the newest.
+    pub seq: u32,
+    /// Steering, right positive, -1000..=1000.
+    pub x: i16,
+    /// Throttle, forward positive, -1000..=1000.
+    pub y: i16,
+    /// Left wheel, -1000..=1000: map straight to PWM.
+    pub l: i16,
+    /// Right wheel, -1000..=1000.
+    pub r: i16,
+}
+
+impl Drive {
+    pub fn is_neutral(&self) -> bool {
+        self.x == 0 && self.y == 0 && self.l == 0 && self.r == 0
+    }
+}
+
+/// One frame from the app.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AppMsg {
     /// Heartbeat, sent every second; the device answers `pong` with the same id.
-    Ping { id: u32 },
+    Ping {
+        id: u32,
+    },
+    Drive(Drive),
+    /// Stop now. Never rate-limited or skipped by the app.
+    Stop {
+        seq: u32,
+    },
+    /// Asks to become the driver.
+    Claim,
+    /// Gives up driving.
+    Release,
     /// A type this version does not know. Devices ignore it.
-    Unknown { t: String },
+    Unknown {
+        t: String,
+    },
 }
 
 impl AppMsg {
@@ -29,19 +65,41 @@ impl AppMsg {
                 Some(id) => Ok(AppMsg::Ping { id }),
                 None => Err(DecodeError::BadField { t: "ping", field: "id" }),
             },
+            "drive" => {
+                let seq = seq(&value, "drive")?;
+                let axis = |field: &'static str| match value.get(field) {
+                    None => Ok(0),
+                    Some(v) => v.as_i16_within(FULL).ok_or(DecodeError::BadField { t: "drive", field }),
+                };
+                Ok(AppMsg::Drive(Drive { seq, x: axis("x")?, y: axis("y")?, l: axis("l")?, r: axis("r")? }))
+            }
+            "stop" => Ok(AppMsg::Stop { seq: seq(&value, "stop")? }),
+            "claim" => Ok(AppMsg::Claim),
+            "release" => Ok(AppMsg::Release),
             other => Ok(AppMsg::Unknown { t: other.to_owned() }),
         }
     }
 
     /// Encodes the message as one text frame.
     pub fn encode(&self) -> String {
-        match self {
-            AppMsg::Ping { id } => {
-                let mut o = ObjBuilder::new("ping");
-                o.put("id", Value::Num(f64::from(*id)));
-                o.0.to_json()
-            }
-            AppMsg::Unknown { t } => ObjBuilder::new(t).0.to_json(),
-        }
+        let num = |n: i64| Value::Num(n as f64);
+        let o = match self {
+            AppMsg::Ping { id } => ObjBuilder::new("ping").with("id", num(i64::from(*id))),
+            AppMsg::Drive(d) => ObjBuilder::new("drive")
+                .with("seq", num(i64::from(d.seq)))
+                .with("x", num(i64::from(d.x)))
+                .with("y", num(i64::from(d.y)))
+                .with("l", num(i64::from(d.l)))
+                .with("r", num(i64::from(d.r))),
+            AppMsg::Stop { seq } => ObjBuilder::new("stop").with("seq", num(i64::from(*seq))),
+            AppMsg::Claim => ObjBuilder::new("claim"),
+            AppMsg::Release => ObjBuilder::new("release"),
+            AppMsg::Unknown { t } => ObjBuilder::new(t),
+        };
+        o.0.to_json()
     }
+}
+
+fn seq(value: &Value, t: &'static str) -> Result<u32, DecodeError> {
+    value.get("seq").and_then(Value::as_u32).ok_or(DecodeError::BadField { t, field: "seq" })
 }

@@ -56,6 +56,20 @@ impl LogLevel {
     }
 }
 
+/// Who drives, and whether the device is moving under command. Broadcast by the device to every
+/// client whenever it changes, and to a client when it connects.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DriveState {
+    /// Client id of the driver, `None` when nobody drives.
+    pub driver: Option<u32>,
+    /// The receiving client's own id.
+    pub you: Option<u32>,
+    /// The motors follow drive commands (false after a stop, a failsafe or a release).
+    pub armed: bool,
+    /// Why the device stopped by itself (`watchdog`, `driver_left`), until the next command.
+    pub failsafe: Option<String>,
+}
+
 /// A line for the app's event log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Log {
@@ -73,8 +87,8 @@ pub enum DeviceMsg {
     Pong {
         id: u32,
     },
-    /// Device state; its fields are defined with the driving controls and kept raw here.
-    State(Vec<(String, Value)>),
+    /// Driver lease and motor state.
+    State(DriveState),
     Log(Log),
     /// A message type this version does not know (or an object with no number in it). Receivers
     /// ignore it and count it.
@@ -117,13 +131,7 @@ impl DeviceMsg {
                 level: LogLevel::parse(obj.get("level").and_then(Value::as_str)),
                 msg: obj.get("msg").and_then(Value::as_str).unwrap_or_default().to_owned(),
             })),
-            "state" => match obj {
-                Value::Obj(mut entries) => {
-                    entries.retain(|(k, _)| k != "t");
-                    Ok(DeviceMsg::State(entries))
-                }
-                _ => Err(DecodeError::NotAnObject),
-            },
+            "state" => decode_state(&obj).map(DeviceMsg::State),
             other => Ok(DeviceMsg::Unknown { t: other.to_owned() }),
         }
     }
@@ -156,10 +164,12 @@ impl DeviceMsg {
                 o.put("d", Value::Obj(d));
             }
             DeviceMsg::Pong { id } => o.num("id", f64::from(*id)),
-            DeviceMsg::State(entries) => {
-                for (k, v) in entries {
-                    o.put(k, v.clone());
-                }
+            DeviceMsg::State(st) => {
+                let id = |v: Option<u32>| v.map(|n| Value::Num(f64::from(n))).unwrap_or(Value::Null);
+                o.put("driver", id(st.driver));
+                o.put("you", id(st.you));
+                o.put("armed", Value::Bool(st.armed));
+                o.put("failsafe", st.failsafe.clone().map(Value::Str).unwrap_or(Value::Null));
             }
             DeviceMsg::Log(log) => {
                 o.str("level", log.level.as_str());
@@ -219,6 +229,26 @@ fn decode_hello(obj: &Value) -> Result<Hello, DecodeError> {
     Ok(Hello { v, name, caps, watchdog_ms })
 }
 
+fn decode_state(obj: &Value) -> Result<DriveState, DecodeError> {
+    let bad = |field| DecodeError::BadField { t: "state", field };
+    let id = |field: &'static str| match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u32().map(Some).ok_or(bad(field)),
+    };
+    Ok(DriveState {
+        driver: id("driver")?,
+        you: id("you")?,
+        armed: match obj.get("armed") {
+            None | Some(Value::Null) => false,
+            Some(v) => v.as_bool().ok_or(bad("armed"))?,
+        },
+        failsafe: match obj.get("failsafe") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.as_str().ok_or(bad("failsafe"))?.to_owned()),
+        },
+    })
+}
+
 fn decode_tel(obj: &Value) -> Result<Telemetry, DecodeError> {
     let ms = match obj.get("ms") {
         None | Some(Value::Null) => None,
@@ -243,6 +273,10 @@ impl ObjBuilder {
         if let Value::Obj(entries) = &mut self.0 {
             entries.push((k.to_owned(), v));
         }
+    }
+    pub(crate) fn with(mut self, k: &str, v: Value) -> ObjBuilder {
+        self.put(k, v);
+        self
     }
     fn num(&mut self, k: &str, n: f64) {
         self.put(k, Value::Num(n));

@@ -12,8 +12,8 @@ mod device;
 mod error;
 mod value;
 
-pub use app::AppMsg;
-pub use device::{DeviceMsg, Hello, Log, LogLevel, Telemetry};
+pub use app::{AppMsg, Drive, FULL};
+pub use device::{DeviceMsg, DriveState, Hello, Log, LogLevel, Telemetry};
 pub use error::DecodeError;
 pub use value::Value;
 

@@ -41,6 +41,19 @@ impl Value {
         (n >= 0.0 && n <= u32::MAX as f64 && n == (n as u32) as f64).then_some(n as u32)
     }
 
+    /// A whole number from `-limit` to `limit`.
+    pub fn as_i16_within(&self, limit: i16) -> Option<i16> {
+        let n = self.as_f64()?;
+        (n.abs() <= f64::from(limit) && n == n.trunc()).then_some(n as i16)
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),

@@ -17,6 +17,9 @@ USAGE: wsdeck-sim [FLAGS]
   --format FORMAT   telemetry as `tel` frames (default), `bare` objects of numbers, or a bare
                     `number`, the shapes older firmware sends
   --no-hello        do not send hello on connect, like firmware that predates wsdeck
+  --watchdog-ms MS  stop the car when no drive frame came for this long (default 300)
+  --dialect D       `json` (protocol v1, default) or `text`: a tutorial car that takes the
+                    words up, down, left, right, stop (no lease, no watchdog)
   --seed N          seed of the simulated sensors' noise (default 1)
   --no-qr           do not print the QR code
   -h, --help        this text
@@ -43,6 +46,21 @@ impl TelFormat {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Json,
+    Text,
+}
+
+impl Dialect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Json => "json",
+            Dialect::Text => "text",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind: SocketAddr,
@@ -51,6 +69,8 @@ pub struct Config {
     pub name: String,
     pub format: TelFormat,
     pub hello: bool,
+    pub watchdog_ms: u64,
+    pub dialect: Dialect,
     pub seed: u64,
     pub qr: bool,
 }
@@ -64,6 +84,8 @@ impl Default for Config {
             name: "wsdeck sim".into(),
             format: TelFormat::Tel,
             hello: true,
+            watchdog_ms: 300,
+            dialect: Dialect::Json,
             seed: 1,
             qr: true,
         }
@@ -101,6 +123,21 @@ impl Config {
                     }
                 }
                 "--no-hello" => c.hello = false,
+                "--watchdog-ms" => {
+                    let v = value("milliseconds")?;
+                    c.watchdog_ms = v
+                        .parse()
+                        .ok()
+                        .filter(|ms| (20..=60_000).contains(ms))
+                        .ok_or(format!("--watchdog-ms: `{v}` is not a number from 20 to 60000"))?;
+                }
+                "--dialect" => {
+                    c.dialect = match value("json or text")?.as_str() {
+                        "json" => Dialect::Json,
+                        "text" => Dialect::Text,
+                        v => return Err(format!("--dialect: `{v}` is not json or text")),
+                    }
+                }
                 "--seed" => {
                     let v = value("a number")?;
                     c.seed = v.parse().map_err(|_| format!("--seed: `{v}` is not a number"))?;
@@ -137,13 +174,24 @@ mod tests {
 
     #[test]
     fn flags_are_read() {
-        let c = parse(&["--bind", "127.0.0.1:0", "--rate", "1000", "--format", "bare", "--no-hello"])
-            .unwrap()
-            .unwrap();
+        let c = parse(&[
+            "--bind",
+            "127.0.0.1:0",
+            "--rate",
+            "1000",
+            "--format",
+            "bare",
+            "--no-hello",
+            "--dialect",
+            "text",
+        ])
+        .unwrap()
+        .unwrap();
         assert_eq!(c.bind.port(), 0);
         assert_eq!(c.period(), Some(Duration::from_millis(1)));
         assert_eq!(c.format, TelFormat::Bare);
         assert!(!c.hello);
+        assert_eq!(c.dialect, Dialect::Text);
     }
 
     #[test]

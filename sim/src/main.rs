@@ -4,6 +4,7 @@
 
 mod assets;
 mod banner;
+mod car;
 mod config;
 mod http;
 mod model;
@@ -11,7 +12,8 @@ mod routes;
 mod ws;
 
 use assets::Assets;
-use config::{Config, TelFormat};
+use car::Car;
+use config::{Config, Dialect, TelFormat};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,11 +22,16 @@ use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use wsdeck_protocol::{AppMsg, DeviceMsg, Hello, Log, LogLevel, Telemetry, Value};
 
+/// How often the car is simulated and its watchdog checked.
+const CAR_STEP: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// A frame for every connected client.
 #[derive(Clone, Debug)]
 pub enum Out {
     Text(Arc<str>),
     Binary(Arc<[u8]>),
+    /// The drive state changed: each client sends its own view of it (`you` differs).
+    State,
 }
 
 /// Counters reported by `GET /sim/state`.
@@ -46,6 +53,7 @@ pub struct Sim {
     pub tx: broadcast::Sender<Out>,
     started: Instant,
     stats: Mutex<Stats>,
+    car: Mutex<Car>,
     next_client: AtomicU64,
 }
 
@@ -58,6 +66,8 @@ pub struct Client<'a> {
 impl Drop for Client<'_> {
     fn drop(&mut self) {
         self.sim.stats().clients -= 1;
+        let now = self.sim.uptime_ms();
+        self.sim.with_car(|car| car.disconnected(self.id, now));
     }
 }
 
@@ -65,12 +75,14 @@ impl Sim {
     pub fn new(config: Config, assets: Assets) -> Sim {
         // Room for ~1 s of telemetry at 1 kHz; a client further behind skips ahead.
         let (tx, _) = broadcast::channel(1024);
+        let car = Mutex::new(Car::new(config.watchdog_ms));
         Sim {
             config,
             assets,
             tx,
             started: Instant::now(),
             stats: Mutex::default(),
+            car,
             next_client: AtomicU64::new(1),
         }
     }
@@ -98,9 +110,29 @@ impl Sim {
         DeviceMsg::Hello(Hello {
             v: wsdeck_protocol::VERSION,
             name: self.config.name.clone(),
-            caps: vec!["telemetry".into()],
-            watchdog_ms: None,
+            caps: vec!["telemetry".into(), "drive".into()],
+            watchdog_ms: Some(self.config.watchdog_ms as u32),
         })
+    }
+
+    /// Runs `f` on the car and tells every client if who drives, or whether it is armed, changed.
+    pub fn with_car<R>(&self, f: impl FnOnce(&mut Car) -> R) -> R {
+        let (r, changed) = {
+            let mut car = self.car.lock().unwrap_or_else(|e| e.into_inner());
+            let before = (car.driver, car.armed, car.failsafe);
+            let r = f(&mut car);
+            (r, before != (car.driver, car.armed, car.failsafe))
+        };
+        if changed {
+            self.broadcast(Out::State);
+        }
+        r
+    }
+
+    /// The drive state as `client` sees it.
+    pub fn state_frame(&self, client: u64) -> String {
+        let car = self.car.lock().unwrap_or_else(|e| e.into_inner());
+        DeviceMsg::State(car.state_for(client)).encode()
     }
 
     /// Sends `out` to every client; returns how many there are.
@@ -108,23 +140,81 @@ impl Sim {
         self.tx.send(out).unwrap_or(0)
     }
 
-    /// Records a frame from the app and returns the answer to send back, if any.
-    pub fn on_app_frame(&self, text: &str) -> Option<String> {
-        let (reply, msg) = ws::reply(text);
-        let mut stats = self.stats();
-        stats.frames_from_app += 1;
-        stats.last_frame_from_app = Some(text.chars().take(200).collect());
-        match msg {
-            Ok(AppMsg::Ping { .. }) => stats.pings_answered += 1,
-            Ok(_) => {}
-            Err(_) => stats.bad_frames_from_app += 1,
+    /// Acts on a frame from `client` and returns the answer to send back, if any.
+    pub fn on_app_frame(&self, client: u64, text: &str) -> Option<String> {
+        let now = self.uptime_ms();
+        {
+            let mut stats = self.stats();
+            stats.frames_from_app += 1;
+            stats.last_frame_from_app = Some(text.chars().take(200).collect());
         }
-        reply
+        if self.config.dialect == Dialect::Text {
+            // A tutorial car: a word per frame, no JSON, no lease, no watchdog.
+            match car::words_to_wheels(text) {
+                Some((l, r)) => self.with_car(|car| car.drive_words(l, r, text, now)),
+                None => self.stats().bad_frames_from_app += 1,
+            }
+            return None;
+        }
+        let msg = match AppMsg::decode(text) {
+            Ok(msg) => msg,
+            Err(_) => {
+                self.stats().bad_frames_from_app += 1;
+                return None;
+            }
+        };
+        match msg {
+            AppMsg::Ping { id } => {
+                self.stats().pings_answered += 1;
+                Some(DeviceMsg::Pong { id }.encode())
+            }
+            AppMsg::Drive(d) => {
+                self.with_car(|car| car.drive(client, &d, text, now));
+                None
+            }
+            AppMsg::Stop { seq } => {
+                self.with_car(|car| car.stop(client, Some(seq), &format!("stop from client #{client}"), now));
+                None
+            }
+            AppMsg::Claim => {
+                self.with_car(|car| car.claim(client, now));
+                // Granted or not, the client learns who drives.
+                Some(self.state_frame(client))
+            }
+            AppMsg::Release => {
+                self.with_car(|car| car.release(client, now));
+                None
+            }
+            AppMsg::Unknown { .. } => None,
+        }
     }
 
     pub fn state_json(&self) -> String {
+        let car = self.car.lock().unwrap_or_else(|e| e.into_inner());
+        let (wl, wr) = car.wheel_speeds();
+        let car_json = serde_json::json!({
+            "x_m": car.x,
+            "y_m": car.y,
+            "heading_deg": car.heading.to_degrees(),
+            "l": car.cmd_l,
+            "r": car.cmd_r,
+            "wheel_l_mps": wl,
+            "wheel_r_mps": wr,
+            "moving": car.moving(),
+            "armed": car.armed,
+            "driver": car.driver,
+            "failsafe": car.failsafe,
+            "watchdog_ms": car.watchdog_ms,
+            "last_command": car.last_command,
+            "last_command_ms": car.last_command_ms,
+            "ignored_drive_frames": car.ignored,
+            "stops": car.stops.iter().map(|s| serde_json::json!({"reason": s.reason, "at_ms": s.at_ms})).collect::<Vec<_>>(),
+        });
+        drop(car);
         let s = self.stats();
         serde_json::json!({
+            "car": car_json,
+            "dialect": self.config.dialect.as_str(),
             "name": self.config.name,
             "uptime_ms": self.uptime_ms(),
             "rate_hz": self.config.rate_hz,
@@ -143,7 +233,7 @@ impl Sim {
     }
 
     /// The telemetry frame for one set of readings, in the configured shape.
-    fn telemetry_frame(&self, t_ms: u64, readings: &[(&str, f64)]) -> String {
+    fn telemetry_frame(&self, t_ms: u64, readings: &[(&'static str, f64)]) -> String {
         match self.config.format {
             TelFormat::Tel => DeviceMsg::Telemetry(Telemetry {
                 ms: Some(t_ms as f64),
@@ -167,7 +257,15 @@ async fn telemetry(sim: Arc<Sim>) {
     loop {
         ticks.tick().await;
         let t_ms = sim.uptime_ms();
-        let readings = model.sample(t_ms);
+        let mut readings = model.sample(t_ms).to_vec();
+        {
+            let car = sim.car.lock().unwrap_or_else(|e| e.into_inner());
+            let (wl, wr) = car.wheel_speeds();
+            let round = |v: f64| (v * 1000.0).round() / 1000.0;
+            readings.extend([("wheel_l_mps", round(wl)), ("wheel_r_mps", round(wr))]);
+            readings.extend([("x_m", round(car.x)), ("y_m", round(car.y))]);
+            readings.push(("heading_deg", (car.heading.to_degrees() * 10.0).round() / 10.0));
+        }
         if sim.tx.receiver_count() == 0 {
             continue;
         }
@@ -181,6 +279,20 @@ async fn telemetry(sim: Arc<Sim>) {
             let msg = format!("battery {volts:.2} V");
             sim.broadcast(Out::Text(DeviceMsg::Log(Log { level, msg }).encode().into()));
         }
+    }
+}
+
+/// Moves the car and runs its watchdog, whether or not telemetry is on.
+async fn drive_car(sim: Arc<Sim>) {
+    let mut ticks = tokio::time::interval(CAR_STEP);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last = sim.uptime_ms();
+    loop {
+        ticks.tick().await;
+        let now = sim.uptime_ms();
+        let dt = (now - last) as f64 / 1000.0;
+        last = now;
+        sim.with_car(|car| car.step(now, dt));
     }
 }
 
@@ -227,6 +339,7 @@ async fn serve(sim: Arc<Sim>) -> ExitCode {
     let addr = listener.local_addr().unwrap_or(sim.config.bind);
     banner::print(&sim, addr);
     tokio::spawn(telemetry(sim.clone()));
+    tokio::spawn(drive_car(sim.clone()));
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {

@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
-use wsdeck_protocol::{AppMsg, DeviceMsg, Log, LogLevel};
+use wsdeck_protocol::{DeviceMsg, Log, LogLevel};
 
 /// Frames from the app larger than this close the connection, as on a device with little RAM.
 const MAX_INCOMING: usize = 16 * 1024;
@@ -36,6 +36,9 @@ pub async fn run(sim: Arc<Sim>, stream: TcpStream) {
     if sim.config.hello {
         greeting.push(sim.hello().encode());
     }
+    if sim.config.dialect == crate::config::Dialect::Json {
+        greeting.push(sim.state_frame(client.id));
+    }
     let msg = format!("wsdeck-sim: you are client #{} ({} connected)", client.id, sim.client_count());
     greeting.push(DeviceMsg::Log(Log { level: LogLevel::Info, msg }).encode());
     for frame in greeting {
@@ -48,7 +51,7 @@ pub async fn run(sim: Arc<Sim>, stream: TcpStream) {
         tokio::select! {
             incoming = rx.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    if let Some(reply) = sim.on_app_frame(&text) {
+                    if let Some(reply) = sim.on_app_frame(client.id, &text) {
                         if tx.send(Message::text(reply)).await.is_err() {
                             break;
                         }
@@ -61,6 +64,10 @@ pub async fn run(sim: Arc<Sim>, stream: TcpStream) {
                 let msg = match out {
                     Ok(Out::Text(text)) => Message::text(text.to_string()),
                     Ok(Out::Binary(bytes)) => Message::binary(bytes.to_vec()),
+                    Ok(Out::State) if sim.config.dialect == crate::config::Dialect::Json => {
+                        Message::text(sim.state_frame(client.id))
+                    }
+                    Ok(Out::State) => continue,
                     Err(RecvError::Lagged(n)) => {
                         // A slow client loses old telemetry rather than slowing everyone down.
                         sim.stats().dropped_for_slow_clients += n;
@@ -75,14 +82,4 @@ pub async fn run(sim: Arc<Sim>, stream: TcpStream) {
         }
     }
     drop(client);
-}
-
-/// Answer to an app frame, if it needs one.
-pub fn reply(frame: &str) -> (Option<String>, Result<AppMsg, wsdeck_protocol::DecodeError>) {
-    let msg = AppMsg::decode(frame);
-    let reply = match &msg {
-        Ok(AppMsg::Ping { id }) => Some(DeviceMsg::Pong { id: *id }.encode()),
-        _ => None,
-    };
-    (reply, msg)
 }

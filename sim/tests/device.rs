@@ -164,6 +164,8 @@ fn says_hello_streams_telemetry_and_answers_pings() {
         DeviceMsg::Hello(h) => {
             assert_eq!(h.name, "Unit Car");
             assert_eq!(h.v, 1);
+            assert_eq!(h.caps, ["telemetry", "drive"]);
+            assert_eq!(h.watchdog_ms, Some(300));
         }
         other => panic!("first frame must be hello, got {other:?}"),
     }
@@ -171,7 +173,20 @@ fn says_hello_streams_telemetry_and_answers_pings() {
     let DeviceMsg::Telemetry(tel) = DeviceMsg::decode(&tel).unwrap() else { unreachable!() };
     assert!(tel.ms.is_some());
     let names: Vec<&str> = tel.values.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(names, ["battery_v", "temp_c", "distance_cm", "wheel_l_mps", "wheel_r_mps", "rssi_dbm"]);
+    assert_eq!(
+        names,
+        [
+            "battery_v",
+            "temp_c",
+            "distance_cm",
+            "rssi_dbm",
+            "wheel_l_mps",
+            "wheel_r_mps",
+            "x_m",
+            "y_m",
+            "heading_deg"
+        ]
+    );
 
     ws.send(Message::text(AppMsg::Ping { id: 4242 }.encode())).unwrap();
     read_until(&mut ws, 500, |t| t == r#"{"t":"pong","id":4242}"#);
@@ -226,13 +241,13 @@ fn streams_at_one_kilohertz() {
 fn speaks_the_shapes_of_older_firmware() {
     let bare = start(&["--no-hello", "--format", "bare", "--rate", "50"]);
     let mut ws = connect(bare.port);
-    let first = read_until(&mut ws, 5, |t| !t.contains(r#""t":"log""#));
+    let first = read_until(&mut ws, 5, |t| !t.contains(r#""t":"#));
     assert!(first.starts_with(r#"{"battery_v":"#), "{first}");
     assert!(matches!(DeviceMsg::decode(&first), Ok(DeviceMsg::Telemetry(_))));
 
     let number = start(&["--no-hello", "--format", "number", "--rate", "50"]);
     let mut ws = connect(number.port);
-    let first = read_until(&mut ws, 5, |t| !t.contains(r#""t":"log""#));
+    let first = read_until(&mut ws, 5, |t| !t.contains(r#""t":"#));
     let DeviceMsg::Telemetry(t) = DeviceMsg::decode(&first).unwrap() else { panic!("{first}") };
     assert_eq!(t.values[0].0, "value");
 }
@@ -258,4 +273,96 @@ fn explains_itself_when_the_app_is_not_built() {
     assert!(String::from_utf8_lossy(&page.body).contains("cargo xtask run"));
     let _ = child.kill();
     let _ = child.wait();
+}
+
+fn car(port: u16) -> serde_json::Value {
+    state(port)["car"].clone()
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn drive(seq: u32, l: i16, r: i16) -> Message {
+    Message::text(AppMsg::Drive(wsdeck_protocol::Drive { seq, x: 0, y: 0, l, r }).encode())
+}
+
+#[test]
+fn drives_the_car_and_its_watchdog_stops_it() {
+    let sim = start(&["--rate", "0"]);
+    let mut ws = connect(sim.port);
+    let you = match DeviceMsg::decode(&read_until(&mut ws, 5, |t| t.contains(r#""t":"state""#))).unwrap() {
+        DeviceMsg::State(s) => {
+            assert_eq!(s.driver, None);
+            s.you.unwrap()
+        }
+        other => panic!("{other:?}"),
+    };
+    ws.send(Message::text(AppMsg::Claim.encode())).unwrap();
+    let granted = read_until(&mut ws, 5, |t| t.contains(&format!(r#""driver":{you}"#)));
+    assert!(granted.contains(&format!(r#""you":{you}"#)));
+    ws.send(drive(1, 1000, 1000)).unwrap();
+    wait_for("the car to move", || car(sim.port)["moving"] == true);
+    let c = car(sim.port);
+    assert_eq!(c["armed"], true);
+    assert_eq!(
+        c["last_command"],
+        AppMsg::Drive(wsdeck_protocol::Drive { seq: 1, x: 0, y: 0, l: 1000, r: 1000 }).encode()
+    );
+    // No more commands: the watchdog stops the car and every client hears why.
+    wait_for("the watchdog", || car(sim.port)["moving"] == false);
+    let c = car(sim.port);
+    assert_eq!(c["failsafe"], "watchdog");
+    let stop = c["stops"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(stop["reason"], "watchdog");
+    let after = stop["at_ms"].as_u64().unwrap() - c["last_command_ms"].as_u64().unwrap();
+    assert!((300..=340).contains(&after), "stopped {after} ms after the last command");
+    read_until(&mut ws, 20, |t| t.contains(r#""failsafe":"watchdog""#));
+    assert!(c["y_m"].as_f64().unwrap() > 0.0, "forward moves the car north");
+}
+
+#[test]
+fn a_second_client_watches_until_the_lease_passes() {
+    let sim = start(&["--rate", "0", "--watchdog-ms", "5000"]);
+    let mut a = connect(sim.port);
+    let mut b = connect(sim.port);
+    a.send(Message::text(AppMsg::Claim.encode())).unwrap();
+    a.send(drive(1, 500, 500)).unwrap();
+    wait_for("a drives", || car(sim.port)["moving"] == true);
+    b.send(Message::text(AppMsg::Claim.encode())).unwrap();
+    b.send(drive(1, -1000, 1000)).unwrap();
+    b.send(Message::text(AppMsg::Ping { id: 1 }.encode())).unwrap();
+    read_until(&mut b, 50, |t| t.contains("pong"));
+    assert_eq!(car(sim.port)["l"], 0.5, "b cannot drive while a holds the lease");
+    assert_eq!(car(sim.port)["ignored_drive_frames"], 1);
+    // Anyone may stop the car.
+    b.send(Message::text(AppMsg::Stop { seq: 9 }.encode())).unwrap();
+    wait_for("b's stop", || car(sim.port)["moving"] == false);
+    a.send(Message::text(AppMsg::Release.encode())).unwrap();
+    wait_for("a's release", || car(sim.port)["driver"].is_null());
+    b.send(Message::text(AppMsg::Claim.encode())).unwrap();
+    b.send(drive(2, -1000, 1000)).unwrap();
+    wait_for("b drives", || car(sim.port)["l"] == -1.0);
+    // The driver disconnecting stops the car.
+    drop(b);
+    wait_for("the driver-left failsafe", || car(sim.port)["failsafe"] == "driver_left");
+    assert_eq!(car(sim.port)["moving"], false);
+}
+
+#[test]
+fn a_tutorial_car_takes_words() {
+    let sim = start(&["--rate", "0", "--dialect", "text"]);
+    let mut ws = connect(sim.port);
+    ws.send(Message::text("up")).unwrap();
+    wait_for("up", || car(sim.port)["l"] == 1.0 && car(sim.port)["r"] == 1.0);
+    ws.send(Message::text("left")).unwrap();
+    wait_for("left", || car(sim.port)["l"] == -1.0);
+    ws.send(Message::text("stop")).unwrap();
+    wait_for("stop", || car(sim.port)["moving"] == false);
+    assert_eq!(state(sim.port)["dialect"], "text");
+    assert_eq!(car(sim.port)["last_command"], "stop");
 }
