@@ -44,7 +44,7 @@ impl Value {
     /// A whole number from `-limit` to `limit`.
     pub fn as_i16_within(&self, limit: i16) -> Option<i16> {
         let n = self.as_f64()?;
-        (n.abs() <= f64::from(limit) && n == n.trunc()).then_some(n as i16)
+        (n.abs() <= f64::from(limit) && n == f64::from(n as i16)).then_some(n as i16)
     }
 
     pub fn as_bool(&self) -> Option<bool> {
