@@ -4,6 +4,7 @@
 pub mod connection;
 pub mod device;
 pub mod dom;
+pub mod drive;
 pub mod shell;
 pub mod telemetry;
 

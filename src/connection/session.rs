@@ -6,7 +6,7 @@ use super::link::{Action, CloseReason, Link, Phase};
 use super::stats::RateMeter;
 use crate::device::log::{EventLog, Origin};
 use crate::telemetry::store::Latest;
-use wsdeck_protocol::{DeviceMsg, Hello, LogLevel, MAX_FRAME_LEN};
+use wsdeck_protocol::{DeviceMsg, DriveState, Hello, LogLevel, MAX_FRAME_LEN};
 
 /// How often a flood of malformed frames may add a line to the event log.
 const MALFORMED_LOG_EVERY_MS: f64 = 1000.0;
@@ -66,12 +66,15 @@ pub struct Status {
     /// Frames per second, whole.
     pub rate: f64,
     pub counters: Counters,
+    /// Who drives, as the device last said (`None` for devices without a lease).
+    pub drive: Option<DriveState>,
 }
 
 pub struct Session {
     link: Link,
     url: String,
     device: Option<Hello>,
+    drive: Option<DriveState>,
     telemetry: Latest,
     log: EventLog,
     counters: Counters,
@@ -89,6 +92,7 @@ impl Session {
             link,
             url,
             device: None,
+            drive: None,
             telemetry: Latest::default(),
             log,
             counters: Counters::default(),
@@ -128,6 +132,7 @@ impl Session {
 
     pub fn on_open(&mut self, now_ms: f64) {
         self.link.opened(now_ms);
+        self.drive = None;
         self.log.app(now_ms, LogLevel::Info, format!("connected to {}", self.url));
     }
 
@@ -173,8 +178,7 @@ impl Session {
                 self.device = Some(hello);
             }
             Ok(DeviceMsg::Log(log)) => self.log.push(now_ms, log.level, Origin::Device, log.msg),
-            // Device state drives the Drive page, which reads it from its own frames.
-            Ok(DeviceMsg::State(_)) => {}
+            Ok(DeviceMsg::State(state)) => self.drive = Some(state),
             Ok(DeviceMsg::Unknown { .. }) => self.counters.unknown += 1,
             Err(e) => {
                 self.counters.malformed += 1;
@@ -219,6 +223,7 @@ impl Session {
         self.log.app(now_ms, LogLevel::Info, format!("connecting to {url}"));
         self.url = url;
         self.device = None;
+        self.drive = None;
         self.telemetry.clear();
         self.link.restart(now_ms)
     }
@@ -249,6 +254,7 @@ impl Session {
             rtt_ms: self.link.rtt_ms().filter(|_| connected).map(|r| (r * 10.0).round() / 10.0),
             rate: self.rate.per_second(now_ms).round(),
             counters: self.counters,
+            drive: self.drive.clone().filter(|_| connected),
         }
     }
 
@@ -408,6 +414,15 @@ mod tests {
         assert_eq!(s.status(30.0).device_name, None);
         assert!(s.telemetry().series().is_empty());
         assert_eq!(s.status(30.0).url, "ws://127.0.0.1:9/ws");
+    }
+
+    #[test]
+    fn drive_state_is_shown_only_while_connected() {
+        let mut s = session();
+        s.on_text(20.0, r#"{"t":"state","driver":2,"you":2,"armed":true,"failsafe":null}"#);
+        assert_eq!(s.status(20.0).drive.unwrap().driver, Some(2));
+        s.on_close(30.0, 1006, 0.5);
+        assert_eq!(s.status(30.0).drive, None);
     }
 
     #[test]

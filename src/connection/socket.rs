@@ -44,6 +44,20 @@ impl Connection {
         r
     }
 
+    /// Sends a text frame now if the socket is open; false otherwise.
+    pub fn send(&self, frame: &str) -> bool {
+        self.driver
+            .try_with_value(|d| d.wire.borrow().as_ref().is_some_and(|w| w.send(frame)))
+            .unwrap_or(false)
+    }
+
+    /// Bytes queued in the socket and not yet sent.
+    pub fn buffered(&self) -> u32 {
+        self.driver
+            .try_with_value(|d| d.wire.borrow().as_ref().map(|w| w.ws.buffered_amount()).unwrap_or(0))
+            .unwrap_or(0)
+    }
+
     /// Where the current address came from, and the page's own default.
     pub fn url_source(&self) -> (Source, String) {
         self.driver.with_value(|d| (d.source.get(), d.default_url.clone()))
@@ -314,10 +328,8 @@ impl Wire {
         })
     }
 
-    fn send(&self, frame: &str) {
-        if self.ws.ready_state() == WebSocket::OPEN {
-            let _ = self.ws.send_with_str(frame);
-        }
+    fn send(&self, frame: &str) -> bool {
+        self.ws.ready_state() == WebSocket::OPEN && self.ws.send_with_str(frame).is_ok()
     }
 }
 

@@ -42,7 +42,14 @@ pub struct Sender {
 impl Sender {
     pub fn new(rate_hz: f64) -> Sender {
         let rate = if rate_hz.is_finite() && rate_hz > 0.0 { rate_hz.min(200.0) } else { DEFAULT_RATE_HZ };
-        Sender { period_ms: 1000.0 / rate, seq: 0, last_motion_ms: f64::NEG_INFINITY, latest: None, dirty: false, skipped: 0 }
+        Sender {
+            period_ms: 1000.0 / rate,
+            seq: 0,
+            last_motion_ms: f64::NEG_INFINITY,
+            latest: None,
+            dirty: false,
+            skipped: 0,
+        }
     }
 
     /// A new command from the controls. Sent at once if the rate allows, else on a later tick
@@ -53,6 +60,14 @@ impl Sender {
         }
         self.latest = Some(m);
         self.dirty = true;
+        self.tick(now_ms, buffered)
+    }
+
+    /// Sends `m` now, past the rate (a control was let go: the car follows at once).
+    pub fn send_now(&mut self, m: Motion, now_ms: f64, buffered: u32) -> Option<String> {
+        self.latest = Some(m);
+        self.dirty = true;
+        self.last_motion_ms = f64::NEG_INFINITY;
         self.tick(now_ms, buffered)
     }
 
@@ -145,9 +160,10 @@ mod tests {
     fn seq_increases_across_drive_and_stop() {
         let mut s = Sender::new(30.0);
         let mut seqs = Vec::new();
-        for (i, frame) in [s.set(fwd(1), 0.0, 0).unwrap(), s.stop(), s.set(fwd(2), 100.0, 0).unwrap(), s.stop()]
-            .into_iter()
-            .enumerate()
+        for (i, frame) in
+            [s.set(fwd(1), 0.0, 0).unwrap(), s.stop(), s.set(fwd(2), 100.0, 0).unwrap(), s.stop()]
+                .into_iter()
+                .enumerate()
         {
             let seq = match decode(&frame) {
                 AppMsg::Drive(d) => d.seq,

@@ -6,6 +6,7 @@ mod settings;
 use crate::connection::StatusBar;
 use crate::device::DevicePage;
 use crate::dom::{self, Listener};
+use crate::drive::DrivePage;
 use crate::telemetry::Tiles;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
@@ -78,13 +79,7 @@ fn use_page() -> ReadSignal<Page> {
 pub fn Shell() -> impl IntoView {
     let page = use_page();
     let body = move || match page.get() {
-        Page::Drive => view! {
-            <section class="card">
-                <h2>"Drive"</h2>
-                <p class="hint">"Touch driving pads come here. Live values are on the Charts page."</p>
-            </section>
-        }
-        .into_any(),
+        Page::Drive => view! { <DrivePage/> }.into_any(),
         Page::Charts => view! {
             <section class="card">
                 <h2>"Live values"</h2>

@@ -1,0 +1,490 @@
+//! The driving controller, free of the DOM: turns control positions into frames, applying the
+//! shaping, the mixing, the arming rules, the driver lease and the send rate. The Drive page feeds
+//! it pointer, keyboard and page events and sends what it returns.
+
+use super::arming::{Arming, Disarm};
+use super::sender::{Motion, Sender};
+use super::shaping::{arcade, shape_dpad, shape_stick, to_wire, Shaping};
+use wsdeck_protocol::{AppMsg, DriveState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One stick: throttle and steering (arcade mixing).
+    Stick,
+    /// Two sticks, one per side of the car.
+    Tank,
+    /// Left stick throttle, right stick steering.
+    Split,
+    /// Four directions.
+    Dpad4,
+    /// Eight directions.
+    Dpad8,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 5] = [Mode::Stick, Mode::Tank, Mode::Split, Mode::Dpad4, Mode::Dpad8];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Mode::Stick => "stick",
+            Mode::Tank => "tank",
+            Mode::Split => "split",
+            Mode::Dpad4 => "dpad4",
+            Mode::Dpad8 => "dpad8",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::Stick => "Stick",
+            Mode::Tank => "Tank",
+            Mode::Split => "Split",
+            Mode::Dpad4 => "D-pad",
+            Mode::Dpad8 => "D-pad 8",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|m| m.slug() == s)
+    }
+
+    /// Two controls on screen.
+    pub fn dual(self) -> bool {
+        matches!(self, Mode::Tank | Mode::Split)
+    }
+}
+
+/// Where an input comes from. Each has its own position, so two fingers drive two sticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// The single stick, the D-pad, or the left of two sticks.
+    Left,
+    Right,
+    Keys,
+}
+
+impl Control {
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Who holds the device's driver lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lease {
+    /// The device never spoke of a lease (older firmware): anyone drives.
+    None,
+    Free,
+    Mine,
+    Theirs,
+}
+
+/// What the device understands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialect {
+    Json,
+    /// Tutorial cars: one word per frame, for up, down, left, right and stop.
+    Words([String; 5]),
+}
+
+impl Dialect {
+    pub fn default_words() -> [String; 5] {
+        ["up", "down", "left", "right", "stop"].map(String::from)
+    }
+}
+
+#[derive(Debug)]
+pub struct Controller {
+    pub mode: Mode,
+    pub shaping: Shaping,
+    pub dialect: Dialect,
+    arming: Arming,
+    lease: Lease,
+    sender: Sender,
+    inputs: [(f64, f64); 3],
+    motion: Motion,
+    last_word: Option<usize>,
+}
+
+impl Controller {
+    pub fn new(mode: Mode, shaping: Shaping, rate_hz: f64, dialect: Dialect) -> Controller {
+        Controller {
+            mode,
+            shaping,
+            dialect,
+            arming: Arming::default(),
+            lease: Lease::None,
+            sender: Sender::new(rate_hz),
+            inputs: [(0.0, 0.0); 3],
+            motion: Motion::default(),
+            last_word: None,
+        }
+    }
+
+    pub fn arming(&self) -> Arming {
+        self.arming
+    }
+
+    pub fn lease(&self) -> Lease {
+        self.lease
+    }
+
+    /// The command the controls ask for now (shown on screen), whether or not it is sent.
+    pub fn motion(&self) -> Motion {
+        self.motion
+    }
+
+    pub fn skipped(&self) -> u64 {
+        self.sender.skipped
+    }
+
+    /// The person pressed Arm. Asks the device for the lease where it has one.
+    pub fn arm(&mut self) -> Vec<String> {
+        if self.lease == Lease::Theirs {
+            // Maybe the driver is idle; the device decides and answers with its state.
+            return vec![AppMsg::Claim.encode()];
+        }
+        self.arming.arm(self.motion.is_neutral());
+        match (self.lease, &self.dialect) {
+            (Lease::Free, Dialect::Json) => vec![AppMsg::Claim.encode()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// STOP, disarm, or anything that must end driving until the person arms again.
+    pub fn disarm(&mut self, why: Disarm) -> Vec<String> {
+        let was_armed = self.arming.is_armed();
+        self.arming.disarm(why);
+        self.inputs = [(0.0, 0.0); 3];
+        self.motion = Motion::default();
+        let mut out = Vec::new();
+        if was_armed || why == Disarm::User {
+            out.push(self.stop_frame());
+        }
+        if was_armed && self.lease == Lease::Mine && why == Disarm::User {
+            out.push(AppMsg::Release.encode());
+        }
+        out
+    }
+
+    /// A stop that keeps the arming: pointer cancelled, capture lost, window blurred.
+    pub fn halt(&mut self) -> Vec<String> {
+        self.inputs = [(0.0, 0.0); 3];
+        self.motion = Motion::default();
+        self.arming.latch();
+        if self.arming.is_armed() {
+            vec![self.stop_frame()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// A control moved to `(x, y)` (right and up positive, -1..=1).
+    pub fn input(&mut self, c: Control, x: f64, y: f64, now_ms: f64, buffered: u32) -> Vec<String> {
+        self.inputs[c.index()] = (x, y);
+        self.update(now_ms, buffered, false)
+    }
+
+    /// A control was let go: the new command goes out at once, a stop if nothing else is held.
+    pub fn release(&mut self, c: Control, now_ms: f64, buffered: u32) -> Vec<String> {
+        self.inputs[c.index()] = (0.0, 0.0);
+        self.update(now_ms, buffered, true)
+    }
+
+    /// Called every few milliseconds: pending and repeated motion.
+    pub fn tick(&mut self, now_ms: f64, buffered: u32) -> Vec<String> {
+        if !self.arming.may_move() || self.dialect != Dialect::Json {
+            return Vec::new();
+        }
+        self.sender.tick(now_ms, buffered).into_iter().collect()
+    }
+
+    /// The device's drive state arrived.
+    pub fn device_state(&mut self, st: &DriveState) -> Vec<String> {
+        let before = self.lease;
+        self.lease = match (st.driver, st.you) {
+            (None, _) => Lease::Free,
+            (Some(d), Some(you)) if d == you => Lease::Mine,
+            (Some(_), _) => Lease::Theirs,
+        };
+        if self.lease == Lease::Mine && before == Lease::Theirs && !self.arming.is_armed() {
+            // A claim made from Arm was granted.
+            self.arming.arm(self.motion.is_neutral());
+        }
+        if self.lease == Lease::Theirs && self.arming.is_armed() {
+            return self.disarm(Disarm::NotDriver);
+        }
+        if st.failsafe.is_some() && self.arming.is_armed() {
+            return self.disarm(Disarm::Failsafe);
+        }
+        Vec::new()
+    }
+
+    /// The link went down or came back: either way, driving starts over.
+    pub fn link(&mut self, up: bool) -> Vec<String> {
+        self.lease = Lease::None;
+        self.disarm(if up { Disarm::Reconnected } else { Disarm::LinkLost })
+    }
+
+    fn update(&mut self, now_ms: f64, buffered: u32, immediate: bool) -> Vec<String> {
+        self.motion = self.mix();
+        let neutral = self.motion.is_neutral();
+        self.arming.controls(neutral);
+        if !self.arming.may_move() {
+            return Vec::new();
+        }
+        if let Dialect::Words(_) = self.dialect {
+            return self.word().into_iter().collect();
+        }
+        if neutral && immediate {
+            return vec![self.stop_frame()];
+        }
+        if immediate {
+            // The person just let go of something: the car follows at once.
+            return self.sender.send_now(self.motion, now_ms, buffered).into_iter().collect();
+        }
+        self.sender.set(self.motion, now_ms, buffered).into_iter().collect()
+    }
+
+    fn stop_frame(&mut self) -> String {
+        match &self.dialect {
+            Dialect::Json => self.sender.stop(),
+            Dialect::Words(words) => {
+                self.last_word = Some(4);
+                words[4].clone()
+            }
+        }
+    }
+
+    /// Tutorial cars know four directions: the stick is quantised to the nearest.
+    fn word(&mut self) -> Option<String> {
+        let Dialect::Words(words) = &self.dialect else { return None };
+        let (x, y) = (f64::from(self.motion.x), f64::from(self.motion.y));
+        let threshold = 300.0;
+        let index = if y.abs() >= x.abs() && y.abs() >= threshold {
+            if y > 0.0 {
+                0
+            } else {
+                1
+            }
+        } else if x.abs() >= threshold {
+            if x < 0.0 {
+                2
+            } else {
+                3
+            }
+        } else {
+            4
+        };
+        if self.last_word == Some(index) {
+            return None;
+        }
+        self.last_word = Some(index);
+        Some(words[index].clone())
+    }
+
+    fn mix(&self) -> Motion {
+        let s = &self.shaping;
+        let quantise = |(x, y): (f64, f64), eight: bool| -> (i8, i8) {
+            if x.hypot(y) < 0.35 {
+                return (0, 0);
+            }
+            let angle = y.atan2(x);
+            let sectors = if eight { 8.0 } else { 4.0 };
+            let k = (angle / (std::f64::consts::TAU / sectors)).round();
+            let a = k * std::f64::consts::TAU / sectors;
+            let round = |v: f64| if v.abs() < 0.3 { 0 } else { v.signum() as i8 };
+            (round(a.cos()), round(a.sin()))
+        };
+        let [left, right, keys] = self.inputs;
+        // Keys give -1, 0 or 1 per axis.
+        let (x, y) = if keys != (0.0, 0.0) {
+            shape_dpad(keys.0 as i8, keys.1 as i8, s)
+        } else {
+            match self.mode {
+                Mode::Stick => shape_stick(left.0, left.1, s),
+                Mode::Dpad4 | Mode::Dpad8 => {
+                    let (qx, qy) = quantise(left, self.mode == Mode::Dpad8);
+                    shape_dpad(qx, qy, s)
+                }
+                Mode::Split => (shape_stick(right.0, 0.0, s).0, shape_stick(0.0, left.1, s).1),
+                Mode::Tank => {
+                    let l = shape_stick(0.0, left.1, s).1;
+                    let r = shape_stick(0.0, right.1, s).1;
+                    return Motion {
+                        x: to_wire((l - r) / 2.0),
+                        y: to_wire((l + r) / 2.0),
+                        l: to_wire(l),
+                        r: to_wire(r),
+                    };
+                }
+            }
+        };
+        let (l, r) = arcade(x, y);
+        Motion { x: to_wire(x), y: to_wire(y), l: to_wire(l), r: to_wire(r) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wsdeck_protocol::Drive;
+
+    fn ctl(mode: Mode) -> Controller {
+        let linear = Shaping { dead_zone: 0.0, expo: 0.0, limit: 1.0, axis_lock: false };
+        Controller::new(mode, linear, 30.0, Dialect::Json)
+    }
+
+    fn msgs(frames: &[String]) -> Vec<AppMsg> {
+        frames.iter().map(|f| AppMsg::decode(f).unwrap()).collect()
+    }
+
+    fn drive(frames: &[String]) -> Drive {
+        match msgs(frames).as_slice() {
+            [AppMsg::Drive(d)] => *d,
+            other => panic!("expected one drive frame, got {other:?}"),
+        }
+    }
+
+    fn is_stop(frames: &[String]) -> bool {
+        matches!(msgs(frames).as_slice(), [AppMsg::Stop { .. }, ..])
+    }
+
+    #[test]
+    fn nothing_moves_until_armed() {
+        let mut c = ctl(Mode::Stick);
+        assert!(c.input(Control::Left, 0.0, 1.0, 0.0, 0).is_empty());
+        assert_eq!(c.motion().y, 1000, "the screen still shows what the stick asks");
+        c.release(Control::Left, 10.0, 0);
+        assert!(c.arm().is_empty(), "no lease on this device: nothing to claim");
+        let d = drive(&c.input(Control::Left, 0.0, 1.0, 20.0, 0));
+        assert_eq!((d.x, d.y, d.l, d.r), (0, 1000, 1000, 1000));
+    }
+
+    #[test]
+    fn arming_with_the_stick_held_waits_for_neutral() {
+        let mut c = ctl(Mode::Stick);
+        c.input(Control::Left, 0.0, 1.0, 0.0, 0);
+        c.arm();
+        assert_eq!(c.arming(), Arming::AwaitNeutral);
+        assert!(c.input(Control::Left, 0.0, 0.9, 10.0, 0).is_empty());
+        c.input(Control::Left, 0.0, 0.0, 20.0, 0);
+        assert!(c.arming().may_move());
+    }
+
+    #[test]
+    fn release_stops_at_once() {
+        let mut c = ctl(Mode::Stick);
+        c.arm();
+        c.input(Control::Left, 0.5, 0.5, 0.0, 0);
+        c.input(Control::Left, 0.6, 0.6, 1.0, 0); // within the rate: pending
+        assert!(is_stop(&c.release(Control::Left, 2.0, 0)));
+        assert!(c.tick(500.0, 10_000).is_empty(), "nothing pending after a stop");
+    }
+
+    #[test]
+    fn two_sticks_drive_two_wheels_and_letting_one_go_is_sent_at_once() {
+        let mut c = ctl(Mode::Tank);
+        c.arm();
+        c.input(Control::Left, 0.0, 1.0, 0.0, 0);
+        c.input(Control::Right, 0.0, 0.5, 100.0, 0);
+        assert_eq!((c.motion().l, c.motion().r), (1000, 500));
+        let d = drive(&c.release(Control::Right, 101.0, 0));
+        assert_eq!((d.l, d.r), (1000, 0), "sent without waiting for the rate");
+        assert!(is_stop(&c.release(Control::Left, 102.0, 0)));
+    }
+
+    #[test]
+    fn split_mode_takes_throttle_left_and_steering_right() {
+        let mut c = ctl(Mode::Split);
+        c.input(Control::Left, 0.9, 1.0, 0.0, 0);
+        c.input(Control::Right, 1.0, -0.9, 0.0, 0);
+        let m = c.motion();
+        assert_eq!((m.x, m.y), (1000, 1000));
+        assert_eq!((m.l, m.r), (1000, 0));
+    }
+
+    #[test]
+    fn dpad_quantises_to_four_or_eight_directions() {
+        let mut c = ctl(Mode::Dpad4);
+        c.input(Control::Left, 0.6, 0.7, 0.0, 0);
+        assert_eq!((c.motion().x, c.motion().y), (0, 1000));
+        c.input(Control::Left, 0.1, 0.1, 0.0, 0);
+        assert!(c.motion().is_neutral(), "a small touch near the centre is neutral");
+        let mut c = ctl(Mode::Dpad8);
+        c.input(Control::Left, 0.6, 0.7, 0.0, 0);
+        assert_eq!((c.motion().x, c.motion().y), (707, 707));
+        c.input(Control::Left, -0.9, -0.1, 0.0, 0);
+        assert_eq!((c.motion().x, c.motion().y), (-1000, 0));
+    }
+
+    #[test]
+    fn keys_drive_like_a_dpad() {
+        let mut c = ctl(Mode::Stick);
+        c.arm();
+        let d = drive(&c.input(Control::Keys, 0.0, 1.0, 0.0, 0));
+        assert_eq!((d.l, d.r), (1000, 1000));
+        assert!(is_stop(&c.release(Control::Keys, 5.0, 0)));
+    }
+
+    #[test]
+    fn losing_the_link_or_a_failsafe_disarms_and_stops() {
+        let mut c = ctl(Mode::Stick);
+        c.arm();
+        c.input(Control::Left, 0.0, 1.0, 0.0, 0);
+        assert!(is_stop(&c.link(false)));
+        assert_eq!(c.arming(), Arming::Disarmed(Some(Disarm::LinkLost)));
+        assert!(c.input(Control::Left, 0.0, 1.0, 10.0, 0).is_empty());
+
+        let mut c = ctl(Mode::Stick);
+        c.arm();
+        let watchdog =
+            DriveState { driver: None, you: Some(1), armed: false, failsafe: Some("watchdog".into()) };
+        assert!(is_stop(&c.device_state(&watchdog)));
+        assert_eq!(c.arming(), Arming::Disarmed(Some(Disarm::Failsafe)));
+    }
+
+    #[test]
+    fn hidden_page_and_blur_stop() {
+        let mut c = ctl(Mode::Stick);
+        c.arm();
+        c.input(Control::Left, 0.0, 1.0, 0.0, 0);
+        assert!(is_stop(&c.halt()));
+        assert_eq!(c.arming(), Arming::AwaitNeutral);
+        assert!(is_stop(&c.disarm(Disarm::Hidden)));
+        assert!(c.disarm(Disarm::Hidden).is_empty(), "a second loss sends nothing new");
+    }
+
+    #[test]
+    fn the_lease_is_claimed_on_arm_and_respected() {
+        let mut c = ctl(Mode::Stick);
+        let you = |driver| DriveState { driver, you: Some(2), armed: false, failsafe: None };
+        c.device_state(&you(None));
+        assert_eq!(c.lease(), Lease::Free);
+        assert_eq!(msgs(&c.arm()), [AppMsg::Claim]);
+        c.device_state(&you(Some(2)));
+        assert_eq!(c.lease(), Lease::Mine);
+        // Someone else took over (we were idle): disarm, stop.
+        assert!(is_stop(&c.device_state(&you(Some(7)))));
+        assert_eq!(c.arming(), Arming::Disarmed(Some(Disarm::NotDriver)));
+        // Arm asks again; granted, the app arms.
+        assert_eq!(msgs(&c.arm()), [AppMsg::Claim]);
+        assert!(!c.arming().is_armed());
+        c.device_state(&you(Some(2)));
+        assert!(c.arming().may_move());
+        // STOP gives the car back.
+        assert_eq!(msgs(&c.disarm(Disarm::User)), [AppMsg::Stop { seq: 2 }, AppMsg::Release]);
+    }
+
+    #[test]
+    fn tutorial_cars_get_words_on_change() {
+        let mut c =
+            Controller::new(Mode::Stick, Shaping::default(), 30.0, Dialect::Words(Dialect::default_words()));
+        c.arm();
+        assert_eq!(c.input(Control::Left, 0.0, 1.0, 0.0, 0), ["up"]);
+        assert!(c.input(Control::Left, 0.1, 0.95, 10.0, 0).is_empty(), "same word: not repeated");
+        assert_eq!(c.input(Control::Left, -1.0, 0.1, 20.0, 0), ["left"]);
+        assert_eq!(c.release(Control::Left, 30.0, 0), ["stop"]);
+        assert!(c.tick(1000.0, 0).is_empty());
+    }
+}

@@ -1,0 +1,331 @@
+//! The Drive page: pads, Arm, STOP, speed limit. Thin: every decision is the [`Controller`]'s;
+//! this file turns pointer, key and page events into its calls and sends the frames it returns.
+
+use super::arming::{Arming, Disarm};
+use super::controller::{Control, Controller, Lease, Mode};
+use super::sender::Motion;
+use super::settings::DriveSettings;
+use super::shaping::Shaping;
+use crate::connection::session::LinkState;
+use crate::connection::Connection;
+use crate::dom::{self, Interval, Listener};
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, KeyboardEvent, PointerEvent};
+
+/// Fraction of the pad's radius the knob travels.
+const TRAVEL: f64 = 0.8;
+/// The send loop's period: pending motion waits at most this long past its slot.
+const TICK_MS: i32 = 10;
+
+#[derive(Debug, Clone, PartialEq)]
+struct Shown {
+    arming: Arming,
+    lease: Lease,
+    motion: Motion,
+    mode: Mode,
+}
+
+/// Everything the pads need, `Copy` so that every handler can hold it.
+#[derive(Clone, Copy)]
+struct Drive {
+    ctl: StoredValue<Controller, LocalStorage>,
+    conn: Connection,
+    shown: RwSignal<Shown>,
+    knobs: [RwSignal<(f64, f64)>; 2],
+}
+
+impl Drive {
+    /// Runs `f` on the controller, sends the frames it returns, and updates what is shown.
+    fn apply(&self, f: impl FnOnce(&mut Controller, f64, u32) -> Vec<String>) {
+        let (now, buffered) = (dom::now_ms(), self.conn.buffered());
+        let Some((frames, shown)) = self.ctl.try_update_value(|c| {
+            let frames = f(c, now, buffered);
+            (frames, Shown { arming: c.arming(), lease: c.lease(), motion: c.motion(), mode: c.mode })
+        }) else {
+            return;
+        };
+        for frame in &frames {
+            self.conn.send(frame);
+        }
+        if frames.iter().any(|f| f.contains("\"stop\"")) {
+            vibrate(30);
+        }
+        if self.shown.with_untracked(|s| *s != shown) {
+            self.shown.set(shown);
+        }
+    }
+}
+
+fn vibrate(ms: u32) {
+    if let Some(w) = dom::window() {
+        let _ = w.navigator().vibrate_with_duration(ms);
+    }
+}
+
+#[component]
+pub fn DrivePage() -> impl IntoView {
+    let conn = expect_context::<Connection>();
+    let settings = DriveSettings::load();
+    let shaping = Shaping { limit: settings.limit, ..Shaping::default() };
+    let ctl = Controller::new(settings.mode, shaping, settings.rate_hz, settings.dialect.clone());
+    let shown = RwSignal::new(Shown {
+        arming: ctl.arming(),
+        lease: ctl.lease(),
+        motion: ctl.motion(),
+        mode: ctl.mode,
+    });
+    let drive = Drive {
+        ctl: StoredValue::new_local(ctl),
+        conn,
+        shown,
+        knobs: [RwSignal::new((0.0, 0.0)), RwSignal::new((0.0, 0.0))],
+    };
+    let limit = RwSignal::new(settings.limit);
+
+    // Link and device state: losing or regaining the link disarms; the device's state carries
+    // the lease and failsafes.
+    Effect::new(move |was_up: Option<bool>| {
+        let up = conn.status.with(|s| s.state == LinkState::Connected);
+        if was_up.is_some_and(|w| w != up) {
+            drive.apply(|c, _, _| c.link(up));
+        }
+        up
+    });
+    Effect::new(move |_| {
+        if let Some(state) = conn.status.with(|s| s.drive.clone()) {
+            drive.apply(|c, _, _| c.device_state(&state));
+        }
+    });
+
+    let resources = SendWrapper::new(page_listeners(drive));
+    on_cleanup(move || {
+        drop(resources.take());
+        drive.apply(|c, _, _| c.disarm(Disarm::Hidden));
+    });
+
+    let toggle_arm = move |_| {
+        if shown.with_untracked(|s| s.arming.is_armed()) {
+            drive.apply(|c, _, _| c.disarm(Disarm::User));
+        } else {
+            vibrate(15);
+            drive.apply(|c, _, _| c.arm());
+        }
+    };
+    let stop = move |ev: PointerEvent| {
+        ev.prevent_default();
+        drive.apply(|c, _, _| c.disarm(Disarm::User));
+        for k in drive.knobs {
+            k.set((0.0, 0.0));
+        }
+    };
+    let set_mode = move |ev| {
+        if let Some(mode) = Mode::from_slug(&event_target_value(&ev)) {
+            DriveSettings::save_mode(mode);
+            drive.apply(|c, _, _| {
+                let frames = c.halt();
+                c.mode = mode;
+                frames
+            });
+        }
+    };
+    let set_limit = move |ev| {
+        if let Ok(pct) = event_target_value(&ev).parse::<f64>() {
+            let l = (pct / 100.0).clamp(0.1, 1.0);
+            limit.set(l);
+            DriveSettings::save_limit(l);
+            drive.ctl.update_value(|c| c.shaping.limit = l);
+        }
+    };
+
+    let arm_label = move || match shown.with(|s| s.arming) {
+        Arming::Armed => "Armed".to_string(),
+        Arming::AwaitNeutral => "Armed · centre the controls".to_string(),
+        Arming::Disarmed(None) => "Arm".to_string(),
+        Arming::Disarmed(Some(why)) => format!("Arm ({})", why.text()),
+    };
+    let arming_name = move || match shown.with(|s| s.arming) {
+        Arming::Armed => "armed",
+        Arming::AwaitNeutral => "await-neutral",
+        Arming::Disarmed(_) => "disarmed",
+    };
+    let lease_text = move || match shown.with(|s| s.lease) {
+        Lease::None => "",
+        Lease::Free => "Nobody is driving: Arm to drive.",
+        Lease::Mine => "You are driving.",
+        Lease::Theirs => "Watching: someone else is driving. Arm takes over once they stop or leave.",
+    };
+    let out = move || {
+        let m = shown.with(|s| s.motion);
+        format!("x {} · y {} · L {} · R {}", m.x, m.y, m.l, m.r)
+    };
+    // A memo: the pads are rebuilt when the mode changes, never while a finger holds them.
+    let mode = Memo::new(move |_| shown.with(|s| s.mode));
+    let pads = move || {
+        let m = mode.get();
+        let dpad = matches!(m, Mode::Dpad4 | Mode::Dpad8);
+        if m.dual() {
+            let (left, right) =
+                if m == Mode::Tank { ("Left wheel", "Right wheel") } else { ("Throttle", "Steering") };
+            view! {
+                <Pad drive control=Control::Left dpad=false label=left/>
+                <Pad drive control=Control::Right dpad=false label=right/>
+            }
+            .into_any()
+        } else {
+            view! { <Pad drive control=Control::Left dpad label=if dpad { "D-pad" } else { "Stick" }/> }
+                .into_any()
+        }
+    };
+
+    view! {
+        <div class="drive" data-testid="drive" data-arming=arming_name data-mode=move || mode.get().slug()>
+            <div class="drive-bar">
+                <button class="arm" class:on=move || shown.with(|s| s.arming.is_armed())
+                    data-testid="arm" on:click=toggle_arm>{arm_label}</button>
+                <select class="mode" aria-label="Controls" on:change=set_mode prop:value=move || mode.get().slug()>
+                    {Mode::ALL.into_iter().map(|m| view! { <option value=m.slug()>{m.label()}</option> }).collect_view()}
+                </select>
+                <label class="limit">
+                    "Speed " {move || format!("{:.0}%", limit.get() * 100.0)}
+                    <input type="range" min="10" max="100" step="5" data-testid="limit"
+                        prop:value=move || (limit.get() * 100.0).round().to_string() on:input=set_limit/>
+                </label>
+            </div>
+            <p class="lease" data-testid="lease">{lease_text}</p>
+            <div class="pads" class:dual=move || mode.get().dual()>{pads}</div>
+            <p class="drive-out" data-testid="drive-out">{out}</p>
+            <button class="stop" data-testid="stop" on:pointerdown=stop
+                on:contextmenu=|ev| ev.prevent_default()>"STOP"</button>
+        </div>
+    }
+}
+
+/// One pad: a stick or a D-pad. Owned by the first pointer that touches it, until that pointer
+/// lifts, is cancelled, or loses capture; other fingers can hold the other pad.
+#[component]
+fn Pad(drive: Drive, control: Control, dpad: bool, label: &'static str) -> impl IntoView {
+    let owner = StoredValue::new(None::<i32>);
+    let knob = drive.knobs[if control == Control::Right { 1 } else { 0 }];
+    let position = move |ev: &PointerEvent| -> Option<(f64, f64)> {
+        let el: Element = ev.current_target()?.dyn_into().ok()?;
+        let r = el.get_bounding_client_rect();
+        let radius = r.width().min(r.height()) / 2.0 * TRAVEL;
+        if radius <= 0.0 {
+            return None;
+        }
+        let x = (f64::from(ev.client_x()) - (r.left() + r.width() / 2.0)) / radius;
+        let y = -(f64::from(ev.client_y()) - (r.top() + r.height() / 2.0)) / radius;
+        let m = x.hypot(y);
+        Some(if m > 1.0 { (x / m, y / m) } else { (x, y) })
+    };
+    let moved = move |ev: &PointerEvent| {
+        if let Some((x, y)) = position(ev) {
+            knob.set((x, y));
+            drive.apply(|c, now, buffered| c.input(control, x, y, now, buffered));
+        }
+    };
+    let down = move |ev: PointerEvent| {
+        if owner.get_value().is_some() {
+            return;
+        }
+        ev.prevent_default();
+        owner.set_value(Some(ev.pointer_id()));
+        if let Some(el) = ev.current_target().and_then(|t| t.dyn_into::<Element>().ok()) {
+            let _ = el.set_pointer_capture(ev.pointer_id());
+        }
+        moved(&ev);
+    };
+    let mv = move |ev: PointerEvent| {
+        if owner.get_value() == Some(ev.pointer_id()) {
+            moved(&ev);
+        }
+    };
+    // Lifting the finger releases; a cancel (the browser took the gesture, a call came in) or a
+    // lost capture is a safety stop.
+    let end = move |ev: PointerEvent, cancelled: bool| {
+        if owner.get_value() != Some(ev.pointer_id()) {
+            return;
+        }
+        owner.set_value(None);
+        knob.set((0.0, 0.0));
+        if cancelled {
+            drive.apply(|c, _, _| c.halt());
+        } else {
+            drive.apply(|c, now, buffered| c.release(control, now, buffered));
+        }
+    };
+    let knob_style = move || {
+        let (x, y) = knob.get();
+        format!("left:{:.1}%;top:{:.1}%", 50.0 + x * 50.0 * TRAVEL, 50.0 - y * 50.0 * TRAVEL)
+    };
+    view! {
+        <div class="pad" class:dpad=dpad class:held=move || knob.get() != (0.0, 0.0)
+            data-control=if control == Control::Right { "right" } else { "left" }
+            on:pointerdown=down on:pointermove=mv
+            on:pointerup=move |ev| end(ev, false)
+            on:pointercancel=move |ev| end(ev, true)
+            on:lostpointercapture=move |ev| end(ev, true)
+            on:contextmenu=|ev| ev.prevent_default()>
+            <span class="pad-label">{label}</span>
+            <span class="knob" style=knob_style></span>
+        </div>
+    }
+}
+
+/// Page-wide events: leaving the page or the window stops; keys drive; a fast loop sends
+/// pending and repeated motion. Dropping the returned values removes them all.
+fn page_listeners(drive: Drive) -> (Vec<Listener>, Option<Interval>) {
+    let Some(window) = dom::window() else { return (Vec::new(), None) };
+    let mut listeners = Vec::new();
+    listeners.push(Listener::new(&window, "blur", move |_| drive.apply(|c, _, _| c.halt())));
+    listeners
+        .push(Listener::new(&window, "pagehide", move |_| drive.apply(|c, _, _| c.disarm(Disarm::Hidden))));
+    if let Some(doc) = window.document() {
+        let d = doc.clone();
+        listeners.push(Listener::new(&doc, "visibilitychange", move |_| {
+            if d.hidden() {
+                drive.apply(|c, _, _| c.disarm(Disarm::Hidden));
+            }
+        }));
+    }
+    let keys = StoredValue::new([false; 4]);
+    let key = move |ev: web_sys::Event, down: bool| {
+        let Some(ev) = ev.dyn_ref::<KeyboardEvent>() else { return };
+        if ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).is_some() {
+            return;
+        }
+        let slot = match ev.key().as_str() {
+            "ArrowUp" | "w" | "W" => 0,
+            "ArrowDown" | "s" | "S" => 1,
+            "ArrowLeft" | "a" | "A" => 2,
+            "ArrowRight" | "d" | "D" => 3,
+            " " => {
+                ev.prevent_default();
+                if down {
+                    drive.apply(|c, _, _| c.disarm(Disarm::User));
+                }
+                return;
+            }
+            _ => return,
+        };
+        ev.prevent_default();
+        if ev.repeat() {
+            return;
+        }
+        keys.update_value(|k| k[slot] = down);
+        let k = keys.get_value();
+        let x = f64::from(k[3] as i8 - k[2] as i8);
+        let y = f64::from(k[0] as i8 - k[1] as i8);
+        if x == 0.0 && y == 0.0 {
+            drive.apply(|c, now, b| c.release(Control::Keys, now, b));
+        } else {
+            drive.apply(|c, now, b| c.input(Control::Keys, x, y, now, b));
+        }
+    };
+    listeners.push(Listener::new(&window, "keydown", move |ev| key(ev, true)));
+    listeners.push(Listener::new(&window, "keyup", move |ev| key(ev, false)));
+    let ticker = Interval::new(TICK_MS, move || drive.apply(|c, now, buffered| c.tick(now, buffered)));
+    (listeners, ticker)
+}
