@@ -65,6 +65,15 @@ export async function startSim({ port, args = [] } = {}) {
       const res = await fetch(`${base}/sim/state`);
       return res.json();
     },
+    /** Loses every WebSocket frame, both ways, for `ms` (a WiFi link that drops silently). */
+    async stall(ms) {
+      const res = await fetch(`${base}/sim/stall?ms=${ms}`, { method: 'POST' });
+      if (!res.ok) throw new Error(`stall failed: ${res.status}`);
+    },
+    /** The simulated car's state. */
+    async car() {
+      return (await this.state()).car;
+    },
     /** Sends `body` to every WebSocket client as one frame. */
     async send(body, { binary = false } = {}) {
       const res = await fetch(`${base}/sim/send${binary ? '?binary=1' : ''}`, { method: 'POST', body });
@@ -126,4 +135,52 @@ export async function tileValues(page) {
   return page.$$eval('.tile', (tiles) =>
     Object.fromEntries(tiles.map((t) => [t.dataset.series, t.querySelector('.tile-value').textContent])),
   );
+}
+
+/**
+ * Real multi-touch through the DevTools protocol: press, move and lift fingers by id; moves send
+ * every finger still down, as a touch screen does.
+ */
+export async function touchscreen(page) {
+  const cdp = await page.context().newCDPSession(page);
+  const down = new Map();
+  const points = () => [...down].map(([id, p]) => ({ id, x: p.x, y: p.y, radiusX: 8, radiusY: 8, force: 1 }));
+  return {
+    async press(id, p) {
+      down.set(id, p);
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: points() });
+    },
+    async move(id, p) {
+      down.set(id, p);
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: points() });
+    },
+    /** Lifts one finger; the others stay down. (touchEnd lists the points that end.) */
+    async lift(id) {
+      const p = down.get(id);
+      down.delete(id);
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [{ id, x: p.x, y: p.y }] });
+    },
+    /** The browser takes the gesture away (an incoming call, a system swipe). */
+    async cancel() {
+      down.clear();
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchCancel', touchPoints: [] });
+    },
+  };
+}
+
+/** Centre of the first element matching `selector`, and its radius. */
+export async function centre(page, selector) {
+  const box = await (await page.waitForSelector(selector)).boundingBox();
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2, r: box.width / 2 };
+}
+
+/** Polls `fn` (async) until it returns a truthy value. */
+export async function until(what, fn, timeout = 5000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -27,6 +27,7 @@ USAGE: wsdeck-sim [FLAGS]
 Test hooks, answered only to loopback clients:
   GET  /sim/state            the simulator's state as JSON
   POST /sim/send[?binary=1]  sends the request body to every WebSocket client as one frame
+  POST /sim/stall?ms=N       loses every WebSocket frame, both ways, for N ms (nothing closes)
 ";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -54,6 +54,8 @@ pub struct Sim {
     started: Instant,
     stats: Mutex<Stats>,
     car: Mutex<Car>,
+    /// Until this uptime the link is "stalled": frames both ways are lost, nothing closes.
+    stalled_until_ms: AtomicU64,
     next_client: AtomicU64,
 }
 
@@ -83,6 +85,7 @@ impl Sim {
             started: Instant::now(),
             stats: Mutex::default(),
             car,
+            stalled_until_ms: AtomicU64::new(0),
             next_client: AtomicU64::new(1),
         }
     }
@@ -100,6 +103,15 @@ impl Sim {
         stats.clients += 1;
         stats.connections_total += 1;
         Client { id: self.next_client.fetch_add(1, Ordering::Relaxed), sim: self }
+    }
+
+    /// Loses every frame, both ways, for `ms`, as a WiFi link that drops without closing.
+    pub fn stall(&self, ms: u64) {
+        self.stalled_until_ms.store(self.uptime_ms() + ms, Ordering::Relaxed);
+    }
+
+    pub fn stalled(&self) -> bool {
+        self.uptime_ms() < self.stalled_until_ms.load(Ordering::Relaxed)
     }
 
     pub fn client_count(&self) -> usize {

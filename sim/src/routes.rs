@@ -31,7 +31,17 @@ pub fn route(sim: &Arc<Sim>, req: &Request, peer: SocketAddr) -> Response {
                 let receivers = sim.broadcast(out);
                 Response::text(200, &format!("sent to {receivers} client(s)\n"))
             }
-            (_, "state" | "send") => Response::text(405, "wrong method"),
+            ("POST", "stall") => {
+                let ms = req
+                    .query()
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("ms="))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(3000);
+                sim.stall(ms);
+                Response::text(200, &format!("stalled for {ms} ms\n"))
+            }
+            (_, "state" | "send" | "stall") => Response::text(405, "wrong method"),
             _ => Response::text(404, "unknown test hook"),
         };
     }

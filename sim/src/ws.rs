@@ -50,6 +50,7 @@ pub async fn run(sim: Arc<Sim>, stream: TcpStream) {
     loop {
         tokio::select! {
             incoming = rx.next() => match incoming {
+                Some(Ok(Message::Text(_))) if sim.stalled() => {}
                 Some(Ok(Message::Text(text))) => {
                     if let Some(reply) = sim.on_app_frame(client.id, &text) {
                         if tx.send(Message::text(reply)).await.is_err() {
@@ -75,6 +76,9 @@ pub async fn run(sim: Arc<Sim>, stream: TcpStream) {
                     }
                     Err(RecvError::Closed) => break,
                 };
+                if sim.stalled() {
+                    continue;
+                }
                 if tx.send(msg).await.is_err() {
                     break;
                 }

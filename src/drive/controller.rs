@@ -104,6 +104,8 @@ pub struct Controller {
     inputs: [(f64, f64); 3],
     motion: Motion,
     last_word: Option<usize>,
+    /// The device's last failsafe reason on this connection; `None` until its first state.
+    failsafe: Option<Option<String>>,
 }
 
 impl Controller {
@@ -118,6 +120,7 @@ impl Controller {
             inputs: [(0.0, 0.0); 3],
             motion: Motion::default(),
             last_word: None,
+            failsafe: None,
         }
     }
 
@@ -151,12 +154,12 @@ impl Controller {
         }
     }
 
-    /// STOP, disarm, or anything that must end driving until the person arms again.
+    /// STOP, disarm, or anything that must end driving until the person arms again. The controls
+    /// keep their positions: a finger still holding a stick must bring it back to the centre
+    /// before the car moves again.
     pub fn disarm(&mut self, why: Disarm) -> Vec<String> {
         let was_armed = self.arming.is_armed();
         self.arming.disarm(why);
-        self.inputs = [(0.0, 0.0); 3];
-        self.motion = Motion::default();
         let mut out = Vec::new();
         if was_armed || why == Disarm::User {
             out.push(self.stop_frame());
@@ -167,10 +170,9 @@ impl Controller {
         out
     }
 
-    /// A stop that keeps the arming: pointer cancelled, capture lost, window blurred.
+    /// A stop that keeps the arming but waits for every control to be back at neutral: window
+    /// blurred, mode changed.
     pub fn halt(&mut self) -> Vec<String> {
-        self.inputs = [(0.0, 0.0); 3];
-        self.motion = Motion::default();
         self.arming.latch();
         if self.arming.is_armed() {
             vec![self.stop_frame()]
@@ -189,6 +191,14 @@ impl Controller {
     pub fn release(&mut self, c: Control, now_ms: f64, buffered: u32) -> Vec<String> {
         self.inputs[c.index()] = (0.0, 0.0);
         self.update(now_ms, buffered, true)
+    }
+
+    /// The browser took a control's pointer away (a call, a system gesture, lost capture): stop
+    /// everything, and wait for neutral before moving again.
+    pub fn cancel(&mut self, c: Control) -> Vec<String> {
+        self.inputs[c.index()] = (0.0, 0.0);
+        self.motion = self.mix();
+        self.halt()
     }
 
     /// Called every few milliseconds: pending and repeated motion.
@@ -214,8 +224,17 @@ impl Controller {
         if self.lease == Lease::Theirs && self.arming.is_armed() {
             return self.disarm(Disarm::NotDriver);
         }
-        if st.failsafe.is_some() && self.arming.is_armed() {
+        // A failsafe counts when it happens, not while the device keeps reporting it: the first
+        // state on a connection may carry one from before, and must not disarm a new arming.
+        let new_failsafe =
+            self.failsafe.as_ref().is_some_and(|old| *old != st.failsafe) && st.failsafe.is_some();
+        self.failsafe = Some(st.failsafe.clone());
+        if new_failsafe && self.arming.is_armed() {
             return self.disarm(Disarm::Failsafe);
+        }
+        if self.lease == Lease::Free && self.arming.is_armed() && self.dialect == Dialect::Json {
+            // Armed before the device said it has a lease: ask for it now.
+            return vec![AppMsg::Claim.encode()];
         }
         Vec::new()
     }
@@ -223,6 +242,7 @@ impl Controller {
     /// The link went down or came back: either way, driving starts over.
     pub fn link(&mut self, up: bool) -> Vec<String> {
         self.lease = Lease::None;
+        self.failsafe = None;
         self.disarm(if up { Disarm::Reconnected } else { Disarm::LinkLost })
     }
 
@@ -437,11 +457,16 @@ mod tests {
         assert!(c.input(Control::Left, 0.0, 1.0, 10.0, 0).is_empty());
 
         let mut c = ctl(Mode::Stick);
+        let driving = DriveState { driver: Some(1), you: Some(1), armed: true, failsafe: None };
+        c.device_state(&driving);
         c.arm();
-        let watchdog =
-            DriveState { driver: None, you: Some(1), armed: false, failsafe: Some("watchdog".into()) };
+        let watchdog = DriveState { failsafe: Some("watchdog".into()), armed: false, ..driving.clone() };
         assert!(is_stop(&c.device_state(&watchdog)));
         assert_eq!(c.arming(), Arming::Disarmed(Some(Disarm::Failsafe)));
+        // Still reported while nothing new happened: arming again is allowed.
+        c.arm();
+        assert!(c.device_state(&watchdog).is_empty());
+        assert!(c.arming().may_move());
     }
 
     #[test]
@@ -451,8 +476,36 @@ mod tests {
         c.input(Control::Left, 0.0, 1.0, 0.0, 0);
         assert!(is_stop(&c.halt()));
         assert_eq!(c.arming(), Arming::AwaitNeutral);
+        assert!(c.input(Control::Left, 0.0, 0.9, 10.0, 0).is_empty(), "the finger is still off-centre");
         assert!(is_stop(&c.disarm(Disarm::Hidden)));
         assert!(c.disarm(Disarm::Hidden).is_empty(), "a second loss sends nothing new");
+    }
+
+    #[test]
+    fn a_cancelled_pointer_stops_and_waits_for_neutral() {
+        let mut c = ctl(Mode::Tank);
+        c.arm();
+        c.input(Control::Left, 0.0, 1.0, 0.0, 0);
+        c.input(Control::Right, 0.0, 1.0, 0.0, 0);
+        assert!(is_stop(&c.cancel(Control::Right)));
+        assert!(c.input(Control::Left, 0.0, 0.8, 100.0, 0).is_empty(), "the other stick is still held");
+        c.release(Control::Left, 110.0, 0);
+        assert!(c.arming().may_move());
+    }
+
+    #[test]
+    fn re_arming_with_a_stick_still_held_after_a_loss_waits_for_neutral() {
+        let mut c = ctl(Mode::Stick);
+        c.arm();
+        c.input(Control::Left, 0.0, 1.0, 0.0, 0);
+        c.link(false);
+        c.link(true);
+        c.arm();
+        assert_eq!(c.arming(), Arming::AwaitNeutral, "the finger never left the stick");
+        assert!(c.input(Control::Left, 0.1, 0.9, 10.0, 0).is_empty());
+        assert!(c.input(Control::Left, 0.0, 0.0, 20.0, 0).is_empty() || c.arming().may_move());
+        assert!(c.arming().may_move());
+        assert_eq!(drive(&c.input(Control::Left, 0.0, 0.5, 200.0, 0)).y, 500);
     }
 
     #[test]
@@ -474,6 +527,26 @@ mod tests {
         assert!(c.arming().may_move());
         // STOP gives the car back.
         assert_eq!(msgs(&c.disarm(Disarm::User)), [AppMsg::Stop { seq: 2 }, AppMsg::Release]);
+    }
+
+    #[test]
+    fn a_failsafe_from_before_a_reconnect_does_not_disarm() {
+        let mut c = ctl(Mode::Stick);
+        c.link(true);
+        c.arm();
+        let stale =
+            DriveState { driver: None, you: Some(5), armed: false, failsafe: Some("watchdog".into()) };
+        c.device_state(&stale);
+        assert!(c.arming().is_armed());
+    }
+
+    #[test]
+    fn arming_before_the_device_spoke_of_a_lease_claims_it_when_it_does() {
+        let mut c = ctl(Mode::Stick);
+        assert!(c.arm().is_empty());
+        let free = DriveState { driver: None, you: Some(3), armed: false, failsafe: None };
+        assert_eq!(msgs(&c.device_state(&free)), [AppMsg::Claim]);
+        assert!(c.arming().may_move());
     }
 
     #[test]

@@ -116,9 +116,6 @@ pub fn DrivePage() -> impl IntoView {
     let stop = move |ev: PointerEvent| {
         ev.prevent_default();
         drive.apply(|c, _, _| c.disarm(Disarm::User));
-        for k in drive.knobs {
-            k.set((0.0, 0.0));
-        }
     };
     let set_mode = move |ev| {
         if let Some(mode) = Mode::from_slug(&event_target_value(&ev)) {
@@ -251,7 +248,7 @@ fn Pad(drive: Drive, control: Control, dpad: bool, label: &'static str) -> impl 
         owner.set_value(None);
         knob.set((0.0, 0.0));
         if cancelled {
-            drive.apply(|c, _, _| c.halt());
+            drive.apply(|c, _, _| c.cancel(control));
         } else {
             drive.apply(|c, now, buffered| c.release(control, now, buffered));
         }

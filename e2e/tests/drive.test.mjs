@@ -1,0 +1,225 @@
+// The Drive page with real touch in Chromium against the simulated car: it drives, and every
+// way a finger, the page or the link can go away stops the car.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { centre, launch, startSim, touchscreen, until, waitForState } from '../lib/harness.mjs';
+
+let browser;
+const sims = [];
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  for (const sim of sims) await sim.kill();
+});
+async function sim(args = []) {
+  const s = await startSim({ args: ['--rate', '20', ...args] });
+  sims.push(s);
+  return s;
+}
+
+/** Opens the Drive page on `device`, arms, and waits until the app holds the lease. */
+async function armed(page, device, { mode } = {}) {
+  await page.goto(`${device.url}#/drive`);
+  await waitForState(page, 'connected');
+  if (mode) await page.selectOption('select.mode', mode);
+  await page.click('[data-testid=arm]');
+  await page.waitForSelector('[data-testid=drive][data-arming=armed]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=lease]').textContent === 'You are driving.');
+}
+
+const arming = (page) => page.getAttribute('[data-testid=drive]', 'data-arming');
+const lastStop = (car) => car.stops[car.stops.length - 1];
+
+test('one finger on the stick drives forward; lifting it stops the car', async () => {
+  const device = await sim();
+  const { page, errors } = browser;
+  await armed(page, device);
+  const touch = await touchscreen(page);
+  const pad = await centre(page, '.pad');
+  await touch.press(1, pad);
+  await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.7 });
+  const car = await until('the car to drive forward', async () => {
+    const c = await device.car();
+    return c.l > 0.5 && c.r > 0.5 && c.y_m >= 0 ? c : null;
+  });
+  assert.match(car.last_command, /"t":"drive".*"y":[1-9]/);
+  assert.match(await page.textContent('[data-testid=drive-out]'), /y [1-9]\d*/);
+  await touch.lift(1);
+  const stopped = await until('the stop', async () => {
+    const c = await device.car();
+    return !c.moving ? c : null;
+  });
+  assert.match(lastStop(stopped).reason, /^stop from client/);
+  assert.equal(await arming(page), 'armed', 'lifting a finger keeps the app armed');
+  assert.deepEqual(errors, []);
+});
+
+test('two fingers drive two sticks at once', async () => {
+  const device = await sim();
+  const { page, errors } = browser;
+  await armed(page, device, { mode: 'tank' });
+  const touch = await touchscreen(page);
+  const left = await centre(page, '.pad[data-control=left]');
+  const right = await centre(page, '.pad[data-control=right]');
+  await touch.press(1, left);
+  await touch.press(2, right);
+  await touch.move(1, { x: left.x, y: left.y - left.r * 0.75 });
+  await touch.move(2, { x: right.x, y: right.y + right.r * 0.75 });
+  await until('left forward, right back', async () => {
+    const c = await device.car();
+    return c.l > 0.5 && c.r < -0.5;
+  });
+  await touch.lift(2);
+  await until('only the left wheel', async () => {
+    const c = await device.car();
+    return c.l > 0.5 && c.r === 0;
+  });
+  await touch.lift(1);
+  await until('the stop', async () => !(await device.car()).moving);
+  assert.deepEqual(errors, []);
+});
+
+test('a cancelled touch stops the car and waits for neutral', async () => {
+  const device = await sim();
+  const { page } = browser;
+  await armed(page, device);
+  const touch = await touchscreen(page);
+  const pad = await centre(page, '.pad');
+  await touch.press(1, pad);
+  await touch.move(1, { x: pad.x + pad.r * 0.7, y: pad.y });
+  await until('a spin', async () => (await device.car()).l > 0.5);
+  await touch.cancel();
+  await until('the stop', async () => !(await device.car()).moving);
+  assert.equal(await arming(page), 'await-neutral');
+  // A new touch starts at the centre: neutral, so driving resumes.
+  await touch.press(2, pad);
+  await page.waitForSelector('[data-testid=drive][data-arming=armed]');
+  await touch.move(2, { x: pad.x, y: pad.y - pad.r * 0.7 });
+  await until('driving again', async () => (await device.car()).moving);
+  await touch.lift(2);
+  await until('the stop', async () => !(await device.car()).moving);
+});
+
+test('hiding the page stops the car and disarms', async () => {
+  const device = await sim();
+  const { page } = browser;
+  await armed(page, device);
+  const touch = await touchscreen(page);
+  const pad = await centre(page, '.pad');
+  await touch.press(1, pad);
+  await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.7 });
+  await until('driving', async () => (await device.car()).moving);
+  // As when the phone rings or the screen locks.
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await until('the stop', async () => !(await device.car()).moving);
+  assert.equal(await arming(page), 'disarmed');
+  await touch.lift(1);
+  await page.evaluate(() => delete document.hidden);
+});
+
+test('a stalled link: the device watchdog stops the car, the app disarms and will not move until neutral', async () => {
+  const device = await sim();
+  const { page, errors } = browser;
+  await armed(page, device);
+  const touch = await touchscreen(page);
+  const pad = await centre(page, '.pad');
+  await touch.press(1, pad);
+  await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.7 });
+  await until('driving', async () => (await device.car()).moving);
+  await device.stall(4500);
+  const car = await until('the watchdog', async () => {
+    const c = await device.car();
+    return !c.moving ? c : null;
+  });
+  assert.equal(lastStop(car).reason, 'watchdog');
+  const after = lastStop(car).at_ms - car.last_command_ms;
+  assert.ok(after <= 300 + 40, `the car stopped ${after} ms after the last command it got`);
+  // The app notices the silent link, disarms, and reconnects once the link is back.
+  await waitForState(page, 'reconnecting', 5000);
+  assert.equal(await arming(page), 'disarmed');
+  await waitForState(page, 'connected', 10_000);
+  // The finger is still on the stick: arming now waits for neutral and sends no motion.
+  await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.8 });
+  await page.click('[data-testid=arm]');
+  await page.waitForSelector('[data-testid=drive][data-arming=await-neutral]');
+  await touch.move(1, { x: pad.x + 2, y: pad.y - pad.r * 0.75 });
+  await page.waitForTimeout(300);
+  assert.equal((await device.car()).moving, false, 'no motion until the stick was back at neutral');
+  await touch.move(1, pad);
+  await page.waitForSelector('[data-testid=drive][data-arming=armed]');
+  await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.7 });
+  await until('driving again', async () => (await device.car()).moving);
+  await touch.lift(1);
+  await until('the stop', async () => !(await device.car()).moving);
+  assert.deepEqual(errors, []);
+});
+
+test('a second phone watches until the driver lets go', async () => {
+  const device = await sim();
+  const { page } = browser;
+  const other = await browser.context.newPage();
+  try {
+    await armed(page, device);
+    const touch = await touchscreen(page);
+    const pad = await centre(page, '.pad');
+    await touch.press(1, pad);
+    await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.7 });
+    await until('driving', async () => (await device.car()).moving);
+
+    await other.goto(`${device.url}#/drive`);
+    await waitForState(other, 'connected');
+    await other.waitForFunction(() => document.querySelector('[data-testid=lease]').textContent.startsWith('Watching'));
+    await other.click('[data-testid=arm]');
+    await other.waitForTimeout(300);
+    assert.equal(await arming(other), 'disarmed', 'the claim is refused while the driver drives');
+    const driver = (await device.car()).driver;
+
+    // The driver presses STOP: the car stops and the lease is free.
+    await page.dispatchEvent('[data-testid=stop]', 'pointerdown');
+    await until('the stop and release', async () => {
+      const c = await device.car();
+      return !c.moving && c.driver === null;
+    });
+    await touch.lift(1);
+    await other.click('[data-testid=arm]');
+    await other.waitForFunction(() => document.querySelector('[data-testid=lease]').textContent === 'You are driving.');
+    assert.notEqual((await device.car()).driver, driver);
+    await other.keyboard.down('ArrowUp');
+    await until('the second phone drives', async () => (await device.car()).moving);
+    await other.keyboard.up('ArrowUp');
+    await until('the stop', async () => !(await device.car()).moving);
+  } finally {
+    await other.close();
+  }
+});
+
+test('a tutorial car that takes words gets words', async () => {
+  const device = await sim(['--dialect', 'text', '--no-hello']);
+  const { page } = browser;
+  await page.goto(`${device.url}#/settings`);
+  await page.check('#words-on');
+  await page.click('form:has(#drive-rate) button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=drive-settings-message]').textContent.startsWith('Saved'));
+  await page.goto(`${device.url}#/drive`);
+  await waitForState(page, 'connected');
+  await page.click('[data-testid=arm]');
+  await page.waitForSelector('[data-testid=drive][data-arming=armed]');
+  const touch = await touchscreen(page);
+  const pad = await centre(page, '.pad');
+  await touch.press(1, pad);
+  await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.7 });
+  await until('"up"', async () => (await device.car()).last_command === 'up');
+  await touch.move(1, { x: pad.x - pad.r * 0.7, y: pad.y });
+  await until('"left"', async () => (await device.car()).last_command === 'left');
+  await touch.lift(1);
+  await until('"stop"', async () => (await device.car()).last_command === 'stop');
+  // Back to wsdeck frames for the tests that follow.
+  await page.goto(`${device.url}#/settings`);
+  await page.uncheck('#words-on');
+  await page.click('form:has(#drive-rate) button[type=submit]');
+});
