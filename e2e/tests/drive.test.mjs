@@ -223,3 +223,68 @@ test('a tutorial car that takes words gets words', async () => {
   await page.uncheck('#words-on');
   await page.click('form:has(#drive-rate) button[type=submit]');
 });
+
+test('blur, lost capture, pagehide, Space and Disarm each stop the car', async () => {
+  const device = await sim();
+  const { page, errors } = browser;
+  await armed(page, device);
+  const touch = await touchscreen(page);
+  const pad = await centre(page, '.pad');
+  let stops = 0;
+  const drive = async (id) => {
+    await touch.press(id, pad);
+    await touch.move(id, { x: pad.x, y: pad.y - pad.r * 0.7 });
+    await until('driving', async () => (await device.car()).moving);
+  };
+  const stopped = async (what) => {
+    const car = await until(`a stop on ${what}`, async () => {
+      const c = await device.car();
+      return !c.moving && c.stops.length > stops ? c : null;
+    });
+    stops = car.stops.length;
+  };
+
+  // The window loses focus (a notification, another app in split screen).
+  await drive(1);
+  await page.evaluate(() => window.dispatchEvent(new Event('blur')));
+  await stopped('blur');
+  assert.equal(await arming(page), 'await-neutral');
+  await touch.lift(1);
+  await page.waitForSelector('[data-testid=drive][data-arming=armed]');
+
+  // The pad loses its pointer capture.
+  await page.evaluate(() => document.addEventListener('pointerdown', (e) => (window.lastPointer = e.pointerId), true));
+  await drive(2);
+  await page.evaluate(() => document.querySelector('.pad').releasePointerCapture(window.lastPointer));
+  // Capture changes are delivered with the pointer's next event.
+  await touch.move(2, { x: pad.x + 3, y: pad.y - pad.r * 0.7 });
+  await stopped('lost capture');
+  await touch.lift(2);
+
+  // Space is the keyboard's STOP. (After the lost capture the app waits for neutral: a new
+  // finger at the centre of the pad is neutral.)
+  assert.equal(await arming(page), 'await-neutral');
+  await drive(3);
+  await page.keyboard.press(' ');
+  await stopped('Space');
+  assert.equal(await arming(page), 'disarmed');
+  await touch.lift(3);
+
+  // The Arm button, pressed again, disarms.
+  await page.click('[data-testid=arm]');
+  await page.waitForSelector('[data-testid=drive][data-arming=armed]');
+  await drive(4);
+  await page.click('[data-testid=arm]');
+  await stopped('Disarm');
+  await touch.lift(4);
+
+  // The page is being left (navigation, app switch on iOS).
+  await page.click('[data-testid=arm]');
+  await page.waitForSelector('[data-testid=drive][data-arming=armed]');
+  await drive(5);
+  await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })));
+  await stopped('pagehide');
+  assert.equal(await arming(page), 'disarmed');
+  await touch.lift(5);
+  assert.deepEqual(errors, []);
+});
