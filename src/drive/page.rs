@@ -217,10 +217,11 @@ fn Pad(drive: Drive, control: Control, dpad: bool, label: &'static str) -> impl 
         let m = x.hypot(y);
         Some(if m > 1.0 { (x / m, y / m) } else { (x, y) })
     };
+    // Frames go out before the knob is redrawn.
     let moved = move |ev: &PointerEvent| {
         if let Some((x, y)) = position(ev) {
-            knob.set((x, y));
             drive.apply(|c, now, buffered| c.input(control, x, y, now, buffered));
+            knob.set((x, y));
         }
     };
     let down = move |ev: PointerEvent| {
@@ -246,12 +247,12 @@ fn Pad(drive: Drive, control: Control, dpad: bool, label: &'static str) -> impl 
             return;
         }
         owner.set_value(None);
-        knob.set((0.0, 0.0));
         if cancelled {
             drive.apply(|c, _, _| c.cancel(control));
         } else {
             drive.apply(|c, now, buffered| c.release(control, now, buffered));
         }
+        knob.set((0.0, 0.0));
     };
     let knob_style = move || {
         let (x, y) = knob.get();

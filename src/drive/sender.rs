@@ -30,6 +30,10 @@ impl Motion {
 pub struct Sender {
     period_ms: f64,
     seq: u32,
+    /// When a changed command last went out: the rate applies between changes, so a repeat for
+    /// the watchdog never delays the next change.
+    last_change_ms: f64,
+    /// When any motion frame last went out (for the keepalive).
     last_motion_ms: f64,
     /// The command to keep sending; `None` after a stop.
     latest: Option<Motion>,
@@ -45,6 +49,7 @@ impl Sender {
         Sender {
             period_ms: 1000.0 / rate,
             seq: 0,
+            last_change_ms: f64::NEG_INFINITY,
             last_motion_ms: f64::NEG_INFINITY,
             latest: None,
             dirty: false,
@@ -67,7 +72,7 @@ impl Sender {
     pub fn send_now(&mut self, m: Motion, now_ms: f64, buffered: u32) -> Option<String> {
         self.latest = Some(m);
         self.dirty = true;
-        self.last_motion_ms = f64::NEG_INFINITY;
+        self.last_change_ms = f64::NEG_INFINITY;
         self.tick(now_ms, buffered)
     }
 
@@ -75,14 +80,16 @@ impl Sender {
     /// again every [`KEEPALIVE_MS`].
     pub fn tick(&mut self, now_ms: f64, buffered: u32) -> Option<String> {
         let m = self.latest?;
-        let since = now_ms - self.last_motion_ms;
-        let due = (self.dirty && since >= self.period_ms) || since >= KEEPALIVE_MS;
-        if !due {
+        let change_due = self.dirty && now_ms - self.last_change_ms >= self.period_ms;
+        if !change_due && now_ms - self.last_motion_ms < KEEPALIVE_MS {
             return None;
         }
         if buffered > BUFFERED_LIMIT {
             self.skipped += 1;
             return None;
+        }
+        if change_due {
+            self.last_change_ms = now_ms;
         }
         self.dirty = false;
         self.last_motion_ms = now_ms;
@@ -143,6 +150,15 @@ mod tests {
         assert!(s.tick(150.0, 0).is_none());
         assert!(s.tick(200.0, 0).is_some());
         assert!(s.holding());
+    }
+
+    #[test]
+    fn a_repeat_for_the_watchdog_does_not_delay_the_next_change() {
+        let mut s = Sender::new(30.0);
+        s.set(fwd(700), 0.0, 0).unwrap();
+        assert!(s.tick(100.0, 0).is_some(), "repeat");
+        assert!(s.set(fwd(800), 101.0, 0).is_some(), "a change 1 ms after a repeat goes out at once");
+        assert!(s.set(fwd(900), 110.0, 0).is_none(), "but changes stay within the rate");
     }
 
     #[test]

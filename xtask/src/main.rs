@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: builds, runs and tests wsdeck, installing what each task needs first.
 //! One module per task; flags are parsed here and nowhere else.
 
+mod bench;
 mod dist;
 mod run;
 mod test;
@@ -19,6 +20,9 @@ cargo xtask <task>
                                fmt, clippy, native tests, no_std build, wasm tests in Chromium,
                                release build, end-to-end tests. Ends with `N passed, N failed`.
   dist                         release build and a table of every file's raw and gzip size.
+  bench                        benchmarks in headless Chromium against the simulator: drive
+                               input -> frame and release -> stop latency, wsdeck against a
+                               minimal hand-written page. Table + target/bench/*.json.
 ";
 
 /// Flags of all tasks.
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
         "run" => run::main(&flags),
         "test" => test::main(),
         "dist" => dist::main(),
+        "bench" => bench::main(),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(())
