@@ -28,7 +28,9 @@ test('connects to the device, names it, measures RTT and shows changing tiles', 
   await page.waitForFunction(() => /^\d+ ms$/.test(document.querySelector('[data-testid=rtt]').textContent));
   await page.waitForSelector('.tile[data-series=battery_v]');
   const first = await tileValues(page);
-  assert.deepEqual(Object.keys(first), ['battery_v', 'temp_c', 'distance_cm', 'wheel_l_mps', 'wheel_r_mps', 'rssi_dbm']);
+  assert.deepEqual(Object.keys(first), [
+    'battery_v', 'temp_c', 'distance_cm', 'rssi_dbm', 'wheel_l_mps', 'wheel_r_mps', 'x_m', 'y_m', 'heading_deg',
+  ]);
   for (const v of Object.values(first)) assert.match(v, /^-?\d+(\.\d+)?$/);
   await page.waitForFunction(
     (before) => document.querySelector('.tile[data-series=distance_cm] .tile-value').textContent !== before,

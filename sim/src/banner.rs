@@ -44,7 +44,7 @@ pub fn print(sim: &Sim, addr: SocketAddr) {
         sim.config.format.as_str(),
         if sim.config.hello { "" } else { ", no hello" }
     );
-    let _ = writeln!(out, "\n  Open on this computer:  {local}");
+    let _ = writeln!(out, "\n  Open on this computer:  {local}   (the car from above: {local}sim/)");
     for url in &lan {
         let _ = writeln!(out, "  Open on a phone (same WiFi): {url}");
     }

@@ -24,7 +24,8 @@ USAGE: wsdeck-sim [FLAGS]
   --no-qr           do not print the QR code
   -h, --help        this text
 
-Test hooks, answered only to loopback clients:
+Pages and test hooks (POST only from this computer):
+  GET  /sim/                 the car seen from above, live
   GET  /sim/state            the simulator's state as JSON
   POST /sim/send[?binary=1]  sends the request body to every WebSocket client as one frame
   POST /sim/stall?ms=N       loses every WebSocket frame, both ways, for N ms (nothing closes)

@@ -11,13 +11,20 @@ const NOT_BUILT: &str = "<!doctype html><meta name=viewport content=\"width=devi
 wsdeck repository (it builds the app and starts this simulator), or pass <code>--dist DIR</code>.</p>\
 <p>The WebSocket endpoint <code>/ws</code> works already.</p>";
 
+/// `/sim/`: the car seen from above, live.
+const CAR_VIEW: &str = include_str!("car_view.html");
+
 pub fn route(sim: &Arc<Sim>, req: &Request, peer: SocketAddr) -> Response {
     let path = req.path();
     if let Some(hook) = path.strip_prefix("/sim/") {
-        if !peer.ip().is_loopback() {
+        // Looking is open to anyone on the network; changing the simulator is for this computer.
+        if req.method != "GET" && !peer.ip().is_loopback() {
             return Response::text(403, "the simulator's test hooks answer only to this computer");
         }
         return match (req.method.as_str(), hook) {
+            ("GET", "") => {
+                Response::new(200, "text/html; charset=utf-8", CAR_VIEW).header("Cache-Control", "no-cache")
+            }
             ("GET", "state") => {
                 Response::new(200, "application/json", sim.state_json()).header("Cache-Control", "no-store")
             }

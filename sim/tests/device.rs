@@ -154,6 +154,10 @@ fn serves_the_app_as_firmware_does() {
     assert_eq!(http(sim.port, "GET", "/missing.js", "", b"").status, 404);
     assert_eq!(http(sim.port, "POST", "/", "", b"x").status, 405);
     assert_eq!(http(sim.port, "GET", "/ws", "", b"").status, 426);
+
+    let view = http(sim.port, "GET", "/sim/", "", b"");
+    assert_eq!(view.header("Content-Type"), Some("text/html; charset=utf-8"));
+    assert!(String::from_utf8_lossy(&view.body).contains("/sim/state"), "the car view polls the state");
 }
 
 #[test]

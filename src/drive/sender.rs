@@ -7,6 +7,9 @@ use wsdeck_protocol::{AppMsg, Drive};
 pub const DEFAULT_RATE_HZ: f64 = 30.0;
 /// While a control is held, the latest command is re-sent at least this often.
 pub const KEEPALIVE_MS: f64 = 100.0;
+/// Changes that may go out back to back before the rate applies: two touch moves that the
+/// browser delivers in one frame both go out at once, while the average stays at the rate.
+pub const BURST: f64 = 2.0;
 /// Above this many bytes waiting in the socket, motion frames are skipped, not queued: a stale
 /// command arriving late is worse than none.
 pub const BUFFERED_LIMIT: u32 = 512;
@@ -30,9 +33,10 @@ impl Motion {
 pub struct Sender {
     period_ms: f64,
     seq: u32,
-    /// When a changed command last went out: the rate applies between changes, so a repeat for
-    /// the watchdog never delays the next change.
-    last_change_ms: f64,
+    /// Token bucket for changed commands: refilled at the rate up to [`BURST`]. Repeats for the
+    /// watchdog take no token, so they never delay the next change.
+    tokens: f64,
+    refilled_ms: f64,
     /// When any motion frame last went out (for the keepalive).
     last_motion_ms: f64,
     /// The command to keep sending; `None` after a stop.
@@ -49,7 +53,8 @@ impl Sender {
         Sender {
             period_ms: 1000.0 / rate,
             seq: 0,
-            last_change_ms: f64::NEG_INFINITY,
+            tokens: BURST,
+            refilled_ms: f64::NEG_INFINITY,
             last_motion_ms: f64::NEG_INFINITY,
             latest: None,
             dirty: false,
@@ -72,7 +77,7 @@ impl Sender {
     pub fn send_now(&mut self, m: Motion, now_ms: f64, buffered: u32) -> Option<String> {
         self.latest = Some(m);
         self.dirty = true;
-        self.last_change_ms = f64::NEG_INFINITY;
+        self.tokens = self.tokens.max(1.0);
         self.tick(now_ms, buffered)
     }
 
@@ -80,7 +85,16 @@ impl Sender {
     /// again every [`KEEPALIVE_MS`].
     pub fn tick(&mut self, now_ms: f64, buffered: u32) -> Option<String> {
         let m = self.latest?;
-        let change_due = self.dirty && now_ms - self.last_change_ms >= self.period_ms;
+        if now_ms > self.refilled_ms {
+            let earned = if self.refilled_ms.is_finite() {
+                (now_ms - self.refilled_ms) / self.period_ms
+            } else {
+                BURST
+            };
+            self.tokens = (self.tokens + earned).min(BURST);
+            self.refilled_ms = now_ms;
+        }
+        let change_due = self.dirty && self.tokens >= 1.0;
         if !change_due && now_ms - self.last_motion_ms < KEEPALIVE_MS {
             return None;
         }
@@ -89,7 +103,7 @@ impl Sender {
             return None;
         }
         if change_due {
-            self.last_change_ms = now_ms;
+            self.tokens -= 1.0;
         }
         self.dirty = false;
         self.last_motion_ms = now_ms;
@@ -131,14 +145,26 @@ mod tests {
     }
 
     #[test]
-    fn latest_wins_within_the_period() {
+    fn latest_wins_past_a_burst_of_two() {
         let mut s = Sender::new(30.0);
         s.set(fwd(100), 0.0, 0).unwrap();
-        assert!(s.set(fwd(200), 10.0, 0).is_none());
-        assert!(s.set(fwd(300), 20.0, 0).is_none());
+        assert!(s.set(fwd(200), 5.0, 0).is_some(), "a second change in the same frame goes out too");
+        assert!(s.set(fwd(300), 10.0, 0).is_none());
+        assert!(s.set(fwd(400), 20.0, 0).is_none());
         assert!(s.tick(30.0, 0).is_none());
-        let f = s.tick(33.4, 0).expect("due after 1/30 s");
-        assert!(matches!(decode(&f), AppMsg::Drive(Drive { y: 300, seq: 2, .. })));
+        let f = s.tick(38.4, 0).expect("a token after 1/30 s");
+        assert!(matches!(decode(&f), AppMsg::Drive(Drive { y: 400, seq: 3, .. })));
+    }
+
+    #[test]
+    fn the_average_rate_is_the_rate() {
+        let mut s = Sender::new(30.0);
+        let sent = (0..1000)
+            .filter(|i| s.set(fwd(if i % 2 == 0 { 100 } else { 200 }), f64::from(*i), 0).is_some())
+            .count()
+            + (0..1000).filter(|i| s.tick(f64::from(*i) + 0.5, 0).is_some()).count();
+        // One second of changes every millisecond: 30 a second plus the burst.
+        assert!((30..=33).contains(&sent), "{sent}");
     }
 
     #[test]
@@ -158,7 +184,8 @@ mod tests {
         s.set(fwd(700), 0.0, 0).unwrap();
         assert!(s.tick(100.0, 0).is_some(), "repeat");
         assert!(s.set(fwd(800), 101.0, 0).is_some(), "a change 1 ms after a repeat goes out at once");
-        assert!(s.set(fwd(900), 110.0, 0).is_none(), "but changes stay within the rate");
+        assert!(s.set(fwd(900), 102.0, 0).is_some(), "burst");
+        assert!(s.set(fwd(1000), 103.0, 0).is_none(), "then changes keep to the rate");
     }
 
     #[test]
