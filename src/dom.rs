@@ -1,9 +1,11 @@
 //! Thin, owned wrappers over the browser APIs the app uses. Every listener and timer is a value
 //! whose `Drop` removes it, so that dropping the owner releases everything it acquired.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 use web_sys::{Event, EventTarget};
 
 pub fn window() -> Option<web_sys::Window> {
@@ -128,4 +130,84 @@ impl Drop for Interval {
             w.clear_interval_with_handle(self.id);
         }
     }
+}
+
+fn get(target: &JsValue, key: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(target, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+/// Calls `target.method(arg)` if it exists.
+fn call(target: &JsValue, method: &str, arg: Option<&JsValue>) -> Option<JsValue> {
+    let f: js_sys::Function = get(target, method)?.dyn_into().ok()?;
+    match arg {
+        Some(a) => f.call1(target, a).ok(),
+        None => f.call0(target).ok(),
+    }
+}
+
+/// The Screen Wake Lock, held while wanted: the screen must not dim and lock mid-drive. Where the
+/// browser has no wake lock (or refuses it) this does nothing. Released when dropped.
+#[derive(Default)]
+pub struct WakeLock {
+    wanted: Rc<Cell<bool>>,
+    sentinel: Rc<RefCell<Option<JsValue>>>,
+}
+
+impl WakeLock {
+    pub fn acquire(&self) {
+        if self.wanted.replace(true) {
+            return;
+        }
+        let Some(lock) = window().and_then(|w| get(&w.navigator(), "wakeLock")) else { return };
+        let Some(promise) = call(&lock, "request", Some(&JsValue::from_str("screen")))
+            .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
+        else {
+            return;
+        };
+        let (wanted, sentinel) = (self.wanted.clone(), self.sentinel.clone());
+        leptos::task::spawn_local(async move {
+            if let Ok(s) = wasm_bindgen_futures::JsFuture::from(promise).await {
+                if wanted.get() {
+                    *sentinel.borrow_mut() = Some(s);
+                } else {
+                    call(&s, "release", None);
+                }
+            }
+        });
+    }
+
+    pub fn release(&self) {
+        self.wanted.set(false);
+        if let Some(s) = self.sentinel.borrow_mut().take() {
+            call(&s, "release", None);
+        }
+    }
+}
+
+impl Drop for WakeLock {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// The first connected gamepad with the standard mapping: left and right sticks (right and up
+/// positive) and whether B (the right face button) is pressed.
+pub fn gamepad() -> Option<((f64, f64), (f64, f64), bool)> {
+    let pads = call(&window()?.navigator(), "getGamepads", None)?;
+    let pads: js_sys::Array = pads.dyn_into().ok()?;
+    pads.iter().find_map(|p| {
+        let connected = get(&p, "connected").and_then(|c| c.as_bool()).unwrap_or(false);
+        let standard = get(&p, "mapping").and_then(|m| m.as_string()).is_some_and(|m| m == "standard");
+        if !connected || !standard {
+            return None;
+        }
+        let axes: js_sys::Array = get(&p, "axes")?.dyn_into().ok()?;
+        let axis = |i: u32| axes.get(i).as_f64().filter(|v| v.is_finite()).unwrap_or(0.0);
+        let b = get(&p, "buttons")
+            .and_then(|b| b.dyn_into::<js_sys::Array>().ok())
+            .and_then(|b| get(&b.get(1), "pressed"))
+            .and_then(|p| p.as_bool())
+            .unwrap_or(false);
+        Some(((axis(0), -axis(1)), (axis(2), -axis(3)), b))
+    })
 }

@@ -288,3 +288,52 @@ test('blur, lost capture, pagehide, Space and Disarm each stop the car', async (
   await touch.lift(5);
   assert.deepEqual(errors, []);
 });
+
+// Headless Chromium has no gamepad and refuses wake locks, so both are stood in for by objects
+// with the same shape as the browser's.
+const STUBS = `
+  window.__wake = 0;
+  Object.defineProperty(navigator, 'wakeLock', { configurable: true, value: {
+    request: async () => { window.__wake++; const s = { release: async () => { window.__wake--; } }; return s; },
+  } });
+  window.__pad = { connected: true, mapping: 'standard', axes: [0, 0, 0, 0],
+    buttons: Array.from({ length: 17 }, () => ({ pressed: false, value: 0 })) };
+  navigator.getGamepads = () => (window.__pad.connected ? [window.__pad] : [null]);
+`;
+
+test('a gamepad drives, its B button stops, unplugging it stops; the screen stays on while armed', async () => {
+  const device = await sim();
+  const page = await browser.context.newPage();
+  try {
+    await page.addInitScript(STUBS);
+    await page.goto(`${device.url}#/drive`);
+    await waitForState(page, 'connected');
+    await page.evaluate(() => window.dispatchEvent(new Event('gamepadconnected')));
+    assert.equal(await page.evaluate(() => window.__wake), 0);
+    await page.click('[data-testid=arm]');
+    await page.waitForSelector('[data-testid=drive][data-arming=armed]');
+    await page.waitForFunction(() => window.__wake === 1);
+
+    const stick = (x, y) => page.evaluate(([x, y]) => { window.__pad.axes[0] = x; window.__pad.axes[1] = y; }, [x, y]);
+    await stick(0, -1); // up on a gamepad is negative
+    await until('forward on the gamepad', async () => (await device.car()).l > 0.9);
+    await page.evaluate(() => { window.__pad.buttons[1].pressed = true; });
+    await until('B stops', async () => !(await device.car()).moving);
+    assert.equal(await arming(page), 'disarmed');
+    await page.waitForFunction(() => window.__wake === 0);
+    await page.evaluate(() => { window.__pad.buttons[1].pressed = false; });
+
+    await stick(0, 0);
+    await page.click('[data-testid=arm]');
+    await page.waitForSelector('[data-testid=drive][data-arming=armed]');
+    await stick(0.9, 0);
+    await until('a spin', async () => (await device.car()).l > 0.5);
+    await page.evaluate(() => {
+      window.__pad.connected = false;
+      window.dispatchEvent(new Event('gamepaddisconnected'));
+    });
+    await until('unplugging stops', async () => !(await device.car()).moving);
+  } finally {
+    await page.close();
+  }
+});

@@ -61,6 +61,10 @@ pub enum Control {
     Left,
     Right,
     Keys,
+    /// A gamepad's left and right sticks (standard mapping), used in place of the touch pads
+    /// while either is off-centre.
+    GamepadLeft,
+    GamepadRight,
 }
 
 impl Control {
@@ -101,7 +105,7 @@ pub struct Controller {
     arming: Arming,
     lease: Lease,
     sender: Sender,
-    inputs: [(f64, f64); 3],
+    inputs: [(f64, f64); 5],
     motion: Motion,
     last_word: Option<usize>,
     /// The device's last failsafe reason on this connection; `None` until its first state.
@@ -117,7 +121,7 @@ impl Controller {
             arming: Arming::default(),
             lease: Lease::None,
             sender: Sender::new(rate_hz),
-            inputs: [(0.0, 0.0); 3],
+            inputs: [(0.0, 0.0); 5],
             motion: Motion::default(),
             last_word: None,
             failsafe: None,
@@ -316,7 +320,11 @@ impl Controller {
             let round = |v: f64| if v.abs() < 0.3 { 0 } else { v.signum() as i8 };
             (round(a.cos()), round(a.sin()))
         };
-        let [left, right, keys] = self.inputs;
+        let [touch_left, touch_right, keys, pad_left, pad_right] = self.inputs;
+        // Gamepad sticks drift a little: only a stick past the dead zone takes over from touch.
+        let beyond = |(x, y): (f64, f64)| x.hypot(y) > s.dead_zone;
+        let gamepad = beyond(pad_left) || beyond(pad_right);
+        let (left, right) = if gamepad { (pad_left, pad_right) } else { (touch_left, touch_right) };
         // Keys give -1, 0 or 1 per axis.
         let (x, y) = if keys != (0.0, 0.0) {
             shape_dpad(keys.0 as i8, keys.1 as i8, s)
@@ -436,6 +444,25 @@ mod tests {
         assert_eq!((c.motion().x, c.motion().y), (707, 707));
         c.input(Control::Left, -0.9, -0.1, 0.0, 0);
         assert_eq!((c.motion().x, c.motion().y), (-1000, 0));
+    }
+
+    #[test]
+    fn a_gamepad_drives_in_the_chosen_mode() {
+        let mut c = ctl(Mode::Tank);
+        c.arm();
+        c.input(Control::GamepadLeft, 0.0, 1.0, 0.0, 0);
+        let d = drive(&c.input(Control::GamepadRight, 0.0, -1.0, 100.0, 0));
+        assert_eq!((d.l, d.r), (1000, -1000));
+        c.release(Control::GamepadLeft, 200.0, 0);
+        assert!(is_stop(&c.release(Control::GamepadRight, 201.0, 0)));
+    }
+
+    #[test]
+    fn a_drifting_gamepad_does_not_take_over_from_touch() {
+        let mut c = Controller::new(Mode::Stick, Shaping::default(), 30.0, Dialect::Json);
+        c.input(Control::GamepadLeft, 0.02, -0.03, 0.0, 0);
+        c.input(Control::Left, 0.0, 1.0, 0.0, 0);
+        assert_eq!(c.motion().y, 1000);
     }
 
     #[test]

@@ -99,10 +99,18 @@ pub fn DrivePage() -> impl IntoView {
         }
     });
 
+    // The screen stays on while armed.
+    let wake = StoredValue::new_local(dom::WakeLock::default());
+    Effect::new(move |_| {
+        let armed = shown.with(|s| s.arming.is_armed());
+        wake.with_value(|w| if armed { w.acquire() } else { w.release() });
+    });
+
     let resources = SendWrapper::new(page_listeners(drive));
     on_cleanup(move || {
         drop(resources.take());
         drive.apply(|c, _, _| c.disarm(Disarm::Hidden));
+        wake.with_value(dom::WakeLock::release);
     });
 
     let toggle_arm = move |_| {
@@ -324,6 +332,49 @@ fn page_listeners(drive: Drive) -> (Vec<Listener>, Option<Interval>) {
     };
     listeners.push(Listener::new(&window, "keydown", move |ev| key(ev, true)));
     listeners.push(Listener::new(&window, "keyup", move |ev| key(ev, false)));
-    let ticker = Interval::new(TICK_MS, move || drive.apply(|c, now, buffered| c.tick(now, buffered)));
+
+    // Gamepads are polled (the API has no move events), only once one has said hello; unplugging
+    // it mid-drive is a safety stop.
+    let gamepad = StoredValue::new(None::<((f64, f64), (f64, f64), bool)>);
+    listeners.push(Listener::new(&window, "gamepadconnected", move |_| {
+        gamepad.set_value(Some(((0.0, 0.0), (0.0, 0.0), false)));
+    }));
+    listeners.push(Listener::new(&window, "gamepaddisconnected", move |_| {
+        if gamepad.get_value().is_some() {
+            gamepad.set_value(None);
+            drive.apply(|c, _, _| {
+                let mut frames = c.cancel(Control::GamepadLeft);
+                frames.extend(c.cancel(Control::GamepadRight));
+                frames
+            });
+        }
+    }));
+    let poll_gamepad = move || {
+        let Some(last) = gamepad.get_value() else { return };
+        let now = dom::gamepad().unwrap_or(((0.0, 0.0), (0.0, 0.0), false));
+        if now == last {
+            return;
+        }
+        gamepad.set_value(Some(now));
+        if now.2 && !last.2 {
+            drive.apply(|c, _, _| c.disarm(Disarm::User));
+        }
+        for (control, (pos, before)) in
+            [(Control::GamepadLeft, (now.0, last.0)), (Control::GamepadRight, (now.1, last.1))]
+        {
+            if pos == before {
+                continue;
+            }
+            if pos == (0.0, 0.0) {
+                drive.apply(|c, t, b| c.release(control, t, b));
+            } else {
+                drive.apply(|c, t, b| c.input(control, pos.0, pos.1, t, b));
+            }
+        }
+    };
+    let ticker = Interval::new(TICK_MS, move || {
+        poll_gamepad();
+        drive.apply(|c, now, buffered| c.tick(now, buffered));
+    });
     (listeners, ticker)
 }
