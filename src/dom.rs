@@ -190,9 +190,16 @@ impl Drop for WakeLock {
     }
 }
 
-/// The first connected gamepad with the standard mapping: left and right sticks (right and up
-/// positive) and whether B (the right face button) is pressed.
-pub fn gamepad() -> Option<((f64, f64), (f64, f64), bool)> {
+/// A gamepad's sticks (right and up positive) and its B button (the right face button).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct GamepadState {
+    pub left: (f64, f64),
+    pub right: (f64, f64),
+    pub b: bool,
+}
+
+/// The first connected gamepad with the standard mapping.
+pub fn gamepad() -> Option<GamepadState> {
     let pads = call(&window()?.navigator(), "getGamepads", None)?;
     let pads: js_sys::Array = pads.dyn_into().ok()?;
     pads.iter().find_map(|p| {
@@ -208,6 +215,6 @@ pub fn gamepad() -> Option<((f64, f64), (f64, f64), bool)> {
             .and_then(|b| get(&b.get(1), "pressed"))
             .and_then(|p| p.as_bool())
             .unwrap_or(false);
-        Some(((axis(0), -axis(1)), (axis(2), -axis(3)), b))
+        Some(GamepadState { left: (axis(0), -axis(1)), right: (axis(2), -axis(3)), b })
     })
 }

@@ -335,9 +335,9 @@ fn page_listeners(drive: Drive) -> (Vec<Listener>, Option<Interval>) {
 
     // Gamepads are polled (the API has no move events), only once one has said hello; unplugging
     // it mid-drive is a safety stop.
-    let gamepad = StoredValue::new(None::<((f64, f64), (f64, f64), bool)>);
+    let gamepad = StoredValue::new(None::<dom::GamepadState>);
     listeners.push(Listener::new(&window, "gamepadconnected", move |_| {
-        gamepad.set_value(Some(((0.0, 0.0), (0.0, 0.0), false)));
+        gamepad.set_value(Some(dom::GamepadState::default()));
     }));
     listeners.push(Listener::new(&window, "gamepaddisconnected", move |_| {
         if gamepad.get_value().is_some() {
