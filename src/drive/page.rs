@@ -351,17 +351,17 @@ fn page_listeners(drive: Drive) -> (Vec<Listener>, Option<Interval>) {
     }));
     let poll_gamepad = move || {
         let Some(last) = gamepad.get_value() else { return };
-        let now = dom::gamepad().unwrap_or(((0.0, 0.0), (0.0, 0.0), false));
+        let now = dom::gamepad().unwrap_or_default();
         if now == last {
             return;
         }
         gamepad.set_value(Some(now));
-        if now.2 && !last.2 {
+        if now.b && !last.b {
             drive.apply(|c, _, _| c.disarm(Disarm::User));
         }
-        for (control, (pos, before)) in
-            [(Control::GamepadLeft, (now.0, last.0)), (Control::GamepadRight, (now.1, last.1))]
-        {
+        let sticks =
+            [(Control::GamepadLeft, now.left, last.left), (Control::GamepadRight, now.right, last.right)];
+        for (control, pos, before) in sticks {
             if pos == before {
                 continue;
             }
