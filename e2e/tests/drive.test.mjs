@@ -93,6 +93,7 @@ test('a cancelled touch stops the car and waits for neutral', async () => {
   await touch.cancel();
   await until('the stop', async () => !(await device.car()).moving);
   assert.equal(await arming(page), 'await-neutral');
+  assert.deepEqual(await centre(page, '.pad'), pad, 'the pad does not move when the arming state changes');
   // A new touch starts at the centre: neutral, so driving resumes.
   await touch.press(2, pad);
   await page.waitForSelector('[data-testid=drive][data-arming=armed]');
@@ -336,4 +337,27 @@ test('a gamepad drives, its B button stops, unplugging it stops; the screen stay
   } finally {
     await page.close();
   }
+});
+
+test('axis lock and the speed limit shape what is sent', async () => {
+  const device = await sim();
+  const { page } = browser;
+  await armed(page, device);
+  await page.click('button.lock');
+  await page.fill('[data-testid=limit]', '50');
+  const touch = await touchscreen(page);
+  const pad = await centre(page, '.pad');
+  await touch.press(1, pad);
+  // Mostly forward, a little right: with the lock, straight ahead at half speed.
+  await touch.move(1, { x: pad.x + pad.r * 0.25, y: pad.y - pad.r * 0.8 });
+  const car = await until('driving', async () => {
+    const c = await device.car();
+    return c.moving ? c : null;
+  });
+  assert.equal(car.l, car.r, 'no turn with the axis locked');
+  assert.ok(car.l > 0.3 && car.l <= 0.5, `half speed at most: ${car.l}`);
+  await touch.lift(1);
+  await until('the stop', async () => !(await device.car()).moving);
+  await page.click('button.lock');
+  await page.fill('[data-testid=limit]', '100');
 });

@@ -25,6 +25,8 @@ struct Shown {
     lease: Lease,
     motion: Motion,
     mode: Mode,
+    /// Motion frames skipped because the socket was backed up.
+    skipped: u64,
 }
 
 /// Everything the pads need, `Copy` so that every handler can hold it.
@@ -42,7 +44,14 @@ impl Drive {
         let (now, buffered) = (dom::now_ms(), self.conn.buffered());
         let Some((frames, shown)) = self.ctl.try_update_value(|c| {
             let frames = f(c, now, buffered);
-            (frames, Shown { arming: c.arming(), lease: c.lease(), motion: c.motion(), mode: c.mode })
+            let shown = Shown {
+                arming: c.arming(),
+                lease: c.lease(),
+                motion: c.motion(),
+                mode: c.mode,
+                skipped: c.skipped(),
+            };
+            (frames, shown)
         }) else {
             return;
         };
@@ -68,13 +77,14 @@ fn vibrate(ms: u32) {
 pub fn DrivePage() -> impl IntoView {
     let conn = expect_context::<Connection>();
     let settings = DriveSettings::load();
-    let shaping = Shaping { limit: settings.limit, ..Shaping::default() };
+    let shaping = Shaping { limit: settings.limit, axis_lock: settings.axis_lock, ..Shaping::default() };
     let ctl = Controller::new(settings.mode, shaping, settings.rate_hz, settings.dialect.clone());
     let shown = RwSignal::new(Shown {
         arming: ctl.arming(),
         lease: ctl.lease(),
         motion: ctl.motion(),
         mode: ctl.mode,
+        skipped: 0,
     });
     let drive = Drive {
         ctl: StoredValue::new_local(ctl),
@@ -144,26 +154,44 @@ pub fn DrivePage() -> impl IntoView {
         }
     };
 
+    // Labels keep one length so that nothing under the finger moves when the state changes.
     let arm_label = move || match shown.with(|s| s.arming) {
-        Arming::Armed => "Armed".to_string(),
-        Arming::AwaitNeutral => "Armed · centre the controls".to_string(),
-        Arming::Disarmed(None) => "Arm".to_string(),
-        Arming::Disarmed(Some(why)) => format!("Arm ({})", why.text()),
+        Arming::Armed => "Armed",
+        Arming::AwaitNeutral => "Centre",
+        Arming::Disarmed(_) => "Arm",
     };
     let arming_name = move || match shown.with(|s| s.arming) {
         Arming::Armed => "armed",
         Arming::AwaitNeutral => "await-neutral",
         Arming::Disarmed(_) => "disarmed",
     };
-    let lease_text = move || match shown.with(|s| s.lease) {
-        Lease::None => "",
-        Lease::Free => "Nobody is driving: Arm to drive.",
-        Lease::Mine => "You are driving.",
-        Lease::Theirs => "Watching: someone else is driving. Arm takes over once they stop or leave.",
+    let note = move || {
+        let (arming, lease) = shown.with(|s| (s.arming, s.lease));
+        let about_lease = match lease {
+            Lease::None => "",
+            Lease::Free => "Nobody is driving: Arm to drive.",
+            Lease::Mine => "You are driving.",
+            Lease::Theirs => "Watching: someone else is driving. Arm takes over once they stop or leave.",
+        };
+        match arming {
+            Arming::AwaitNeutral => "Bring every control back to the centre to drive.".to_string(),
+            Arming::Disarmed(Some(why)) if lease != Lease::Theirs => {
+                format!("Disarmed: {}. {about_lease}", why.text()).trim_end().to_string()
+            }
+            _ => about_lease.to_string(),
+        }
+    };
+    let axis_lock = RwSignal::new(settings.axis_lock);
+    let toggle_lock = move |_| {
+        let on = !axis_lock.get_untracked();
+        axis_lock.set(on);
+        DriveSettings::save_axis_lock(on);
+        drive.ctl.update_value(|c| c.shaping.axis_lock = on);
     };
     let out = move || {
-        let m = shown.with(|s| s.motion);
-        format!("x {} · y {} · L {} · R {}", m.x, m.y, m.l, m.r)
+        let (m, skipped) = shown.with(|s| (s.motion, s.skipped));
+        let skipped = if skipped > 0 { format!(" · {skipped} skipped (slow link)") } else { String::new() };
+        format!("x {} · y {} · L {} · R {}{skipped}", m.x, m.y, m.l, m.r)
     };
     // A memo: the pads are rebuilt when the mode changes, never while a finger holds them.
     let mode = Memo::new(move |_| shown.with(|s| s.mode));
@@ -192,13 +220,16 @@ pub fn DrivePage() -> impl IntoView {
                 <select class="mode" aria-label="Controls" on:change=set_mode prop:value=move || mode.get().slug()>
                     {Mode::ALL.into_iter().map(|m| view! { <option value=m.slug()>{m.label()}</option> }).collect_view()}
                 </select>
+                <button class="lock secondary" class:on=move || axis_lock.get() aria-pressed=move || axis_lock.get().to_string()
+                    title="Only the larger axis counts: straight lines and spins in place"
+                    on:click=toggle_lock>"Axis lock"</button>
                 <label class="limit">
                     "Speed " {move || format!("{:.0}%", limit.get() * 100.0)}
                     <input type="range" min="10" max="100" step="5" data-testid="limit"
                         prop:value=move || (limit.get() * 100.0).round().to_string() on:input=set_limit/>
                 </label>
             </div>
-            <p class="lease" data-testid="lease">{lease_text}</p>
+            <p class="lease" data-testid="lease">{note}</p>
             <div class="pads" class:dual=move || mode.get().dual()>{pads}</div>
             <p class="drive-out" data-testid="drive-out">{out}</p>
             <button class="stop" data-testid="stop" on:pointerdown=stop

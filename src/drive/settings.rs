@@ -8,6 +8,7 @@ const MODE: &str = "wsdeck.drive.mode";
 const LIMIT: &str = "wsdeck.drive.limit";
 const RATE: &str = "wsdeck.drive.rate";
 const WORDS: &str = "wsdeck.drive.words";
+const AXIS_LOCK: &str = "wsdeck.drive.axis_lock";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DriveSettings {
@@ -17,6 +18,7 @@ pub struct DriveSettings {
     /// Motion frames per second, 5..=100.
     pub rate_hz: f64,
     pub dialect: Dialect,
+    pub axis_lock: bool,
 }
 
 impl Default for DriveSettings {
@@ -26,18 +28,25 @@ impl Default for DriveSettings {
             limit: 1.0,
             rate_hz: super::sender::DEFAULT_RATE_HZ,
             dialect: Dialect::Json,
+            axis_lock: false,
         }
     }
 }
 
 impl DriveSettings {
     pub fn load() -> DriveSettings {
-        Self::parse(
+        let mut s = Self::parse(
             dom::storage_get(MODE).as_deref(),
             dom::storage_get(LIMIT).as_deref(),
             dom::storage_get(RATE).as_deref(),
             dom::storage_get(WORDS).as_deref(),
-        )
+        );
+        s.axis_lock = dom::storage_get(AXIS_LOCK).is_some_and(|v| v == "1");
+        s
+    }
+
+    pub fn save_axis_lock(on: bool) {
+        dom::storage_set(AXIS_LOCK, on.then_some("1"));
     }
 
     /// Reads stored values; anything missing or unreadable keeps its default.
@@ -56,6 +65,7 @@ impl DriveSettings {
             limit: num(limit, 0.1, 1.0).unwrap_or(d.limit),
             rate_hz: num(rate, 5.0, 100.0).unwrap_or(d.rate_hz),
             dialect: words.and_then(parse_words).map(Dialect::Words).unwrap_or(Dialect::Json),
+            axis_lock: d.axis_lock,
         }
     }
 
