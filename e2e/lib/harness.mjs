@@ -120,6 +120,27 @@ export async function launch({ viewport = { width: 390, height: 844 }, colorSche
   };
 }
 
+/**
+ * One Chromium for a test file, and simulators that are all stopped when the file ends. Pass
+ * node:test's `before` and `after`; `defaults` go before each simulator's own flags.
+ */
+export function suite({ before, after }, defaults = []) {
+  const ctx = { browser: null, sims: [] };
+  before(async () => {
+    ctx.browser = await launch();
+  });
+  after(async () => {
+    await ctx.browser?.close();
+    for (const sim of ctx.sims) await sim.kill();
+  });
+  ctx.sim = async ({ port, args = [] } = {}) => {
+    const sim = await startSim({ port, args: [...defaults, ...args] });
+    ctx.sims.push(sim);
+    return sim;
+  };
+  return ctx;
+}
+
 /** Waits until the status bar shows `state`; returns the time it did. */
 export async function waitForState(page, state, timeout = 10_000) {
   await page.waitForFunction(

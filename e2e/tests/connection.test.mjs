@@ -2,26 +2,14 @@
 // reconnection, bad frames, devices that predate wsdeck, and choosing the address.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launch, startSim, tileValues, waitForState } from '../lib/harness.mjs';
+import { suite, tileValues, waitForState } from '../lib/harness.mjs';
 
-let browser;
-const sims = [];
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  for (const sim of sims) await sim.kill();
-});
-async function sim(opts) {
-  const s = await startSim(opts);
-  sims.push(s);
-  return s;
-}
+const ctx = suite({ before, after });
+const sim = ctx.sim;
 
 test('connects to the device, names it, measures RTT and shows changing tiles', async () => {
   const device = await sim({ args: ['--name', 'Test Car', '--rate', '50'] });
-  const { page, errors } = browser;
+  const { page, errors } = ctx.browser;
   await page.goto(device.url);
   await waitForState(page, 'connected');
   await page.waitForFunction(() => document.querySelector('[data-testid=device-name]').textContent === 'Test Car');
@@ -46,7 +34,7 @@ test('connects to the device, names it, measures RTT and shows changing tiles', 
 
 test('shows reconnecting within 3.5 s of losing the device and reconnects within 1 s of its return', async () => {
   let device = await sim({ args: ['--name', 'Flaky'] });
-  const { page, errors } = browser;
+  const { page, errors } = ctx.browser;
   await page.goto(device.url);
   await waitForState(page, 'connected');
   const killedAt = Date.now();
@@ -63,7 +51,7 @@ test('shows reconnecting within 3.5 s of losing the device and reconnects within
 
 test('garbage, binary and 1 MB frames are counted and the app goes on', async () => {
   const device = await sim({ args: ['--rate', '20'] });
-  const { page, errors } = browser;
+  const { page, errors } = ctx.browser;
   await page.goto(`${device.url}#/device`);
   await waitForState(page, 'connected');
   await device.send('}{ this is not json');
@@ -86,7 +74,7 @@ test('a device without hello that sends bare objects or bare numbers still gets 
   const page_host = await sim({ args: ['--rate', '0'] });
   const bare = await sim({ args: ['--no-hello', '--format', 'bare'] });
   const number = await sim({ args: ['--no-hello', '--format', 'number'] });
-  const { page, errors } = browser;
+  const { page, errors } = ctx.browser;
   // ?ws= points the app at another device than the one that served it.
   await page.goto(`${page_host.url}?ws=${encodeURIComponent(bare.wsUrl)}`);
   await waitForState(page, 'connected');

@@ -2,22 +2,10 @@
 // way a finger, the page or the link can go away stops the car.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { centre, launch, startSim, touchscreen, until, waitForState } from '../lib/harness.mjs';
+import { centre, suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
 
-let browser;
-const sims = [];
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  for (const sim of sims) await sim.kill();
-});
-async function sim(args = []) {
-  const s = await startSim({ args: ['--rate', '20', ...args] });
-  sims.push(s);
-  return s;
-}
+const ctx = suite({ before, after }, ['--rate', '20']);
+const sim = (args = []) => ctx.sim({ args });
 
 /** Opens the Drive page on `device`, arms, and waits until the app holds the lease. */
 async function armed(page, device, { mode } = {}) {
@@ -29,12 +17,22 @@ async function armed(page, device, { mode } = {}) {
   await page.waitForFunction(() => document.querySelector('[data-testid=lease]').textContent === 'You are driving.');
 }
 
+/** Puts a finger on the (first) pad and pushes it forward until the car moves. */
+async function holdForward(page, device, id = 1) {
+  const touch = await touchscreen(page);
+  const pad = await centre(page, '.pad');
+  await touch.press(id, pad);
+  await touch.move(id, { x: pad.x, y: pad.y - pad.r * 0.7 });
+  await until('driving', async () => (await device.car()).moving);
+  return { touch, pad };
+}
+
 const arming = (page) => page.getAttribute('[data-testid=drive]', 'data-arming');
 const lastStop = (car) => car.stops[car.stops.length - 1];
 
 test('one finger on the stick drives forward; lifting it stops the car', async () => {
   const device = await sim();
-  const { page, errors } = browser;
+  const { page, errors } = ctx.browser;
   await armed(page, device);
   const touch = await touchscreen(page);
   const pad = await centre(page, '.pad');
@@ -58,7 +56,7 @@ test('one finger on the stick drives forward; lifting it stops the car', async (
 
 test('two fingers drive two sticks at once', async () => {
   const device = await sim();
-  const { page, errors } = browser;
+  const { page, errors } = ctx.browser;
   await armed(page, device, { mode: 'tank' });
   const touch = await touchscreen(page);
   const left = await centre(page, '.pad[data-control=left]');
@@ -83,7 +81,7 @@ test('two fingers drive two sticks at once', async () => {
 
 test('a cancelled touch stops the car and waits for neutral', async () => {
   const device = await sim();
-  const { page } = browser;
+  const { page } = ctx.browser;
   await armed(page, device);
   const touch = await touchscreen(page);
   const pad = await centre(page, '.pad');
@@ -105,13 +103,9 @@ test('a cancelled touch stops the car and waits for neutral', async () => {
 
 test('hiding the page stops the car and disarms', async () => {
   const device = await sim();
-  const { page } = browser;
+  const { page } = ctx.browser;
   await armed(page, device);
-  const touch = await touchscreen(page);
-  const pad = await centre(page, '.pad');
-  await touch.press(1, pad);
-  await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.7 });
-  await until('driving', async () => (await device.car()).moving);
+  const { touch, pad } = await holdForward(page, device);
   // As when the phone rings or the screen locks.
   await page.evaluate(() => {
     Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
@@ -125,13 +119,9 @@ test('hiding the page stops the car and disarms', async () => {
 
 test('a stalled link: the device watchdog stops the car, the app disarms and will not move until neutral', async () => {
   const device = await sim();
-  const { page, errors } = browser;
+  const { page, errors } = ctx.browser;
   await armed(page, device);
-  const touch = await touchscreen(page);
-  const pad = await centre(page, '.pad');
-  await touch.press(1, pad);
-  await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.7 });
-  await until('driving', async () => (await device.car()).moving);
+  const { touch, pad } = await holdForward(page, device);
   await device.stall(4500);
   const car = await until('the watchdog', async () => {
     const c = await device.car();
@@ -162,15 +152,11 @@ test('a stalled link: the device watchdog stops the car, the app disarms and wil
 
 test('a second phone watches until the driver lets go', async () => {
   const device = await sim();
-  const { page } = browser;
-  const other = await browser.context.newPage();
+  const { page } = ctx.browser;
+  const other = await ctx.browser.context.newPage();
   try {
     await armed(page, device);
-    const touch = await touchscreen(page);
-    const pad = await centre(page, '.pad');
-    await touch.press(1, pad);
-    await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.7 });
-    await until('driving', async () => (await device.car()).moving);
+    const { touch } = await holdForward(page, device);
 
     await other.goto(`${device.url}#/drive`);
     await waitForState(other, 'connected');
@@ -201,7 +187,7 @@ test('a second phone watches until the driver lets go', async () => {
 
 test('a tutorial car that takes words gets words', async () => {
   const device = await sim(['--dialect', 'text', '--no-hello']);
-  const { page } = browser;
+  const { page } = ctx.browser;
   await page.goto(`${device.url}#/settings`);
   await page.check('#words-on');
   await page.click('form:has(#drive-rate) button[type=submit]');
@@ -227,7 +213,7 @@ test('a tutorial car that takes words gets words', async () => {
 
 test('blur, lost capture, pagehide, Space and Disarm each stop the car', async () => {
   const device = await sim();
-  const { page, errors } = browser;
+  const { page, errors } = ctx.browser;
   await armed(page, device);
   const touch = await touchscreen(page);
   const pad = await centre(page, '.pad');
@@ -304,7 +290,7 @@ const STUBS = `
 
 test('a gamepad drives, its B button stops, unplugging it stops; the screen stays on while armed', async () => {
   const device = await sim();
-  const page = await browser.context.newPage();
+  const page = await ctx.browser.context.newPage();
   try {
     await page.addInitScript(STUBS);
     await page.goto(`${device.url}#/drive`);
@@ -341,7 +327,7 @@ test('a gamepad drives, its B button stops, unplugging it stops; the screen stay
 
 test('axis lock and the speed limit shape what is sent', async () => {
   const device = await sim();
-  const { page } = browser;
+  const { page } = ctx.browser;
   await armed(page, device);
   await page.click('button.lock');
   await page.fill('[data-testid=limit]', '50');
