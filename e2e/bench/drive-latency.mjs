@@ -8,7 +8,7 @@ import path from 'node:path';
 import { centre, launch, startSim, touchscreen, until, waitForState } from '../lib/harness.mjs';
 
 const MOVES = Number(process.env.WSDECK_BENCH_MOVES ?? 300);
-const RELEASES = Number(process.env.WSDECK_BENCH_RELEASES ?? 40);
+const RELEASES = Number(process.env.WSDECK_BENCH_RELEASES ?? 100);
 const out = process.argv[2] ?? 'target/bench/drive-latency.json';
 
 // Installed before any page script: timestamps every frame the page sends and every input event.
