@@ -1,6 +1,7 @@
 //! wsdeck: drive and watch a WiFi device from a phone. `main.rs` mounts [`App`]; each capability
 //! has its folder: `connection/`, `telemetry/`, `device/`, and `shell/` holds the page frame.
 
+pub mod chart;
 pub mod connection;
 pub mod device;
 pub mod dom;

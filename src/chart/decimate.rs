@@ -1,0 +1,133 @@
+//! Min/max decimation: any number of samples become at most one column per pixel, keeping each
+//! column's exact extremes, so the drawn line costs pixels, not samples, and no spike is lost.
+
+use super::ring::Ring;
+
+/// One pixel column of a series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Column {
+    /// 0..width, left to right.
+    pub col: usize,
+    pub first: f64,
+    pub min: f64,
+    pub max: f64,
+    pub last: f64,
+    /// The data had a gap (no sample for longer than `gap_ms`) just before this column's first
+    /// sample: the line must break here.
+    pub gap_before: bool,
+}
+
+/// Decimates the samples with `t0 <= t <= t1` into `width` columns. Columns with no sample are
+/// left out; consecutive samples further apart than `gap_ms` mark a gap.
+pub fn decimate(ring: &Ring, t0: f64, t1: f64, width: usize, gap_ms: f64) -> Vec<Column> {
+    let mut out: Vec<Column> = Vec::with_capacity(width.min(ring.len()));
+    let span = t1 - t0;
+    if width == 0 || span.is_nan() || span <= 0.0 {
+        return out;
+    }
+    let (from, to) = ring.window(t0, t1);
+    let scale = width as f64 / span;
+    let mut prev_t = if from > 0 { ring.get(from - 1).map(|s| s.0) } else { None };
+    for i in from..to {
+        let Some((t, v)) = ring.get(i) else { break };
+        let col = (((t - t0) * scale) as usize).min(width - 1);
+        let gap = prev_t.is_some_and(|p| t - p > gap_ms);
+        prev_t = Some(t);
+        match out.last_mut() {
+            Some(c) if c.col == col && !gap => {
+                c.min = c.min.min(v);
+                c.max = c.max.max(v);
+                c.last = v;
+            }
+            _ => out.push(Column { col, first: v, min: v, max: v, last: v, gap_before: gap }),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reference that does the obvious thing for every column.
+    fn brute(samples: &[(f64, f64)], t0: f64, t1: f64, width: usize) -> Vec<(usize, f64, f64)> {
+        let mut cols = Vec::new();
+        for col in 0..width {
+            let inside: Vec<f64> = samples
+                .iter()
+                .filter(|(t, _)| *t >= t0 && *t <= t1)
+                .filter(|(t, _)| (((t - t0) * width as f64 / (t1 - t0)) as usize).min(width - 1) == col)
+                .map(|s| s.1)
+                .collect();
+            if !inside.is_empty() {
+                let min = inside.iter().copied().fold(f64::INFINITY, f64::min);
+                let max = inside.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                cols.push((col, min, max));
+            }
+        }
+        cols
+    }
+
+    fn noise(seed: &mut u64) -> f64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        (*seed % 10_000) as f64 / 100.0 - 50.0
+    }
+
+    #[test]
+    fn extremes_match_a_brute_force_reference() {
+        let mut seed = 0x1234_5678_u64;
+        for (n, width, cap) in [(1000, 37, 2000), (5000, 300, 3000), (50, 400, 100), (7, 1, 10)] {
+            let mut ring = Ring::new(cap);
+            let mut samples = Vec::new();
+            let mut t = 0.0;
+            for _ in 0..n {
+                t += 1.0 + (noise(&mut seed).abs() / 10.0).floor();
+                // Values that survive the ring's f32 storage exactly.
+                let v = f64::from(noise(&mut seed) as f32);
+                ring.push(t, v);
+                samples.push((t, v));
+            }
+            let kept = &samples[samples.len().saturating_sub(cap)..];
+            let (t0, t1) = (kept[kept.len() / 4].0, t);
+            let got: Vec<_> =
+                decimate(&ring, t0, t1, width, f64::INFINITY).iter().map(|c| (c.col, c.min, c.max)).collect();
+            assert_eq!(got, brute(kept, t0, t1, width), "n={n} width={width}");
+        }
+    }
+
+    #[test]
+    fn first_and_last_keep_the_line_continuous() {
+        let mut ring = Ring::new(100);
+        for (t, v) in [(0.0, 5.0), (1.0, 9.0), (2.0, 1.0), (3.0, 4.0)] {
+            ring.push(t, v);
+        }
+        let cols = decimate(&ring, 0.0, 4.0, 1, f64::INFINITY);
+        assert_eq!(cols, [Column { col: 0, first: 5.0, min: 1.0, max: 9.0, last: 4.0, gap_before: false }]);
+    }
+
+    #[test]
+    fn a_pause_in_the_data_is_a_gap_not_a_line() {
+        let mut ring = Ring::new(100);
+        for t in [0.0, 10.0, 20.0, 2000.0, 2010.0] {
+            ring.push(t, 1.0);
+        }
+        let cols = decimate(&ring, 0.0, 2010.0, 201, 500.0);
+        let gaps: Vec<usize> = cols.iter().filter(|c| c.gap_before).map(|c| c.col).collect();
+        assert_eq!(gaps, [200]);
+    }
+
+    #[test]
+    fn columns_never_exceed_the_width() {
+        let mut ring = Ring::new(100_000);
+        for i in 0..100_000 {
+            ring.push(f64::from(i), f64::from(i % 7));
+        }
+        let cols = decimate(&ring, 0.0, 99_999.0, 640, 10.0);
+        assert_eq!(cols.len(), 640);
+        assert!(cols.iter().all(|c| c.min == 0.0 && c.max == 6.0));
+        assert!(decimate(&ring, 5.0, 5.0, 640, 10.0).is_empty());
+        assert!(decimate(&ring, 0.0, 10.0, 0, 10.0).is_empty());
+    }
+}
