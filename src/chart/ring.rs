@@ -37,6 +37,7 @@ impl Ring {
         // NaN and earlier times both become the latest time.
         let t = match self.last() {
             Some((last, _)) if t.is_nan() || t < last => last,
+            None if t.is_nan() => 0.0,
             _ => t,
         };
         let cap = self.capacity();
