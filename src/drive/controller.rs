@@ -99,7 +99,7 @@ impl Dialect {
 
 #[derive(Debug)]
 pub struct Controller {
-    pub mode: Mode,
+    mode: Mode,
     pub shaping: Shaping,
     pub dialect: Dialect,
     arming: Arming,
@@ -126,6 +126,10 @@ impl Controller {
             last_word: None,
             failsafe: None,
         }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
     }
 
     pub fn arming(&self) -> Arming {
@@ -183,6 +187,16 @@ impl Controller {
         } else {
             Vec::new()
         }
+    }
+
+    /// Another layout: its pads are new, so the old pads' positions are forgotten; a stop goes
+    /// out and motion waits for neutral.
+    pub fn set_mode(&mut self, mode: Mode) -> Vec<String> {
+        self.mode = mode;
+        self.inputs[Control::Left.index()] = (0.0, 0.0);
+        self.inputs[Control::Right.index()] = (0.0, 0.0);
+        self.motion = self.mix();
+        self.halt()
     }
 
     /// A control moved to `(x, y)` (right and up positive, -1..=1).
@@ -463,6 +477,16 @@ mod tests {
         c.input(Control::GamepadLeft, 0.02, -0.03, 0.0, 0);
         c.input(Control::Left, 0.0, 1.0, 0.0, 0);
         assert_eq!(c.motion().y, 1000);
+    }
+
+    #[test]
+    fn changing_layout_forgets_the_old_pads() {
+        let mut c = ctl(Mode::Tank);
+        c.arm();
+        c.input(Control::Right, 0.0, 1.0, 0.0, 0);
+        assert!(is_stop(&c.set_mode(Mode::Stick)));
+        c.set_mode(Mode::Tank);
+        assert!(c.motion().is_neutral(), "the right stick's old position is gone");
     }
 
     #[test]

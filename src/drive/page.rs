@@ -48,7 +48,7 @@ impl Drive {
                 arming: c.arming(),
                 lease: c.lease(),
                 motion: c.motion(),
-                mode: c.mode,
+                mode: c.mode(),
                 skipped: c.skipped(),
             };
             (frames, shown)
@@ -83,7 +83,7 @@ pub fn DrivePage() -> impl IntoView {
         arming: ctl.arming(),
         lease: ctl.lease(),
         motion: ctl.motion(),
-        mode: ctl.mode,
+        mode: ctl.mode(),
         skipped: 0,
     });
     let drive = Drive {
@@ -103,8 +103,10 @@ pub fn DrivePage() -> impl IntoView {
         }
         up
     });
+    // Only a new state from the device reaches the controller, not every status tick.
+    let device_state = Memo::new(move |_| conn.status.with(|s| s.drive.clone()));
     Effect::new(move |_| {
-        if let Some(state) = conn.status.with(|s| s.drive.clone()) {
+        if let Some(state) = device_state.get() {
             drive.apply(|c, _, _| c.device_state(&state));
         }
     });
@@ -138,11 +140,7 @@ pub fn DrivePage() -> impl IntoView {
     let set_mode = move |ev| {
         if let Some(mode) = Mode::from_slug(&event_target_value(&ev)) {
             DriveSettings::save_mode(mode);
-            drive.apply(|c, _, _| {
-                let frames = c.halt();
-                c.mode = mode;
-                frames
-            });
+            drive.apply(|c, _, _| c.set_mode(mode));
         }
     };
     let set_limit = move |ev| {
