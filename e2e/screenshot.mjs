@@ -1,12 +1,12 @@
-// Makes docs/screenshot.png (the README's picture): the app on a phone-sized screen, connected
-// to the simulator. Run after a release build:
+// Makes the README's pictures: docs/screenshot.png (live values) and docs/drive.png (driving),
+// the app on a phone-sized screen connected to the simulator. Run after a release build:
 //   cargo xtask dist && cargo build -p wsdeck-sim
 //   WSDECK_SIM=target/debug/wsdeck-sim WSDECK_DIST=dist node e2e/screenshot.mjs
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, startSim, waitForState } from './lib/harness.mjs';
+import { centre, launch, startSim, touchscreen, waitForState } from './lib/harness.mjs';
 
-const out = process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshot.png');
+const docs = process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs');
 const device = await startSim({ args: ['--name', 'Robot car', '--rate', '20'] });
 const browser = await launch({ viewport: { width: 390, height: 640 }, colorScheme: 'dark' });
 try {
@@ -14,8 +14,20 @@ try {
   await waitForState(browser.page, 'connected');
   await browser.page.waitForSelector('.tile[data-series=rssi_dbm]');
   await browser.page.waitForTimeout(2500); // let RTT and rate settle
-  await browser.page.screenshot({ path: out });
-  console.log(`wrote ${out}`);
+  await browser.page.screenshot({ path: path.join(docs, 'screenshot.png') });
+  const page = browser.page;
+  await page.goto(`${device.url}#/drive`);
+  await waitForState(page, 'connected');
+  await page.click('[data-testid=arm]');
+  await page.waitForSelector('[data-testid=drive][data-arming=armed]');
+  const touch = await touchscreen(page);
+  const pad = await centre(page, '.pad');
+  await touch.press(1, pad);
+  await touch.move(1, { x: pad.x + pad.r * 0.3, y: pad.y - pad.r * 0.6 });
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: path.join(docs, 'drive.png') });
+  await touch.lift(1);
+  console.log(`wrote ${docs}/screenshot.png and drive.png`);
 } finally {
   await browser.close();
   await device.kill();
