@@ -218,3 +218,54 @@ pub fn gamepad() -> Option<GamepadState> {
         Some(GamepadState { left: (axis(0), -axis(1)), right: (axis(2), -axis(3)), b })
     })
 }
+
+/// A `requestAnimationFrame` loop with exactly one frame in flight; stops when dropped. Browsers
+/// run no frames for a hidden page, so nothing is drawn then.
+pub struct AnimationLoop {
+    _held: Held,
+    state: Rc<LoopState>,
+}
+
+type FrameCallback = Closure<dyn FnMut(f64)>;
+
+struct LoopState {
+    id: Cell<i32>,
+    callback: RefCell<Option<FrameCallback>>,
+}
+
+impl LoopState {
+    fn request(&self) {
+        let (Some(w), Some(cb)) = (window(), self.callback.borrow().as_ref().map(|c| c.as_ref().clone()))
+        else {
+            return;
+        };
+        if let Ok(id) = w.request_animation_frame(cb.unchecked_ref()) {
+            self.id.set(id);
+        }
+    }
+}
+
+impl AnimationLoop {
+    pub fn new(mut frame: impl FnMut(f64) + 'static) -> AnimationLoop {
+        let state = Rc::new(LoopState { id: Cell::new(0), callback: RefCell::new(None) });
+        let weak = Rc::downgrade(&state);
+        let callback = Closure::<dyn FnMut(f64)>::new(move |t: f64| {
+            frame(t);
+            if let Some(s) = weak.upgrade() {
+                s.request();
+            }
+        });
+        *state.callback.borrow_mut() = Some(callback);
+        state.request();
+        AnimationLoop { _held: Held::new(), state }
+    }
+}
+
+impl Drop for AnimationLoop {
+    fn drop(&mut self) {
+        if let Some(w) = window() {
+            let _ = w.cancel_animation_frame(self.state.id.get());
+        }
+        self.state.callback.borrow_mut().take();
+    }
+}

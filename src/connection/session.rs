@@ -4,6 +4,7 @@
 
 use super::link::{Action, CloseReason, Link, Phase};
 use super::stats::RateMeter;
+use crate::chart::history::History;
 use crate::device::log::{EventLog, Origin};
 use crate::telemetry::store::Latest;
 use wsdeck_protocol::{DeviceMsg, DriveState, Hello, LogLevel, MAX_FRAME_LEN};
@@ -76,6 +77,7 @@ pub struct Session {
     device: Option<Hello>,
     drive: Option<DriveState>,
     telemetry: Latest,
+    history: History,
     log: EventLog,
     counters: Counters,
     rate: RateMeter,
@@ -94,6 +96,7 @@ impl Session {
             device: None,
             drive: None,
             telemetry: Latest::default(),
+            history: History::default(),
             log,
             counters: Counters::default(),
             rate: RateMeter::default(),
@@ -116,6 +119,11 @@ impl Session {
 
     pub fn telemetry_mut(&mut self) -> &mut Latest {
         &mut self.telemetry
+    }
+
+    /// Every series' recent samples, for the charts.
+    pub fn history(&self) -> &History {
+        &self.history
     }
 
     pub fn log(&self) -> &EventLog {
@@ -167,7 +175,10 @@ impl Session {
             return;
         }
         match DeviceMsg::decode(text) {
-            Ok(DeviceMsg::Telemetry(tel)) => self.telemetry.push(&tel, now_ms),
+            Ok(DeviceMsg::Telemetry(tel)) => {
+                self.telemetry.push(&tel, now_ms);
+                self.history.push(&tel, now_ms);
+            }
             Ok(DeviceMsg::Pong { id }) => {
                 self.link.pong(now_ms, id);
             }
@@ -225,6 +236,7 @@ impl Session {
         self.device = None;
         self.drive = None;
         self.telemetry.clear();
+        self.history.clear();
         self.link.restart(now_ms)
     }
 

@@ -3,6 +3,7 @@
 
 mod settings;
 
+use crate::chart::Charts;
 use crate::connection::StatusBar;
 use crate::device::DevicePage;
 use crate::dom::{self, Listener};
@@ -84,6 +85,10 @@ pub fn Shell() -> impl IntoView {
             <section class="card">
                 <h2>"Live values"</h2>
                 <Tiles/>
+            </section>
+            <section class="card">
+                <h2>"Charts"</h2>
+                <Charts/>
             </section>
         }
         .into_any(),

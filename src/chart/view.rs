@@ -1,0 +1,150 @@
+//! The charts on the Charts page: one canvas per series, drawn by a single animation-frame loop
+//! that redraws only when data, the window, the size or the pause state changed.
+
+use super::decimate::decimate;
+use super::draw::{draw, Plot, Theme};
+use super::history::History;
+use crate::connection::Connection;
+use crate::dom::{self, AnimationLoop};
+use leptos::html::Div;
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+/// Time windows offered, in ms.
+const WINDOWS: [(f64, &str); 3] = [(10_000.0, "10 s"), (60_000.0, "1 min"), (600_000.0, "10 min")];
+/// A pause in the data longer than this is drawn as a gap.
+const GAP_MS: f64 = 2000.0;
+
+#[component]
+pub fn Charts() -> impl IntoView {
+    let conn = expect_context::<Connection>();
+    let window_ms = RwSignal::new(10_000.0_f64);
+    let paused = RwSignal::new(false);
+    let names = Memo::new(move |_| {
+        conn.telemetry_frame.track();
+        conn.with_session(|s| s.history().names().map(str::to_string).collect::<Vec<_>>()).unwrap_or_default()
+    });
+    let root = NodeRef::<Div>::new();
+
+    // What was drawn last: (data version, window, paused, width, height) per canvas.
+    let drawn = StoredValue::new_local(Vec::<(String, (u64, u64, bool, u32, u32))>::new());
+    // While paused, each series keeps the end of the window it had when the pause began.
+    let frozen = StoredValue::new_local(Vec::<(String, f64)>::new());
+    let theme = StoredValue::new_local(None::<Theme>);
+
+    let frame = move |_t: f64| {
+        let Some(root) = root.get_untracked() else { return };
+        let (win, pause) = (window_ms.get_untracked(), paused.get_untracked());
+        if theme.with_value(Option::is_none) {
+            theme.set_value(read_theme(&root));
+        }
+        let Ok(canvases) = root.query_selector_all("canvas[data-series]") else { return };
+        let dpr = dom::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0);
+        for i in 0..canvases.length() {
+            let Some(canvas) = canvases.item(i).and_then(|n| n.dyn_into::<HtmlCanvasElement>().ok()) else {
+                continue;
+            };
+            let Some(name) = canvas.get_attribute("data-series") else { continue };
+            // Crisp on HiDPI: the backing store follows the element's size times the pixel ratio.
+            let (w, h) = (
+                (f64::from(canvas.client_width()) * dpr) as u32,
+                (f64::from(canvas.client_height()) * dpr) as u32,
+            );
+            if w == 0 || h == 0 {
+                continue;
+            }
+            if canvas.width() != w || canvas.height() != h {
+                canvas.set_width(w);
+                canvas.set_height(h);
+            }
+            let Some(version) = conn.with_session(|s| s.history().version()) else { return };
+            let key = (if pause { 0 } else { version }, win.to_bits(), pause, w, h);
+            let unchanged = drawn.with_value(|d| d.iter().any(|(n, k)| *n == name && *k == key));
+            if unchanged {
+                continue;
+            }
+            let Some(ctx) = canvas
+                .get_context("2d")
+                .ok()
+                .flatten()
+                .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+            else {
+                continue;
+            };
+            conn.with_session(|s| {
+                let history: &History = s.history();
+                let Some(ring) = history.get(&name) else { return };
+                let end = if pause {
+                    let kept = frozen.with_value(|f| f.iter().find(|(n, _)| *n == name).map(|(_, t)| *t));
+                    kept.unwrap_or_else(|| {
+                        let t = ring.last().map(|s| s.0).unwrap_or(0.0);
+                        frozen.update_value(|f| f.push((name.clone(), t)));
+                        t
+                    })
+                } else {
+                    ring.last().map(|s| s.0).unwrap_or(0.0)
+                };
+                let columns = decimate(ring, end - win, end, w as usize, GAP_MS);
+                let latest = columns.last().map(|c| c.last);
+                let whole = s.telemetry().series().iter().any(|x| x.name == name && x.whole);
+                theme.with_value(|t| {
+                    if let Some(theme) = t {
+                        let plot = Plot { name: &name, columns: &columns, latest, whole, window_ms: win };
+                        draw(&ctx, f64::from(w), f64::from(h), dpr, &plot, theme);
+                    }
+                });
+            });
+            drawn.update_value(|d| {
+                d.retain(|(n, _)| *n != name);
+                d.push((name, key));
+            });
+        }
+        if !pause {
+            frozen.update_value(Vec::clear);
+        }
+    };
+    let looper = SendWrapper::new(AnimationLoop::new(frame));
+    on_cleanup(move || drop(looper.take()));
+
+    view! {
+        <div class="chart-bar">
+            {WINDOWS
+                .into_iter()
+                .map(|(ms, label)| view! {
+                    <button class="small" class:on=move || window_ms.get() == ms on:click=move |_| window_ms.set(ms)>
+                        {label}
+                    </button>
+                })
+                .collect_view()}
+            <button class="small pause" data-testid="pause" on:click=move |_| paused.update(|p| *p = !*p)>
+                {move || if paused.get() { "Resume" } else { "Pause" }}
+            </button>
+        </div>
+        <div class="charts" node_ref=root data-testid="charts">
+            <For each=move || names.get() key=|name| name.clone() let:name>
+                <canvas class="chart" data-series=name></canvas>
+            </For>
+        </div>
+    }
+}
+
+/// The page's colours, from its CSS variables.
+fn read_theme(root: &web_sys::HtmlDivElement) -> Option<Theme> {
+    let style = dom::window()?.get_computed_style(root).ok()??;
+    let var = |name: &str, fallback: &str| {
+        let v = style.get_property_value(name).unwrap_or_default().trim().to_string();
+        if v.is_empty() {
+            fallback.to_string()
+        } else {
+            v
+        }
+    };
+    Some(Theme {
+        text: var("--text", "#e8edf2"),
+        muted: var("--muted", "#93a1b0"),
+        line: var("--line", "#2a323c"),
+        accent: var("--accent", "#4fb3ff"),
+    })
+}
