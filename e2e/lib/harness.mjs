@@ -151,10 +151,10 @@ export async function waitForState(page, state, timeout = 10_000) {
   return Date.now();
 }
 
-/** Text of each tile, by series name. */
+/** Each tile's number, by series name. */
 export async function tileValues(page) {
   return page.$$eval('.tile', (tiles) =>
-    Object.fromEntries(tiles.map((t) => [t.dataset.series, t.querySelector('.tile-value').textContent])),
+    Object.fromEntries(tiles.map((t) => [t.dataset.series, t.querySelector('.tile-value .num').textContent])),
   );
 }
 

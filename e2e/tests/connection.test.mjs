@@ -20,8 +20,11 @@ test('connects to the device, names it, measures RTT and shows changing tiles', 
     'battery_v', 'temp_c', 'distance_cm', 'rssi_dbm', 'wheel_l_mps', 'wheel_r_mps', 'x_m', 'y_m', 'heading_deg',
   ]);
   for (const v of Object.values(first)) assert.match(v, /^-?\d+(\.\d+)?$/);
+  // Labels and units from the device's hello.
+  assert.equal(await page.textContent('.tile[data-series=temp_c] .tile-name'), 'Temperature');
+  assert.equal(await page.textContent('.tile[data-series=temp_c] .unit'), '°C');
   await page.waitForFunction(
-    (before) => document.querySelector('.tile[data-series=distance_cm] .tile-value').textContent !== before,
+    (before) => document.querySelector('.tile[data-series=distance_cm] .tile-value .num').textContent !== before,
     first.distance_cm,
   );
   const rate = Number((await page.textContent('[data-testid=rate]')).replace('/s', ''));

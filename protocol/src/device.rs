@@ -16,6 +16,22 @@ pub struct Hello {
     pub caps: Vec<String>,
     /// The device stops its motors when no drive frame came for this long.
     pub watchdog_ms: Option<u32>,
+    /// How to show some series, in the device's order. Series not listed still show, by name.
+    pub series: Vec<(String, SeriesMeta)>,
+}
+
+/// How to show one series; every field optional.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SeriesMeta {
+    /// Human name, e.g. `Temperature`.
+    pub label: Option<String>,
+    /// Unit, e.g. `°C`.
+    pub unit: Option<String>,
+    /// Expected range, for the chart's initial scale.
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Series with the same group share a chart.
+    pub group: Option<String>,
 }
 
 /// Numbers from the device. Order is the device's.
@@ -155,6 +171,10 @@ impl DeviceMsg {
                 if let Some(w) = h.watchdog_ms {
                     o.num("watchdog_ms", f64::from(w));
                 }
+                if !h.series.is_empty() {
+                    let series = h.series.iter().map(|(name, m)| (name.clone(), m.to_value())).collect();
+                    o.put("series", Value::Obj(series));
+                }
             }
             DeviceMsg::Telemetry(tel) => {
                 if let Some(ms) = tel.ms {
@@ -226,7 +246,52 @@ fn decode_hello(obj: &Value) -> Result<Hello, DecodeError> {
         None | Some(Value::Null) => None,
         Some(w) => Some(w.as_u32().ok_or(bad("watchdog_ms"))?),
     };
-    Ok(Hello { v, name, caps, watchdog_ms })
+    let series = match obj.get("series") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Obj(entries)) => {
+            entries.iter().filter_map(|(k, v)| Some((k.clone(), SeriesMeta::from_value(v)?))).collect()
+        }
+        Some(_) => return Err(bad("series")),
+    };
+    Ok(Hello { v, name, caps, watchdog_ms, series })
+}
+
+impl SeriesMeta {
+    /// Reads one entry of `series`; fields of the wrong type are ignored, a non-object is skipped.
+    fn from_value(v: &Value) -> Option<SeriesMeta> {
+        if !matches!(v, Value::Obj(_)) {
+            return None;
+        }
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        let num = |k: &str| v.get(k).and_then(Value::as_f64);
+        Some(SeriesMeta {
+            label: text("label"),
+            unit: text("unit"),
+            min: num("min"),
+            max: num("max"),
+            group: text("group"),
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        let mut fields = Vec::new();
+        let mut text = |k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                fields.push((k.to_owned(), Value::Str(v.clone())));
+            }
+        };
+        text("label", &self.label);
+        text("unit", &self.unit);
+        for (k, v) in [("min", self.min), ("max", self.max)] {
+            if let Some(v) = v {
+                fields.push((k.to_owned(), Value::Num(v)));
+            }
+        }
+        if let Some(g) = &self.group {
+            fields.push(("group".to_owned(), Value::Str(g.clone())));
+        }
+        Value::Obj(fields)
+    }
 }
 
 fn decode_state(obj: &Value) -> Result<DriveState, DecodeError> {

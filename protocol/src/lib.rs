@@ -13,7 +13,7 @@ mod error;
 mod value;
 
 pub use app::{AppMsg, Drive, FULL};
-pub use device::{DeviceMsg, DriveState, Hello, Log, LogLevel, Telemetry};
+pub use device::{DeviceMsg, DriveState, Hello, Log, LogLevel, SeriesMeta, Telemetry};
 pub use error::DecodeError;
 pub use value::Value;
 

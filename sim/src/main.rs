@@ -20,7 +20,20 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
-use wsdeck_protocol::{AppMsg, DeviceMsg, Hello, Log, LogLevel, Telemetry, Value};
+use wsdeck_protocol::{AppMsg, DeviceMsg, Hello, Log, LogLevel, SeriesMeta, Telemetry, Value};
+
+/// How the simulated device describes its series in hello: name, label, unit, range, group.
+const SERIES_META: [(&str, &str, &str, f64, f64, &str); 9] = [
+    ("battery_v", "Battery", "V", 6.4, 8.4, "power"),
+    ("temp_c", "Temperature", "°C", 15.0, 35.0, "env"),
+    ("distance_cm", "Obstacle", "cm", 0.0, 120.0, "sensors"),
+    ("rssi_dbm", "WiFi signal", "dBm", -90.0, -30.0, "link"),
+    ("wheel_l_mps", "Left wheel", "m/s", -0.5, 0.5, "wheels"),
+    ("wheel_r_mps", "Right wheel", "m/s", -0.5, 0.5, "wheels"),
+    ("x_m", "Position x", "m", -2.0, 2.0, "pose"),
+    ("y_m", "Position y", "m", -2.0, 2.0, "pose"),
+    ("heading_deg", "Heading", "°", 0.0, 360.0, "pose"),
+];
 
 /// How often the car is simulated and its watchdog checked.
 const CAR_STEP: std::time::Duration = std::time::Duration::from_millis(5);
@@ -124,6 +137,19 @@ impl Sim {
             name: self.config.name.clone(),
             caps: vec!["telemetry".into(), "drive".into()],
             watchdog_ms: Some(self.config.watchdog_ms as u32),
+            series: SERIES_META
+                .iter()
+                .map(|(name, label, unit, min, max, group)| {
+                    let meta = SeriesMeta {
+                        label: Some(label.to_string()),
+                        unit: Some(unit.to_string()),
+                        min: Some(*min),
+                        max: Some(*max),
+                        group: Some(group.to_string()),
+                    };
+                    (name.to_string(), meta)
+                })
+                .collect(),
         })
     }
 

@@ -14,7 +14,11 @@ pub struct Theme {
 
 /// What one chart shows.
 pub struct Plot<'a> {
-    pub name: &'a str,
+    /// The series' label (its name when the device gave none).
+    pub title: &'a str,
+    pub unit: &'a str,
+    /// The range the device expects; the scale starts there and grows to fit the data.
+    pub range: (Option<f64>, Option<f64>),
     pub columns: &'a [Column],
     pub latest: Option<f64>,
     /// Every value was a whole number: labels without decimals.
@@ -22,10 +26,16 @@ pub struct Plot<'a> {
     pub window_ms: f64,
 }
 
-/// Value range to show: the visible extremes with a margin, never empty.
-pub fn y_range(columns: &[Column]) -> (f64, f64) {
+/// Value range to show: the visible extremes with a margin, never empty, and at least the
+/// device's expected range when it gave one.
+pub fn y_range(columns: &[Column], expected: (Option<f64>, Option<f64>)) -> (f64, f64) {
     let (lo, hi) =
         columns.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| (lo.min(c.min), hi.max(c.max)));
+    if let (Some(min), Some(max)) = expected {
+        if min < max && min.is_finite() && max.is_finite() {
+            return (lo.min(min), hi.max(max));
+        }
+    }
     if !lo.is_finite() || !hi.is_finite() {
         return (0.0, 1.0);
     }
@@ -42,7 +52,7 @@ pub fn draw(ctx: &CanvasRenderingContext2d, w: f64, h: f64, dpr: f64, plot: &Plo
     ctx.clear_rect(0.0, 0.0, w, h);
     let top = 22.0 * dpr;
     let bottom = h - 4.0 * dpr;
-    let (lo, hi) = y_range(plot.columns);
+    let (lo, hi) = y_range(plot.columns, plot.range);
     let y = |v: f64| bottom - (v - lo) / (hi - lo) * (bottom - top);
 
     ctx.set_line_width(dpr);
@@ -81,10 +91,11 @@ pub fn draw(ctx: &CanvasRenderingContext2d, w: f64, h: f64, dpr: f64, plot: &Plo
     ctx.set_font(&font(13.0, "600"));
     ctx.set_fill_style_str(&theme.text);
     ctx.set_text_align("left");
-    let _ = ctx.fill_text(plot.name, 4.0 * dpr, 3.0 * dpr);
+    let _ = ctx.fill_text(plot.title, 4.0 * dpr, 3.0 * dpr);
     if let Some(v) = plot.latest {
         ctx.set_text_align("right");
-        let _ = ctx.fill_text(&format_value(v, plot.whole), w - 4.0 * dpr, 3.0 * dpr);
+        let text = format!("{} {}", format_value(v, plot.whole), plot.unit);
+        let _ = ctx.fill_text(text.trim_end(), w - 4.0 * dpr, 3.0 * dpr);
     }
     ctx.set_font(&font(11.0, ""));
     ctx.set_fill_style_str(&theme.muted);
@@ -115,11 +126,19 @@ mod tests {
 
     #[test]
     fn range_has_margins_and_is_never_empty() {
-        let (lo, hi) = y_range(&[col(0.0, 10.0)]);
+        let none = (None, None);
+        let (lo, hi) = y_range(&[col(0.0, 10.0)], none);
         assert!(lo < 0.0 && hi > 10.0);
-        let (lo, hi) = y_range(&[col(5.0, 5.0)]);
+        let (lo, hi) = y_range(&[col(5.0, 5.0)], none);
         assert!(lo < 5.0 && hi > 5.0);
-        assert_eq!(y_range(&[]), (0.0, 1.0));
+        assert_eq!(y_range(&[], none), (0.0, 1.0));
+    }
+
+    #[test]
+    fn the_devices_range_is_the_least_shown() {
+        assert_eq!(y_range(&[col(20.0, 21.0)], (Some(0.0), Some(50.0))), (0.0, 50.0));
+        assert_eq!(y_range(&[col(-5.0, 21.0)], (Some(0.0), Some(50.0))), (-5.0, 50.0));
+        assert_eq!(y_range(&[], (Some(0.0), Some(50.0))), (0.0, 50.0));
     }
 
     #[test]

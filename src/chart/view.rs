@@ -89,9 +89,24 @@ pub fn Charts() -> impl IntoView {
                 let columns = decimate(ring, end - win, end, w as usize, GAP_MS);
                 let latest = columns.last().map(|c| c.last);
                 let whole = s.telemetry().series().iter().any(|x| x.name == name && x.whole);
+                let meta = s.series_meta(&name);
+                let title = match meta.and_then(|m| m.label.as_deref()) {
+                    Some(label) => label.to_string(),
+                    None => name.clone(),
+                };
+                let unit = meta.and_then(|m| m.unit.as_deref()).unwrap_or("");
+                let range = meta.map(|m| (m.min, m.max)).unwrap_or((None, None));
                 theme.with_value(|t| {
                     if let Some(theme) = t {
-                        let plot = Plot { name: &name, columns: &columns, latest, whole, window_ms: win };
+                        let plot = Plot {
+                            title: &title,
+                            unit,
+                            range,
+                            columns: &columns,
+                            latest,
+                            whole,
+                            window_ms: win,
+                        };
                         draw(&ctx, f64::from(w), f64::from(h), dpr, &plot, theme);
                     }
                 });

@@ -121,6 +121,11 @@ impl Session {
         &mut self.telemetry
     }
 
+    /// What the device's hello said about a series (label, unit, range), if anything.
+    pub fn series_meta(&self, name: &str) -> Option<&wsdeck_protocol::SeriesMeta> {
+        self.device.as_ref()?.series.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+    }
+
     /// Every series' recent samples, for the charts.
     pub fn history(&self) -> &History {
         &self.history
@@ -328,6 +333,15 @@ mod tests {
         assert_eq!(s.status(20.0).device_name.as_deref(), Some("Car 1"));
         assert_eq!(s.device().unwrap().watchdog_ms, Some(300));
         assert!(last_log(&s).contains("Car 1"));
+    }
+
+    #[test]
+    fn hello_can_describe_series() {
+        let mut s = session();
+        s.on_text(20.0, r#"{"t":"hello","series":{"temp":{"label":"Temperature","unit":"°C"}}}"#);
+        let meta = s.series_meta("temp").unwrap();
+        assert_eq!((meta.label.as_deref(), meta.unit.as_deref()), (Some("Temperature"), Some("°C")));
+        assert!(s.series_meta("other").is_none());
     }
 
     #[test]

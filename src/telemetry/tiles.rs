@@ -57,11 +57,19 @@ fn Tile(name: String) -> impl IntoView {
         .unwrap_or_else(|| ("–".into(), true))
     };
     let reading = Memo::new(move |_| reading());
+    // Label and unit from the device's hello, when it gave them.
+    let key = name.clone();
+    let meta = Memo::new(move |_| {
+        conn.status.with(|s| s.device_name.clone());
+        conn.with_session(|s| s.series_meta(&key).map(|m| (m.label.clone(), m.unit.clone()))).flatten()
+    });
     let series = name.clone();
+    let label = move || meta.get().and_then(|m| m.0).unwrap_or_else(|| name.clone());
+    let unit = move || meta.get().and_then(|m| m.1).unwrap_or_default();
     view! {
         <div class="tile" class:stale=move || reading.get().1 data-series=series>
-            <span class="tile-name">{name}</span>
-            <span class="tile-value">{move || reading.get().0}</span>
+            <span class="tile-name">{label}</span>
+            <span class="tile-value"><span class="num">{move || reading.get().0}</span><small class="unit">{unit}</small></span>
         </div>
     }
 }
