@@ -46,3 +46,57 @@ test('every series is charted live; pausing freezes the picture, not the data', 
   assert.notEqual(await pixels(page, 'temp_c'), before1min);
   assert.deepEqual(errors, []);
 });
+
+test('CSV export holds exactly the values the device sent; Clear empties the buffer', async () => {
+  const device = await ctx.sim({ args: ['--rate', '50'] });
+  const page = await ctx.browser.context.newPage();
+  try {
+    // Record every telemetry frame the page receives, to compare with the export.
+    await page.addInitScript(() => {
+      window.__tel = new Map();
+      const Native = window.WebSocket;
+      window.WebSocket = class extends Native {
+        constructor(...args) {
+          super(...args);
+          this.addEventListener('message', (e) => {
+            try {
+              const m = JSON.parse(e.data);
+              if (m.t === 'tel') window.__tel.set(m.ms, m.d);
+            } catch {}
+          });
+        }
+      };
+    });
+    await page.goto(`${device.url}#/charts`);
+    await waitForState(page, 'connected');
+    await page.waitForTimeout(1000);
+    await page.click('text=All');
+    const download = page.waitForEvent('download');
+    await page.click('[data-testid=csv]');
+    const file = await download;
+    assert.match(file.suggestedFilename(), /^wsdeck-wsdeck-sim-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.csv$/);
+    const text = await (await file.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString());
+    const [header, ...rows] = text.trim().split('\n');
+    const columns = header.split(',');
+    assert.deepEqual(columns.slice(0, 3), ['time_ms', 'battery_v', 'temp_c']);
+    assert.ok(rows.length >= 20, `${rows.length} rows`);
+    const sent = new Map(await page.evaluate(() => [...window.__tel]));
+    for (const row of rows) {
+      const cells = row.split(',');
+      const d = sent.get(Number(cells[0]));
+      assert.ok(d, `row at ${cells[0]} ms matches a frame the device sent`);
+      columns.slice(1).forEach((name, i) => {
+        const v = Number(cells[i + 1]);
+        assert.ok(Math.abs(v - d[name]) <= Math.abs(d[name]) * 1e-6 + 1e-6, `${name} at ${cells[0]}: ${v} vs ${d[name]}`);
+      });
+    }
+
+    await page.click('[data-testid=clear]');
+    const again = page.waitForEvent('download');
+    await page.click('[data-testid=csv]');
+    const after = await (await (await again).createReadStream()).toArray().then((c) => Buffer.concat(c).toString());
+    assert.ok(after.trim().split('\n').length < rows.length / 2, 'cleared');
+  } finally {
+    await page.close();
+  }
+});

@@ -107,9 +107,11 @@ pub fn draw(ctx: &CanvasRenderingContext2d, w: f64, h: f64, dpr: f64, plot: &Plo
     let _ = ctx.fill_text(&window_label(plot.window_ms), w - 4.0 * dpr, bottom - 2.0 * dpr);
 }
 
-/// `last 10 s`, `last 1 min`.
+/// `last 10 s`, `last 1 min`, `all buffered`.
 pub fn window_label(ms: f64) -> String {
-    if ms >= 60_000.0 {
+    if !ms.is_finite() {
+        "all buffered".to_string()
+    } else if ms >= 60_000.0 {
         format!("last {:.0} min", ms / 60_000.0)
     } else {
         format!("last {:.0} s", ms / 1000.0)
@@ -145,5 +147,6 @@ mod tests {
     fn windows_read_naturally() {
         assert_eq!(window_label(10_000.0), "last 10 s");
         assert_eq!(window_label(600_000.0), "last 10 min");
+        assert_eq!(window_label(f64::INFINITY), "all buffered");
     }
 }

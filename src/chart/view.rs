@@ -13,7 +13,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 /// Time windows offered, in ms.
-const WINDOWS: [(f64, &str); 3] = [(10_000.0, "10 s"), (60_000.0, "1 min"), (600_000.0, "10 min")];
+const WINDOWS: [(f64, &str); 4] =
+    [(10_000.0, "10 s"), (60_000.0, "1 min"), (600_000.0, "10 min"), (f64::INFINITY, "All")];
 /// A pause in the data longer than this is drawn as a gap.
 const GAP_MS: f64 = 2000.0;
 
@@ -86,7 +87,9 @@ pub fn Charts() -> impl IntoView {
                 } else {
                     ring.last().map(|s| s.0).unwrap_or(0.0)
                 };
-                let columns = decimate(ring, end - win, end, w as usize, GAP_MS);
+                let start =
+                    if win.is_finite() { end - win } else { ring.first().map(|s| s.0).unwrap_or(end) };
+                let columns = decimate(ring, start, end, w as usize, GAP_MS);
                 let latest = columns.last().map(|c| c.last);
                 let whole = s.telemetry().series().iter().any(|x| x.name == name && x.whole);
                 let meta = s.series_meta(&name);
@@ -136,6 +139,10 @@ pub fn Charts() -> impl IntoView {
             <button class="small pause" data-testid="pause" on:click=move |_| paused.update(|p| *p = !*p)>
                 {move || if paused.get() { "Resume" } else { "Pause" }}
             </button>
+            <button class="small" data-testid="csv" on:click=move |_| export_csv(conn)>"CSV"</button>
+            <button class="small" data-testid="clear" on:click=move |_| {
+                conn.with_session_mut(|s| s.clear_history());
+            }>"Clear"</button>
         </div>
         <div class="charts" node_ref=root data-testid="charts">
             <For each=move || names.get() key=|name| name.clone() let:name>
@@ -143,6 +150,21 @@ pub fn Charts() -> impl IntoView {
             </For>
         </div>
     }
+}
+
+/// Downloads every buffered sample as `wsdeck-<device>-<date>.csv`.
+fn export_csv(conn: Connection) {
+    let Some((text, device)) = conn.with_session(|s| {
+        let device =
+            s.device().map(|h| h.name.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| "device".into());
+        (super::csv::to_csv(s.history()), device)
+    }) else {
+        return;
+    };
+    let date = js_sys::Date::new_0().to_iso_string().as_string().unwrap_or_default();
+    let stamp: String = date.chars().take(19).map(|c| if c == ':' { '-' } else { c }).collect();
+    let device: String = device.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    dom::download(&format!("wsdeck-{device}-{stamp}.csv"), "text/csv", &text);
 }
 
 /// The page's colours, from its CSS variables.

@@ -131,6 +131,11 @@ impl Session {
         &self.history
     }
 
+    /// Forgets the buffered samples (the charts start empty; tiles keep their latest values).
+    pub fn clear_history(&mut self) {
+        self.history.clear();
+    }
+
     pub fn log(&self) -> &EventLog {
         &self.log
     }
