@@ -4,7 +4,7 @@
 //   WSDECK_SIM=target/debug/wsdeck-sim WSDECK_DIST=dist node e2e/screenshot.mjs
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { centre, launch, startSim, touchscreen, waitForState } from './lib/harness.mjs';
+import { armed, holdForward, launch, startSim, waitForState } from './lib/harness.mjs';
 
 const docs = process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs');
 const device = await startSim({ args: ['--name', 'Robot car', '--rate', '20'] });
@@ -16,13 +16,8 @@ try {
   await browser.page.waitForTimeout(2500); // let RTT and rate settle
   await browser.page.screenshot({ path: path.join(docs, 'screenshot.png') });
   const page = browser.page;
-  await page.goto(`${device.url}#/drive`);
-  await waitForState(page, 'connected');
-  await page.click('[data-testid=arm]');
-  await page.waitForSelector('[data-testid=drive][data-arming=armed]');
-  const touch = await touchscreen(page);
-  const pad = await centre(page, '.pad');
-  await touch.press(1, pad);
+  await armed(page, device);
+  const { touch, pad } = await holdForward(page, device);
   await touch.move(1, { x: pad.x + pad.r * 0.3, y: pad.y - pad.r * 0.6 });
   await page.waitForTimeout(500);
   await page.screenshot({ path: path.join(docs, 'drive.png') });

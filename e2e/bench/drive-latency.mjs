@@ -5,7 +5,7 @@
 // Run by `cargo xtask bench`; prints a table and writes JSON (path in argv[2]).
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { centre, launch, startSim, touchscreen, until, waitForState } from '../lib/harness.mjs';
+import { armed, centre, launch, startSim, touchscreen, until } from '../lib/harness.mjs';
 
 const MOVES = Number(process.env.WSDECK_BENCH_MOVES ?? 300);
 const RELEASES = Number(process.env.WSDECK_BENCH_RELEASES ?? 100);
@@ -106,10 +106,7 @@ let results;
 try {
   const page = browser.page;
   await page.addInitScript(PROBE);
-  await page.goto(`${device.url}#/drive`);
-  await waitForState(page, 'connected');
-  await page.click('[data-testid=arm]');
-  await page.waitForFunction(() => document.querySelector('[data-testid=lease]').textContent === 'You are driving.');
+  await armed(page, device);
   const wsdeck = await measure(page, '.pad');
   await page.click('[data-testid=arm]');
   await until('the lease to be free', async () => (await device.car()).driver === null);

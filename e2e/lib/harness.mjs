@@ -205,3 +205,23 @@ export async function until(what, fn, timeout = 5000) {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Opens the Drive page on `device`, arms, and waits until the app holds the lease. */
+export async function armed(page, device, { mode } = {}) {
+  await page.goto(`${device.url}#/drive`);
+  await waitForState(page, 'connected');
+  if (mode) await page.selectOption('select.mode', mode);
+  await page.click('[data-testid=arm]');
+  await page.waitForSelector('[data-testid=drive][data-arming=armed]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=lease]').textContent === 'You are driving.');
+}
+
+/** Puts a finger on the (first) pad and pushes it forward until the car moves. */
+export async function holdForward(page, device, id = 1) {
+  const touch = await touchscreen(page);
+  const pad = await centre(page, '.pad');
+  await touch.press(id, pad);
+  await touch.move(id, { x: pad.x, y: pad.y - pad.r * 0.7 });
+  await until('driving', async () => (await device.car()).moving);
+  return { touch, pad };
+}

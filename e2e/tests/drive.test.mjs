@@ -2,30 +2,10 @@
 // way a finger, the page or the link can go away stops the car.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { centre, suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
+import { armed, centre, holdForward, suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
 
 const ctx = suite({ before, after }, ['--rate', '20']);
 const sim = (args = []) => ctx.sim({ args });
-
-/** Opens the Drive page on `device`, arms, and waits until the app holds the lease. */
-async function armed(page, device, { mode } = {}) {
-  await page.goto(`${device.url}#/drive`);
-  await waitForState(page, 'connected');
-  if (mode) await page.selectOption('select.mode', mode);
-  await page.click('[data-testid=arm]');
-  await page.waitForSelector('[data-testid=drive][data-arming=armed]');
-  await page.waitForFunction(() => document.querySelector('[data-testid=lease]').textContent === 'You are driving.');
-}
-
-/** Puts a finger on the (first) pad and pushes it forward until the car moves. */
-async function holdForward(page, device, id = 1) {
-  const touch = await touchscreen(page);
-  const pad = await centre(page, '.pad');
-  await touch.press(id, pad);
-  await touch.move(id, { x: pad.x, y: pad.y - pad.r * 0.7 });
-  await until('driving', async () => (await device.car()).moving);
-  return { touch, pad };
-}
 
 const arming = (page) => page.getAttribute('[data-testid=drive]', 'data-arming');
 const lastStop = (car) => car.stops[car.stops.length - 1];
