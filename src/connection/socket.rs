@@ -38,9 +38,10 @@ impl Connection {
         self.driver.try_with_value(|d| f(&d.session.borrow()))
     }
 
+    /// Changes the session and publishes the change to the UI at once.
     pub fn with_session_mut<R>(&self, f: impl FnOnce(&mut Session) -> R) -> Option<R> {
         let r = self.driver.try_with_value(|d| f(&mut d.session.borrow_mut()));
-        self.driver.with_value(|d| d.refresh());
+        self.driver.try_with_value(|d| d.refresh());
         r
     }
 

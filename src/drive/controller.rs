@@ -323,16 +323,21 @@ impl Controller {
 
     fn mix(&self) -> Motion {
         let s = &self.shaping;
+        // Nearest of 4 or 8 directions, by comparing the axes (no trigonometry: every KB of wasm
+        // is flash). tan(22.5°) splits the eight 45° sectors.
         let quantise = |(x, y): (f64, f64), eight: bool| -> (i8, i8) {
             if x.hypot(y) < 0.35 {
                 return (0, 0);
             }
-            let angle = y.atan2(x);
-            let sectors = if eight { 8.0 } else { 4.0 };
-            let k = (angle / (std::f64::consts::TAU / sectors)).round();
-            let a = k * std::f64::consts::TAU / sectors;
-            let round = |v: f64| if v.abs() < 0.3 { 0 } else { v.signum() as i8 };
-            (round(a.cos()), round(a.sin()))
+            let (sx, sy) = (x.signum() as i8, y.signum() as i8);
+            const TAN_22_5: f64 = 0.414_213_562_373_095;
+            match eight {
+                false if x.abs() >= y.abs() => (sx, 0),
+                false => (0, sy),
+                true if y.abs() < TAN_22_5 * x.abs() => (sx, 0),
+                true if x.abs() < TAN_22_5 * y.abs() => (0, sy),
+                true => (sx, sy),
+            }
         };
         let [touch_left, touch_right, keys, pad_left, pad_right] = self.inputs;
         // Gamepad sticks drift a little: only a stick past the dead zone takes over from touch.
@@ -487,6 +492,34 @@ mod tests {
         assert!(is_stop(&c.set_mode(Mode::Stick)));
         c.set_mode(Mode::Tank);
         assert!(c.motion().is_neutral(), "the right stick's old position is gone");
+    }
+
+    #[test]
+    fn dpad_directions_match_the_nearest_sector_all_round() {
+        // Reference: the nearest of n directions by angle.
+        let nearest = |x: f64, y: f64, n: f64| -> (i16, i16) {
+            let k = (y.atan2(x) / (std::f64::consts::TAU / n)).round();
+            let a = k * std::f64::consts::TAU / n;
+            let r = |v: f64| if v.abs() < 0.3 { 0 } else { v.signum() as i16 };
+            (r(a.cos()), r(a.sin()))
+        };
+        for (mode, n) in [(Mode::Dpad4, 4.0), (Mode::Dpad8, 8.0)] {
+            let mut c = ctl(mode);
+            for step in 0..720 {
+                // Half-degree steps, off the sector borders.
+                let a = (f64::from(step) * 0.5 + 0.25).to_radians();
+                let (x, y) = (0.9 * a.cos(), 0.9 * a.sin());
+                c.input(Control::Left, x, y, 0.0, 0);
+                let m = c.motion();
+                let (ex, ey) = nearest(x, y, n);
+                assert_eq!(
+                    (m.x.signum(), m.y.signum()),
+                    (ex, ey),
+                    "{n} directions at {:.2}°",
+                    a.to_degrees()
+                );
+            }
+        }
     }
 
     #[test]
