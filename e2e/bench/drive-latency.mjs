@@ -112,6 +112,8 @@ try {
   await until('the lease to be free', async () => (await device.car()).driver === null);
 
   const base = await browser.context.newPage();
+  // From the device's own origin, as the device only lets its own pages open the control socket.
+  await base.goto(`${device.url}sim/`);
   await base.setContent(BASELINE(device.wsUrl));
   await base.evaluate(() => window.ready);
   const baseline = await measure(base, '#pad');

@@ -75,8 +75,10 @@ test('garbage, binary and 1 MB frames are counted and the app goes on', async ()
 
 test('a device without hello that sends bare objects or bare numbers still gets tiles', async () => {
   const page_host = await sim({ args: ['--rate', '0'] });
-  const bare = await sim({ args: ['--no-hello', '--format', 'bare'] });
-  const number = await sim({ args: ['--no-hello', '--format', 'number'] });
+  // Devices accept the app from another origin only when told to (see docs/SECURITY.md).
+  const allow = ['--allow-origin', `http://127.0.0.1:${page_host.port}`];
+  const bare = await sim({ args: ['--no-hello', '--format', 'bare', ...allow] });
+  const number = await sim({ args: ['--no-hello', '--format', 'number', ...allow] });
   const { page, errors } = ctx.browser;
   // ?ws= points the app at another device than the one that served it.
   await page.goto(`${page_host.url}?ws=${encodeURIComponent(bare.wsUrl)}`);
@@ -106,4 +108,26 @@ test('a device without hello that sends bare objects or bare numbers still gets 
   await page.waitForFunction((u) => document.querySelector('[data-testid=current-url]').textContent === u, page_host.wsUrl);
   await waitForState(page, 'connected');
   assert.deepEqual(errors, []);
+});
+
+test('a page from another origin cannot open the control socket', async () => {
+  const device = await sim({ args: ['--rate', '0'] });
+  const elsewhere = await sim({ args: ['--rate', '0'] });
+  const { page } = ctx.browser;
+  // A page served from another loopback port (another origin) tries to take the device over.
+  await page.goto(`${elsewhere.url}#/settings`);
+  const outcome = await page.evaluate(
+    (url) =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(url);
+        ws.onopen = () => resolve('open');
+        ws.onclose = () => resolve('refused');
+      }),
+    device.wsUrl,
+  );
+  assert.equal(outcome, 'refused');
+  assert.equal((await device.state()).connections_total, 0);
+  // The device's own page connects as always.
+  await page.goto(device.url);
+  await waitForState(page, 'connected');
 });

@@ -20,6 +20,10 @@ USAGE: wsdeck-sim [FLAGS]
   --watchdog-ms MS  stop the car when no drive frame came for this long (default 300)
   --dialect D       `json` (protocol v1, default) or `text`: a tutorial car that takes the
                     words up, down, left, right, stop (no lease, no watchdog)
+  --allow-origin O  also accept WebSocket connections from pages served at origin O, e.g.
+                    http://127.0.0.1:8081 (repeatable; by default only this device's own pages)
+  --allow-host H    also answer to host name H, e.g. car.local (repeatable; IPs and localhost
+                    always work; other names are refused against DNS rebinding)
   --seed N          seed of the simulated sensors' noise (default 1)
   --no-qr           do not print the QR code
   -h, --help        this text
@@ -75,6 +79,8 @@ pub struct Config {
     pub dialect: Dialect,
     pub seed: u64,
     pub qr: bool,
+    /// Who may open the control socket.
+    pub guard: crate::guard::Policy,
 }
 
 impl Default for Config {
@@ -90,6 +96,7 @@ impl Default for Config {
             dialect: Dialect::Json,
             seed: 1,
             qr: true,
+            guard: crate::guard::Policy::default(),
         }
     }
 }
@@ -145,6 +152,11 @@ impl Config {
                     c.seed = v.parse().map_err(|_| format!("--seed: `{v}` is not a number"))?;
                 }
                 "--no-qr" => c.qr = false,
+                "--allow-origin" => {
+                    let v = value("an origin such as http://192.168.4.1")?;
+                    c.guard.allow_origins.push(v.trim_end_matches('/').to_string());
+                }
+                "--allow-host" => c.guard.allow_hosts.push(value("a host name such as car.local")?),
                 "-h" | "--help" => return Ok(None),
                 other => return Err(format!("unknown flag `{other}`")),
             }

@@ -108,6 +108,11 @@ pub async fn serve(sim: Arc<Sim>, mut stream: TcpStream, peer: SocketAddr) {
             }
         };
         if req.path() == "/ws" {
+            if let Err(refusal) = sim.config.guard.check(req.header("host"), req.header("origin")) {
+                let resp = Response::text(403, &format!("{refusal}\n"));
+                let _ = stream.write_all(&resp.header("Connection", "close").to_bytes(false)).await;
+                return;
+            }
             if let Some(accept) = ws::accept_key(&req) {
                 let head = format!(
                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\

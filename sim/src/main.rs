@@ -6,6 +6,7 @@ mod assets;
 mod banner;
 mod car;
 mod config;
+mod guard;
 mod http;
 mod model;
 mod routes;

@@ -370,3 +370,38 @@ fn a_tutorial_car_takes_words() {
     assert_eq!(state(sim.port)["dialect"], "text");
     assert_eq!(car(sim.port)["last_command"], "stop");
 }
+
+fn upgrade(port: u16, host: &str, origin: Option<&str>) -> Reply {
+    let origin = origin.map(|o| format!("Origin: {o}\r\n")).unwrap_or_default();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let head = format!(
+        "GET /ws HTTP/1.1\r\nHost: {host}\r\n{origin}Upgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut raw = vec![0u8; 4096];
+    let n = s.read(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw[..n]).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    Reply { status, headers: Vec::new(), body: body.as_bytes().to_vec() }
+}
+
+#[test]
+fn only_its_own_pages_may_open_the_control_socket() {
+    let sim = start(&["--rate", "0", "--allow-origin", "http://127.0.0.1:1"]);
+    let own = format!("127.0.0.1:{}", sim.port);
+    assert_eq!(upgrade(sim.port, &own, Some(&format!("http://{own}"))).status, 101);
+    assert_eq!(upgrade(sim.port, &own, None).status, 101, "tools send no Origin");
+    assert_eq!(upgrade(sim.port, &own, Some("http://127.0.0.1:1")).status, 101, "--allow-origin");
+    // Cross-site WebSocket hijacking: a page on another origin.
+    let hijack = upgrade(sim.port, &own, Some("http://127.0.0.1:9"));
+    assert_eq!(hijack.status, 403);
+    assert!(String::from_utf8_lossy(&hijack.body).contains("--allow-origin http://127.0.0.1:9"));
+    // DNS rebinding: a hostile name that resolves to the device, Origin to match.
+    let rebind = upgrade(sim.port, "evil.example", Some("http://evil.example"));
+    assert_eq!(rebind.status, 403);
+    assert!(String::from_utf8_lossy(&rebind.body).contains("--allow-host"));
+    assert_eq!(state(sim.port)["connections_total"], 3);
+}
