@@ -4,6 +4,7 @@
 //!   Clients without an Origin header are not browsers and are let in.
 //! - **Host** (DNS rebinding): the name the client used must be an IP address, `localhost`, or a
 //!   name allowed with `--allow-host`; a hostile name that resolves to the device is refused.
+//!
 //! See docs/SECURITY.md.
 
 use std::net::IpAddr;
