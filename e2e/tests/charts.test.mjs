@@ -100,3 +100,22 @@ test('CSV export holds exactly the values the device sent; Clear empties the buf
     await page.close();
   }
 });
+
+test('a hidden series disappears, and stays hidden for that device after a reload', async () => {
+  const device = await ctx.sim({ args: ['--rate', '50', '--name', 'Hide Test'] });
+  const { page } = ctx.browser;
+  await page.goto(`${device.url}#/charts`);
+  await waitForState(page, 'connected');
+  await page.waitForSelector('canvas[data-series=rssi_dbm]');
+  assert.equal(await page.textContent('.chip[data-series=rssi_dbm]'), 'WiFi signal', 'chips use the labels from hello');
+  await page.click('.chip[data-series=rssi_dbm]');
+  await page.waitForSelector('canvas[data-series=rssi_dbm]', { state: 'detached' });
+  assert.equal(await page.getAttribute('.chip[data-series=rssi_dbm]', 'aria-pressed'), 'false');
+  await page.reload();
+  await waitForState(page, 'connected');
+  await page.waitForSelector('canvas[data-series=temp_c]');
+  await page.waitForTimeout(300);
+  assert.equal(await page.$('canvas[data-series=rssi_dbm]'), null, 'still hidden');
+  await page.click('.chip[data-series=rssi_dbm]');
+  await page.waitForSelector('canvas[data-series=rssi_dbm]');
+});

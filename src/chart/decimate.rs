@@ -15,6 +15,27 @@ pub struct Column {
     /// The data had a gap (no sample for longer than `gap_ms`) just before this column's first
     /// sample: the line must break here.
     pub gap_before: bool,
+    /// Sum and count of the column's samples, for an exact mean of the window.
+    pub sum: f64,
+    pub n: u32,
+}
+
+/// Last, min, max and mean of the samples behind some columns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub last: f64,
+    pub min: f64,
+    pub max: f64,
+    pub mean: f64,
+}
+
+pub fn summary(columns: &[Column]) -> Option<Summary> {
+    let last = columns.last()?.last;
+    let (min, max, sum, n) =
+        columns.iter().fold((f64::INFINITY, f64::NEG_INFINITY, 0.0, 0u64), |(lo, hi, s, n), c| {
+            (lo.min(c.min), hi.max(c.max), s + c.sum, n + u64::from(c.n))
+        });
+    (n > 0).then(|| Summary { last, min, max, mean: sum / n as f64 })
 }
 
 /// Decimates the samples with `t0 <= t <= t1` into `width` columns. Columns with no sample are
@@ -38,8 +59,10 @@ pub fn decimate(ring: &Ring, t0: f64, t1: f64, width: usize, gap_ms: f64) -> Vec
                 c.min = c.min.min(v);
                 c.max = c.max.max(v);
                 c.last = v;
+                c.sum += v;
+                c.n += 1;
             }
-            _ => out.push(Column { col, first: v, min: v, max: v, last: v, gap_before: gap }),
+            _ => out.push(Column { col, first: v, min: v, max: v, last: v, gap_before: gap, sum: v, n: 1 }),
         }
     }
     out
@@ -91,9 +114,13 @@ mod tests {
             }
             let kept = &samples[samples.len().saturating_sub(cap)..];
             let (t0, t1) = (kept[kept.len() / 4].0, t);
-            let got: Vec<_> =
-                decimate(&ring, t0, t1, width, f64::INFINITY).iter().map(|c| (c.col, c.min, c.max)).collect();
+            let cols = decimate(&ring, t0, t1, width, f64::INFINITY);
+            let got: Vec<_> = cols.iter().map(|c| (c.col, c.min, c.max)).collect();
             assert_eq!(got, brute(kept, t0, t1, width), "n={n} width={width}");
+            // The window's mean, exactly.
+            let inside: Vec<f64> = kept.iter().filter(|(t, _)| *t >= t0 && *t <= t1).map(|s| s.1).collect();
+            let mean = inside.iter().sum::<f64>() / inside.len() as f64;
+            assert!((summary(&cols).unwrap().mean - mean).abs() < 1e-9, "mean n={n}");
         }
     }
 
@@ -104,7 +131,22 @@ mod tests {
             ring.push(t, v);
         }
         let cols = decimate(&ring, 0.0, 4.0, 1, f64::INFINITY);
-        assert_eq!(cols, [Column { col: 0, first: 5.0, min: 1.0, max: 9.0, last: 4.0, gap_before: false }]);
+        assert_eq!(
+            cols,
+            [Column {
+                col: 0,
+                first: 5.0,
+                min: 1.0,
+                max: 9.0,
+                last: 4.0,
+                gap_before: false,
+                sum: 19.0,
+                n: 4
+            }]
+        );
+        let s = summary(&cols).unwrap();
+        assert_eq!((s.last, s.min, s.max, s.mean), (4.0, 1.0, 9.0, 4.75));
+        assert_eq!(summary(&[]), None);
     }
 
     #[test]

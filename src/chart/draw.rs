@@ -1,7 +1,7 @@
 //! Draws one series on a canvas: the decimated line (straight onto the canvas: one path of at most
 //! four points per pixel column), a light grid, and labels. Colours come from the page's theme.
 
-use super::decimate::Column;
+use super::decimate::{summary, Column};
 use crate::telemetry::store::format_value;
 use web_sys::CanvasRenderingContext2d;
 
@@ -102,9 +102,23 @@ pub fn draw(ctx: &CanvasRenderingContext2d, w: f64, h: f64, dpr: f64, plot: &Plo
     ctx.set_text_align("left");
     let _ = ctx.fill_text(&format_value(hi, false), 4.0 * dpr, top + 2.0 * dpr);
     ctx.set_text_baseline("bottom");
-    let _ = ctx.fill_text(&format_value(lo, false), 4.0 * dpr, bottom - 2.0 * dpr);
+    let low = format_value(lo, false);
+    let _ = ctx.fill_text(&low, 4.0 * dpr, bottom - 2.0 * dpr);
+    let window = window_label(plot.window_ms);
     ctx.set_text_align("right");
-    let _ = ctx.fill_text(&window_label(plot.window_ms), w - 4.0 * dpr, bottom - 2.0 * dpr);
+    let _ = ctx.fill_text(&window, w - 4.0 * dpr, bottom - 2.0 * dpr);
+    // The window's statistics along the bottom, between the scale and the window, where they fit.
+    if let Some(s) = summary(plot.columns) {
+        let width = |t: &str| ctx.measure_text(t).map(|m| m.width()).unwrap_or(f64::INFINITY);
+        let f = |v: f64| format_value(v, plot.whole);
+        let room = w - width(&low) - width(&window) - 24.0 * dpr;
+        let long = format!("min {} · max {} · mean {}", f(s.min), f(s.max), format_value(s.mean, false));
+        let short = format!("mean {}", format_value(s.mean, false));
+        if let Some(text) = [long, short].into_iter().find(|t| width(t) <= room) {
+            ctx.set_text_align("center");
+            let _ = ctx.fill_text(&text, w / 2.0, bottom - 2.0 * dpr);
+        }
+    }
 }
 
 /// `last 10 s`, `last 1 min`, `all buffered`.
@@ -123,7 +137,7 @@ mod tests {
     use super::*;
 
     fn col(min: f64, max: f64) -> Column {
-        Column { col: 0, first: min, min, max, last: max, gap_before: false }
+        Column { col: 0, first: min, min, max, last: max, gap_before: false, sum: min + max, n: 2 }
     }
 
     #[test]

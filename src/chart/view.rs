@@ -29,6 +29,31 @@ pub fn Charts() -> impl IntoView {
     });
     let root = NodeRef::<Div>::new();
 
+    // Series the person hid, remembered per device (by its name, or its address).
+    let device =
+        Memo::new(move |_| conn.status.with(|s| s.device_name.clone().unwrap_or_else(|| s.url.clone())));
+    let hidden = RwSignal::new(Vec::<String>::new());
+    Effect::new(move |_| hidden.set(load_hidden(&device.get())));
+    let toggle = move |name: String| {
+        hidden.update(|h| {
+            if let Some(i) = h.iter().position(|n| *n == name) {
+                h.remove(i);
+            } else {
+                h.push(name);
+            }
+        });
+        save_hidden(&device.get_untracked(), &hidden.get_untracked());
+    };
+    let shown_names = move || {
+        let h = hidden.get();
+        names.get().into_iter().filter(|n| !h.contains(n)).collect::<Vec<_>>()
+    };
+    let label = move |name: &str| {
+        conn.with_session(|s| s.series_meta(name).and_then(|m| m.label.clone()))
+            .flatten()
+            .unwrap_or_else(|| name.to_string())
+    };
+
     // What was drawn last: (data version, window, paused, width, height) per canvas.
     let drawn = StoredValue::new_local(Vec::<(String, (u64, u64, bool, u32, u32))>::new());
     // While paused, each series keeps the end of the window it had when the pause began.
@@ -144,12 +169,41 @@ pub fn Charts() -> impl IntoView {
                 conn.with_session_mut(|s| s.clear_history());
             }>"Clear"</button>
         </div>
-        <div class="charts" node_ref=root data-testid="charts">
+        <div class="legend" data-testid="legend">
             <For each=move || names.get() key=|name| name.clone() let:name>
+                {
+                    let key = name.clone();
+                    let off = Memo::new(move |_| hidden.with(|h| h.contains(&key)));
+                    let text = label(&name);
+                    let series = name.clone();
+                    view! {
+                        <button class="chip" class:off=move || off.get() data-series=series aria-pressed=move || (!off.get()).to_string()
+                            on:click=move |_| toggle(name.clone())>{text}</button>
+                    }
+                }
+            </For>
+        </div>
+        <div class="charts" node_ref=root data-testid="charts">
+            <For each=shown_names key=|name| name.clone() let:name>
                 <canvas class="chart" data-series=name></canvas>
             </For>
         </div>
     }
+}
+
+fn hidden_key(device: &str) -> String {
+    format!("wsdeck.charts.hidden.{device}")
+}
+
+fn load_hidden(device: &str) -> Vec<String> {
+    dom::storage_get(&hidden_key(device))
+        .map(|v| v.split('\n').filter(|s| !s.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn save_hidden(device: &str, hidden: &[String]) {
+    let value = hidden.join("\n");
+    dom::storage_set(&hidden_key(device), (!value.is_empty()).then_some(value.as_str()));
 }
 
 /// Downloads every buffered sample as `wsdeck-<device>-<date>.csv`.
