@@ -68,6 +68,7 @@ pub fn Charts() -> impl IntoView {
         }
         let Ok(canvases) = root.query_selector_all("canvas[data-series]") else { return };
         let dpr = dom::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0);
+        let Some(version) = conn.with_session(|s| s.history().version()) else { return };
         for i in 0..canvases.length() {
             let Some(canvas) = canvases.item(i).and_then(|n| n.dyn_into::<HtmlCanvasElement>().ok()) else {
                 continue;
@@ -85,7 +86,6 @@ pub fn Charts() -> impl IntoView {
                 canvas.set_width(w);
                 canvas.set_height(h);
             }
-            let Some(version) = conn.with_session(|s| s.history().version()) else { return };
             let key = (if pause { 0 } else { version }, win.to_bits(), pause, w, h);
             let unchanged = drawn.with_value(|d| d.iter().any(|(n, k)| *n == name && *k == key));
             if unchanged {

@@ -103,10 +103,6 @@ impl Link {
         self.backoff.failures()
     }
 
-    pub fn online(&self) -> bool {
-        self.online
-    }
-
     /// Median round-trip time of recent pings on the current socket.
     pub fn rtt_ms(&self) -> Option<f64> {
         self.rtt.median()

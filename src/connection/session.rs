@@ -176,12 +176,7 @@ impl Session {
     pub fn on_text(&mut self, now_ms: f64, text: &str) {
         self.received(now_ms);
         if text.len() > MAX_FRAME_LEN {
-            self.counters.oversized += 1;
-            let kib = text.len() / 1024;
-            self.note_bad_frame(
-                now_ms,
-                format!("ignored a {kib} KiB frame (limit {} KiB)", MAX_FRAME_LEN / 1024),
-            );
+            self.note_oversized(now_ms, text.len());
             return;
         }
         match DeviceMsg::decode(text) {
@@ -206,6 +201,12 @@ impl Session {
                 self.note_bad_frame(now_ms, format!("malformed frame ({e}): {}", preview(text)));
             }
         }
+    }
+
+    /// A text frame too large to read arrived (the browser side measures it before copying it in).
+    pub fn on_oversized(&mut self, now_ms: f64, len: usize) {
+        self.received(now_ms);
+        self.note_oversized(now_ms, len);
     }
 
     /// A binary frame arrived; protocol v1 has none.
@@ -284,6 +285,12 @@ impl Session {
         self.link.received(now_ms);
         self.rate.count(now_ms);
         self.counters.frames += 1;
+    }
+
+    fn note_oversized(&mut self, now_ms: f64, len: usize) {
+        self.counters.oversized += 1;
+        let (kib, limit) = (len / 1024, MAX_FRAME_LEN / 1024);
+        self.note_bad_frame(now_ms, format!("ignored a {kib} KiB frame (limit {limit} KiB)"));
     }
 
     fn note_bad_frame(&mut self, now_ms: f64, text: String) {

@@ -267,8 +267,15 @@ impl Driver {
     fn on_message(&self, event: MessageEvent) {
         let data = event.data();
         let now = dom::now_ms();
-        if let Some(text) = data.as_string() {
-            self.session.borrow_mut().on_text(now, &text);
+        if let Some(text) = data.dyn_ref::<js_sys::JsString>() {
+            // Each UTF-16 unit is at least one UTF-8 byte: an over-long frame is dropped before it
+            // is copied into wasm memory.
+            let units = text.length() as usize;
+            if units > wsdeck_protocol::MAX_FRAME_LEN {
+                self.session.borrow_mut().on_oversized(now, units);
+            } else {
+                self.session.borrow_mut().on_text(now, &String::from(text));
+            }
         } else {
             let len = data.dyn_ref::<js_sys::ArrayBuffer>().map(|b| b.byte_length() as usize).unwrap_or(0);
             self.session.borrow_mut().on_binary(now, len);

@@ -10,8 +10,6 @@ pub const MAX_SERIES: usize = 64;
 pub struct Series {
     pub name: String,
     pub value: f64,
-    /// Device time of the value, when the device sends one.
-    pub device_ms: Option<f64>,
     /// Arrival time (monotonic ms).
     pub at_ms: f64,
     pub samples: u64,
@@ -34,7 +32,6 @@ impl Latest {
             match self.series.iter_mut().find(|s| &s.name == name) {
                 Some(s) => {
                     s.value = *value;
-                    s.device_ms = tel.ms;
                     s.at_ms = now_ms;
                     s.samples += 1;
                     s.whole &= value.fract() == 0.0;
@@ -42,7 +39,6 @@ impl Latest {
                 None if !full => self.series.push(Series {
                     name: name.clone(),
                     value: *value,
-                    device_ms: tel.ms,
                     at_ms: now_ms,
                     samples: 1,
                     whole: value.fract() == 0.0,
