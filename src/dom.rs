@@ -132,6 +132,34 @@ impl Drop for Interval {
     }
 }
 
+/// A `ResizeObserver` on one element, disconnected when dropped.
+pub struct ResizeWatch {
+    _held: Held,
+    observer: web_sys::ResizeObserver,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl ResizeWatch {
+    pub fn new(target: &web_sys::Element, f: impl FnMut() + 'static) -> Option<ResizeWatch> {
+        let callback = Closure::<dyn FnMut()>::new(f);
+        let observer = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()).ok()?;
+        observer.observe(target);
+        Some(ResizeWatch { _held: Held::new(), observer, _callback: callback })
+    }
+}
+
+impl Drop for ResizeWatch {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
+}
+
+/// Calls `f` whenever the system switches between light and dark; stops when dropped.
+pub fn on_color_scheme_change(f: impl FnMut(Event) + 'static) -> Option<Listener> {
+    let query = window()?.match_media("(prefers-color-scheme: dark)").ok()??;
+    Some(Listener::new(&query, "change", f))
+}
+
 fn get(target: &JsValue, key: &str) -> Option<JsValue> {
     js_sys::Reflect::get(target, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
 }

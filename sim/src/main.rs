@@ -33,7 +33,7 @@ const SERIES_META: [(&str, &str, &str, f64, f64, &str); 9] = [
     ("wheel_r_mps", "Right wheel", "m/s", -0.5, 0.5, "wheels"),
     ("x_m", "Position x", "m", -2.0, 2.0, "pose"),
     ("y_m", "Position y", "m", -2.0, 2.0, "pose"),
-    ("heading_deg", "Heading", "°", 0.0, 360.0, "pose"),
+    ("heading_deg", "Heading", "°", 0.0, 360.0, "heading"),
 ];
 
 /// How often the car is simulated and its watchdog checked.

@@ -1,10 +1,17 @@
-//! Draws one series on a canvas: the decimated line (straight onto the canvas: one path of at most
-//! four points per pixel column), a light grid, and labels. Colours come from the page's theme.
+//! Draws one chart on a canvas. Axes, grid and tick labels come from plotters (plotters-canvas);
+//! the data lines do not: plotters builds a path element per segment, so the decimated polyline
+//! (at most four points per pixel column) is stroked straight onto the same canvas, in the
+//! plotting area plotters laid out. A header above names each series with its colour, last value
+//! and the window's min/max/mean.
 
 use super::decimate::{summary, Column};
+use super::viewport::Span;
 use crate::telemetry::store::format_value;
-use web_sys::CanvasRenderingContext2d;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
+/// The page's colours, read from its CSS variables.
 pub struct Theme {
     pub text: String,
     pub muted: String,
@@ -12,18 +19,49 @@ pub struct Theme {
     pub accent: String,
 }
 
-/// What one chart shows.
-pub struct Plot<'a> {
-    /// The series' label (its name when the device gave none).
-    pub title: &'a str,
+/// Line colours after the theme's accent, distinct in light and dark themes.
+const PALETTE: [&str; 5] = ["#f28e2b", "#3ecf7a", "#e15759", "#b07aa1", "#c9a227"];
+
+impl Theme {
+    /// The colour of the `i`th line of a chart.
+    pub fn series_color(&self, i: usize) -> &str {
+        match i {
+            0 => &self.accent,
+            i => PALETTE[(i - 1) % PALETTE.len()],
+        }
+    }
+}
+
+/// One series in a chart.
+pub struct Line<'a> {
+    pub label: &'a str,
     pub unit: &'a str,
-    /// The range the device expects; the scale starts there and grows to fit the data.
-    pub range: (Option<f64>, Option<f64>),
     pub columns: &'a [Column],
-    pub latest: Option<f64>,
     /// Every value was a whole number: labels without decimals.
     pub whole: bool,
-    pub window_ms: f64,
+}
+
+/// What one chart shows.
+pub struct Plot<'a> {
+    pub lines: &'a [Line<'a>],
+    /// The range the device expects; the scale starts there and grows to fit the data.
+    pub range: (Option<f64>, Option<f64>),
+    /// The data time shown, left to right.
+    pub span: Span,
+    /// The newest sample's time: the time axis counts back from it.
+    pub newest: f64,
+    /// The crosshair, as a fraction across the plotting area.
+    pub cursor: Option<f64>,
+}
+
+/// Where the plotting area lies in a `w` x `h` canvas, in device pixels: `(left, top, right,
+/// bottom)`. The header needs a row per series.
+pub fn plot_area(w: f64, h: f64, dpr: f64, lines: usize) -> (f64, f64, f64, f64) {
+    let header = (4.0 + 17.0 * lines.max(1) as f64) * dpr;
+    let left = 58.0 * dpr;
+    let right = w - 10.0 * dpr;
+    let bottom = h - 18.0 * dpr;
+    (left, header.min(h), right.max(left + 1.0), bottom.max(header + 1.0))
 }
 
 /// Value range to show: the visible extremes with a margin, never empty, and at least the
@@ -47,88 +85,191 @@ pub fn y_range(columns: &[Column], expected: (Option<f64>, Option<f64>)) -> (f64
     (lo - pad, hi + pad)
 }
 
-/// Draws `plot` filling a canvas of `w` x `h` device pixels at `dpr` device pixels per CSS pixel.
-pub fn draw(ctx: &CanvasRenderingContext2d, w: f64, h: f64, dpr: f64, plot: &Plot, theme: &Theme) {
-    ctx.clear_rect(0.0, 0.0, w, h);
-    let top = 22.0 * dpr;
-    let bottom = h - 4.0 * dpr;
-    let (lo, hi) = y_range(plot.columns, plot.range);
-    let y = |v: f64| bottom - (v - lo) / (hi - lo) * (bottom - top);
-
-    ctx.set_line_width(dpr);
-    ctx.set_stroke_style_str(&theme.line);
-    ctx.begin_path();
-    for i in 0..=3 {
-        let gy = top + (bottom - top) * f64::from(i) / 3.0;
-        ctx.move_to(0.0, gy.round() + 0.5);
-        ctx.line_to(w, gy.round() + 0.5);
-    }
-    ctx.stroke();
-
-    ctx.set_stroke_style_str(&theme.accent);
-    ctx.set_line_width(1.5 * dpr);
-    ctx.set_line_join("round");
-    ctx.begin_path();
-    let mut started = false;
-    for c in plot.columns {
-        let x = c.col as f64 + 0.5;
-        if !started || c.gap_before {
-            ctx.move_to(x, y(c.first));
-            started = true;
-        } else {
-            ctx.line_to(x, y(c.first));
-        }
-        if c.min != c.max {
-            ctx.line_to(x, y(c.min));
-            ctx.line_to(x, y(c.max));
-        }
-        ctx.line_to(x, y(c.last));
-    }
-    ctx.stroke();
-
-    let font = |px: f64, weight: &str| format!("{weight} {}px system-ui, sans-serif", (px * dpr).round());
-    ctx.set_text_baseline("top");
-    ctx.set_font(&font(13.0, "600"));
-    ctx.set_fill_style_str(&theme.text);
-    ctx.set_text_align("left");
-    let _ = ctx.fill_text(plot.title, 4.0 * dpr, 3.0 * dpr);
-    if let Some(v) = plot.latest {
-        ctx.set_text_align("right");
-        let text = format!("{} {}", format_value(v, plot.whole), plot.unit);
-        let _ = ctx.fill_text(text.trim_end(), w - 4.0 * dpr, 3.0 * dpr);
-    }
-    ctx.set_font(&font(11.0, ""));
-    ctx.set_fill_style_str(&theme.muted);
-    ctx.set_text_align("left");
-    let _ = ctx.fill_text(&format_value(hi, false), 4.0 * dpr, top + 2.0 * dpr);
-    ctx.set_text_baseline("bottom");
-    let low = format_value(lo, false);
-    let _ = ctx.fill_text(&low, 4.0 * dpr, bottom - 2.0 * dpr);
-    let window = window_label(plot.window_ms);
-    ctx.set_text_align("right");
-    let _ = ctx.fill_text(&window, w - 4.0 * dpr, bottom - 2.0 * dpr);
-    // The window's statistics along the bottom, between the scale and the window, where they fit.
-    if let Some(s) = summary(plot.columns) {
-        let width = |t: &str| ctx.measure_text(t).map(|m| m.width()).unwrap_or(f64::INFINITY);
-        let f = |v: f64| format_value(v, plot.whole);
-        let room = w - width(&low) - width(&window) - 24.0 * dpr;
-        let long = format!("min {} · max {} · mean {}", f(s.min), f(s.max), format_value(s.mean, false));
-        let short = format!("mean {}", format_value(s.mean, false));
-        if let Some(text) = [long, short].into_iter().find(|t| width(t) <= room) {
-            ctx.set_text_align("center");
-            let _ = ctx.fill_text(&text, w / 2.0, bottom - 2.0 * dpr);
-        }
+/// A tick label on the value axis: short, without float noise (`0.30000000000000004` -> `0.3`).
+pub fn value_tick(v: f64) -> String {
+    let a = v.abs();
+    let text = if a >= 1000.0 || a == 0.0 {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    };
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text.to_string()
     }
 }
 
-/// `last 10 s`, `last 1 min`, `all buffered`.
-pub fn window_label(ms: f64) -> String {
-    if !ms.is_finite() {
-        "all buffered".to_string()
-    } else if ms >= 60_000.0 {
-        format!("last {:.0} min", ms / 60_000.0)
+/// A tick label on the time axis, `s` seconds before the newest sample: `-12 s`, `-2.5 min`,
+/// `now`. Minutes once the span shown is over two minutes.
+pub fn time_tick(s: f64, span_s: f64) -> String {
+    if s.abs() < 1e-6 {
+        return "now".to_string();
+    }
+    let (v, unit) = if span_s > 120.0 { (s / 60.0, "min") } else { (s, "s") };
+    let digits = if (v.round() - v).abs() < 1e-6 {
+        0
+    } else if ((v * 10.0).round() - v * 10.0).abs() < 1e-6 {
+        1
     } else {
-        format!("last {:.0} s", ms / 1000.0)
+        2
+    };
+    format!("{v:.digits$} {unit}")
+}
+
+/// `#rrggbb` (or `#rgb`) as plotters' colour; grey for anything else.
+pub fn parse_color(css: &str) -> RGBColor {
+    let hex = css.trim().trim_start_matches('#');
+    let digit = |i: usize, n: usize| u8::from_str_radix(hex.get(i..i + n)?, 16).ok();
+    let rgb = match hex.len() {
+        6 => digit(0, 2).zip(digit(2, 2)).zip(digit(4, 2)).map(|((r, g), b)| (r, g, b)),
+        3 => digit(0, 1).zip(digit(1, 1)).zip(digit(2, 1)).map(|((r, g), b)| (r * 17, g * 17, b * 17)),
+        _ => None,
+    };
+    let (r, g, b) = rgb.unwrap_or((128, 128, 128));
+    RGBColor(r, g, b)
+}
+
+/// Draws `plot` filling a canvas of `w` x `h` device pixels at `dpr` device pixels per CSS pixel.
+pub fn draw(
+    canvas: &HtmlCanvasElement,
+    ctx: &CanvasRenderingContext2d,
+    (w, h, dpr): (f64, f64, f64),
+    plot: &Plot,
+    theme: &Theme,
+) {
+    ctx.clear_rect(0.0, 0.0, w, h);
+    let (left, top, right, bottom) = plot_area(w, h, dpr, plot.lines.len());
+    let all: Vec<Column> = plot.lines.iter().flat_map(|l| l.columns.iter().copied()).collect();
+    let (lo, hi) = y_range(&all, plot.range);
+    let unit = match plot.lines.first() {
+        Some(first) if plot.lines.iter().all(|l| l.unit == first.unit) => first.unit,
+        _ => "",
+    };
+    axes(canvas, (w, h, dpr), (left, top, right, bottom), (lo, hi), unit, plot, theme);
+
+    // The data, clipped to the plotting area: one polyline per series, broken at gaps.
+    ctx.save();
+    ctx.begin_path();
+    ctx.rect(left, top, right - left, bottom - top);
+    ctx.clip();
+    let y = |v: f64| bottom - (v - lo) / (hi - lo) * (bottom - top);
+    ctx.set_line_width(1.5 * dpr);
+    ctx.set_line_join("round");
+    for (i, line) in plot.lines.iter().enumerate() {
+        ctx.set_stroke_style_str(theme.series_color(i));
+        ctx.begin_path();
+        let mut started = false;
+        for c in line.columns {
+            let x = left + c.col as f64 + 0.5;
+            if !started || c.gap_before {
+                ctx.move_to(x, y(c.first));
+                started = true;
+            } else {
+                ctx.line_to(x, y(c.first));
+            }
+            if c.min != c.max {
+                ctx.line_to(x, y(c.min));
+                ctx.line_to(x, y(c.max));
+            }
+            ctx.line_to(x, y(c.last));
+        }
+        ctx.stroke();
+    }
+    if let Some(f) = plot.cursor {
+        let x = (left + f * (right - left)).round() + 0.5;
+        ctx.set_line_width(dpr);
+        ctx.set_stroke_style_str(&theme.muted);
+        ctx.begin_path();
+        ctx.move_to(x, top);
+        ctx.line_to(x, bottom);
+        ctx.stroke();
+    }
+    ctx.restore();
+    header(ctx, (w, dpr), plot, theme);
+}
+
+/// Grid, axes and tick labels, by plotters, on the area [`plot_area`] gave.
+fn axes(
+    canvas: &HtmlCanvasElement,
+    (w, h, dpr): (f64, f64, f64),
+    (left, top, right, bottom): (f64, f64, f64, f64),
+    (lo, hi): (f64, f64),
+    unit: &str,
+    plot: &Plot,
+    theme: &Theme,
+) {
+    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return };
+    let root = backend.into_drawing_area();
+    let span_s = plot.span.width() / 1000.0;
+    let x0 = (plot.span.t0 - plot.newest) / 1000.0;
+    let x1 = (plot.span.t1 - plot.newest) / 1000.0;
+    let built = ChartBuilder::on(&root)
+        .margin_top(top as u32)
+        .margin_right((w - right) as u32)
+        .y_label_area_size(left as u32)
+        .x_label_area_size((h - bottom) as u32)
+        .build_cartesian_2d(x0..x1, lo..hi);
+    let Ok(mut chart) = built else { return };
+    let muted = parse_color(&theme.muted);
+    let grid = parse_color(&theme.line);
+    let font = ("system-ui, sans-serif", 11.0 * dpr).into_font().color(&muted);
+    let x_fmt = |s: &f64| time_tick(*s, span_s);
+    let y_fmt = |v: &f64| {
+        let tick = value_tick(*v);
+        // Units on the axis where they fit; the header always shows them.
+        if unit.is_empty() || tick.chars().count() + unit.chars().count() > 6 {
+            tick
+        } else {
+            format!("{tick} {unit}")
+        }
+    };
+    let _ = chart
+        .configure_mesh()
+        .x_labels(5)
+        .y_labels(4)
+        .max_light_lines(0)
+        .bold_line_style(grid.stroke_width(dpr as u32))
+        .axis_style(grid.stroke_width(dpr as u32))
+        .set_all_tick_mark_size((3.0 * dpr) as u32)
+        .label_style(font)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .draw();
+}
+
+/// A row per series: colour swatch and label on the left; on the right the window's min, max and
+/// mean where there is room, and the last value.
+fn header(ctx: &CanvasRenderingContext2d, (w, dpr): (f64, f64), plot: &Plot, theme: &Theme) {
+    let font = |px: f64, weight: &str| format!("{weight} {}px system-ui, sans-serif", (px * dpr).round());
+    let width = |t: &str| ctx.measure_text(t).map(|m| m.width()).unwrap_or(f64::INFINITY);
+    ctx.set_text_baseline("top");
+    for (i, line) in plot.lines.iter().enumerate() {
+        let y = (3.0 + 17.0 * i as f64) * dpr;
+        ctx.set_fill_style_str(theme.series_color(i));
+        ctx.fill_rect(4.0 * dpr, y + 3.0 * dpr, 9.0 * dpr, 9.0 * dpr);
+        ctx.set_font(&font(13.0, "600"));
+        ctx.set_fill_style_str(&theme.text);
+        ctx.set_text_align("left");
+        let _ = ctx.fill_text(line.label, 18.0 * dpr, y);
+        let Some(s) = summary(line.columns) else { continue };
+        let f = |v: f64| format_value(v, line.whole);
+        let last = format!("{} {}", f(s.last), line.unit);
+        let last = last.trim_end();
+        ctx.set_text_align("right");
+        let _ = ctx.fill_text(last, w - 4.0 * dpr, y);
+        let last_w = width(last);
+        let used = 18.0 * dpr + width(line.label) + last_w + 20.0 * dpr;
+        ctx.set_font(&font(11.0, ""));
+        ctx.set_fill_style_str(&theme.muted);
+        let long = format!("min {} · max {} · mean {}", f(s.min), f(s.max), format_value(s.mean, false));
+        let short = format!("mean {}", format_value(s.mean, false));
+        if let Some(text) = [long, short].into_iter().find(|t| width(t) <= w - used) {
+            let _ = ctx.fill_text(&text, w - 4.0 * dpr - last_w - 10.0 * dpr, y + 2.0 * dpr);
+        }
     }
 }
 
@@ -158,9 +299,38 @@ mod tests {
     }
 
     #[test]
-    fn windows_read_naturally() {
-        assert_eq!(window_label(10_000.0), "last 10 s");
-        assert_eq!(window_label(600_000.0), "last 10 min");
-        assert_eq!(window_label(f64::INFINITY), "all buffered");
+    fn ticks_read_naturally() {
+        assert_eq!(value_tick(0.1 + 0.2), "0.3");
+        assert_eq!(value_tick(25.0), "25");
+        assert_eq!(value_tick(7.25), "7.25");
+        assert_eq!(value_tick(-0.0001), "0");
+        assert_eq!(value_tick(12345.6), "12346");
+        assert_eq!(time_tick(0.0, 10.0), "now");
+        assert_eq!(time_tick(-5.0, 10.0), "-5 s");
+        assert_eq!(time_tick(-2.5, 10.0), "-2.5 s");
+        assert_eq!(time_tick(-150.0, 600.0), "-2.5 min");
+        assert_eq!(time_tick(-480.0, 600.0), "-8 min");
+    }
+
+    #[test]
+    fn plot_area_leaves_room_for_a_header_row_per_series() {
+        let (l, t, r, b) = plot_area(400.0, 120.0, 1.0, 1);
+        assert!(l > 0.0 && r < 400.0 && t > 0.0 && b < 120.0 && l < r && t < b);
+        let (_, t2, _, _) = plot_area(400.0, 120.0, 1.0, 2);
+        assert!(t2 > t);
+        // Doubling the pixel ratio doubles every margin.
+        let (l2, t2, r2, b2) = plot_area(800.0, 240.0, 2.0, 1);
+        assert_eq!((l2, t2, r2, b2), (l * 2.0, t * 2.0, r * 2.0, b * 2.0));
+        // Never inverted, however small.
+        let (l, t, r, b) = plot_area(10.0, 10.0, 1.0, 3);
+        assert!(l < r && t < b);
+    }
+
+    #[test]
+    fn colours_parse_or_fall_back_to_grey() {
+        assert_eq!(parse_color("#4fb3ff"), RGBColor(0x4f, 0xb3, 0xff));
+        assert_eq!(parse_color(" #fff "), RGBColor(255, 255, 255));
+        assert_eq!(parse_color("rgb(1,2,3)"), RGBColor(128, 128, 128));
+        assert_eq!(parse_color("#ééé"), RGBColor(128, 128, 128));
     }
 }

@@ -4,7 +4,9 @@ pub mod csv;
 pub mod decimate;
 pub mod draw;
 pub mod history;
+pub mod layout;
 pub mod ring;
 mod view;
+pub mod viewport;
 
 pub use view::Charts;

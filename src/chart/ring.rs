@@ -102,6 +102,18 @@ impl Ring {
         (from, to.max(from))
     }
 
+    /// The sample nearest to `t`, if one lies within `within` ms of it (the crosshair's value).
+    pub fn nearest(&self, t: f64, within: f64) -> Option<(f64, f64)> {
+        let i = self.lower_bound(t);
+        let after = self.get(i);
+        let before = i.checked_sub(1).and_then(|j| self.get(j));
+        let best = match (before, after) {
+            (Some(b), Some(a)) => Some(if t - b.0 <= a.0 - t { b } else { a }),
+            (b, a) => b.or(a),
+        }?;
+        ((best.0 - t).abs() <= within).then_some(best)
+    }
+
     pub fn clear(&mut self) {
         self.t.clear();
         self.v.clear();
@@ -164,5 +176,23 @@ mod tests {
         assert!(r.is_empty());
         r.push(0.5, 2.0);
         assert_eq!(r.first(), Some((0.5, 2.0)));
+    }
+
+    #[test]
+    fn nearest_sample_within_reach() {
+        let mut r = Ring::new(4);
+        for (t, v) in [(0.0, 1.0), (10.0, 2.0), (20.0, 3.0), (30.0, 4.0), (40.0, 5.0)] {
+            r.push(t, v);
+        }
+        assert_eq!(r.nearest(14.0, 100.0), Some((10.0, 2.0)));
+        assert_eq!(r.nearest(16.0, 100.0), Some((20.0, 3.0)));
+        assert_eq!(
+            r.nearest(-50.0, 100.0),
+            Some((10.0, 2.0)),
+            "the oldest kept sample, not the overwritten one"
+        );
+        assert_eq!(r.nearest(99.0, 100.0), Some((40.0, 5.0)));
+        assert_eq!(r.nearest(99.0, 10.0), None, "too far from any sample: no value");
+        assert_eq!(Ring::new(2).nearest(0.0, 1.0), None);
     }
 }
