@@ -25,6 +25,13 @@ pub struct ChartSpec {
     pub series: Vec<String>,
 }
 
+/// The groups the device proposed in its hello: `(series, group)`.
+pub type Groups = [(String, String)];
+
+fn device_group<'a>(groups: &'a Groups, name: &str) -> Option<&'a str> {
+    groups.iter().find(|(n, _)| n == name).map(|(_, g)| g.as_str())
+}
+
 /// At most this many series are remembered per device (the page charts at most 64).
 const MAX_ENTRIES: usize = 64;
 
@@ -89,17 +96,13 @@ impl Prefs {
     }
 
     /// The charts to draw, in order, for the visible series among `names`.
-    pub fn charts<'a>(
-        &self,
-        names: &[String],
-        device_group: impl Fn(&str) -> Option<&'a str>,
-    ) -> Vec<ChartSpec> {
+    pub fn charts(&self, names: &[String], groups: &Groups) -> Vec<ChartSpec> {
         let mut charts: Vec<ChartSpec> = Vec::new();
         for name in self.ordered(names) {
             if self.is_hidden(&name) {
                 continue;
             }
-            let key = match self.group_of(&name, device_group(&name)) {
+            let key = match self.group_of(&name, device_group(groups, &name)) {
                 Some(g) => format!("group:{g}"),
                 None => format!("series:{name}"),
             };
@@ -136,8 +139,21 @@ impl Prefs {
         e.hidden = !e.hidden;
     }
 
+    /// Moves a series one place earlier (`up`) or later, far enough that the picture changes: past
+    /// a whole chart, or within its own shared chart.
+    pub fn move_by(&mut self, name: &str, up: bool, names: &[String], groups: &Groups) {
+        let before = self.charts(names, groups);
+        for _ in 0..names.len() {
+            let order = self.ordered(names);
+            self.step(name, if up { -1 } else { 1 }, names);
+            if self.charts(names, groups) != before || self.ordered(names) == order {
+                return;
+            }
+        }
+    }
+
     /// Moves a series `by` places in the order (negative: earlier), within bounds.
-    pub fn move_by(&mut self, name: &str, by: isize, names: &[String]) {
+    fn step(&mut self, name: &str, by: isize, names: &[String]) {
         self.entry(name, names);
         let order: Vec<String> = self.ordered(names);
         let Some(from) = order.iter().position(|n| n == name) else { return };
@@ -158,11 +174,11 @@ impl Prefs {
     }
 
     /// Charts `name` together with `other` (and whatever already shares `other`'s chart).
-    pub fn join(&mut self, name: &str, other: &str, names: &[String], device_group: Option<&str>) {
+    pub fn join(&mut self, name: &str, other: &str, names: &[String], groups: &Groups) {
         if name == other {
             return;
         }
-        let group = self.group_of(other, device_group).unwrap_or_else(|| other.to_string());
+        let group = self.group_of(other, device_group(groups, other)).unwrap_or_else(|| other.to_string());
         self.entry(other, names).group = Some(group.clone());
         self.entry(name, names).group = Some(group);
     }
@@ -181,12 +197,11 @@ mod tests {
         n.iter().map(|s| s.to_string()).collect()
     }
 
-    fn device(name: &str) -> Option<&'static str> {
-        match name {
-            "wl" | "wr" => Some("wheels"),
-            "temp" => Some("env"),
-            _ => None,
-        }
+    fn device() -> Vec<(String, String)> {
+        [("wl", "wheels"), ("wr", "wheels"), ("temp", "env")]
+            .iter()
+            .map(|(n, g)| (n.to_string(), g.to_string()))
+            .collect()
     }
 
     fn shape(charts: &[ChartSpec]) -> Vec<Vec<&str>> {
@@ -197,7 +212,7 @@ mod tests {
     fn series_in_one_group_share_a_chart_the_others_get_their_own() {
         let p = Prefs::default();
         let all = names(&["batt", "wl", "temp", "wr", "dist"]);
-        let charts = p.charts(&all, device);
+        let charts = p.charts(&all, &device());
         assert_eq!(shape(&charts), [vec!["batt"], vec!["wl", "wr"], vec!["temp"], vec!["dist"]]);
         assert_eq!(charts[1].key, "group:wheels");
         assert_eq!(charts[0].key, "series:batt");
@@ -208,26 +223,38 @@ mod tests {
         let mut p = Prefs::default();
         let all = names(&["batt", "wl", "wr"]);
         p.toggle_hidden("batt", &all);
-        assert_eq!(shape(&p.charts(&all, device)), [vec!["wl", "wr"]]);
+        assert_eq!(shape(&p.charts(&all, &device())), [vec!["wl", "wr"]]);
         p.toggle_hidden("wl", &all);
-        assert_eq!(shape(&p.charts(&all, device)), [vec!["wr"]]);
+        assert_eq!(shape(&p.charts(&all, &device())), [vec!["wr"]]);
         p.toggle_hidden("batt", &all);
-        assert_eq!(shape(&p.charts(&all, device)), [vec!["batt"], vec!["wr"]]);
+        assert_eq!(shape(&p.charts(&all, &device())), [vec!["batt"], vec!["wr"]]);
     }
 
     #[test]
     fn reordering_moves_one_series_and_keeps_the_rest() {
         let mut p = Prefs::default();
         let all = names(&["a", "b", "c", "d"]);
-        p.move_by("c", -1, &all);
+        p.move_by("c", true, &all, &[]);
         assert_eq!(p.ordered(&all), ["a", "c", "b", "d"]);
-        p.move_by("a", 5, &all);
+        for _ in 0..5 {
+            p.move_by("a", false, &all, &[]);
+        }
         assert_eq!(p.ordered(&all), ["c", "b", "d", "a"]);
-        p.move_by("c", -3, &all);
-        assert_eq!(p.ordered(&all), ["c", "b", "d", "a"]);
+        p.move_by("c", true, &all, &[]);
+        assert_eq!(p.ordered(&all), ["c", "b", "d", "a"], "the first stays first");
         // A series that appears later goes last.
         let more = names(&["a", "b", "c", "d", "e"]);
         assert_eq!(p.ordered(&more), ["c", "b", "d", "a", "e"]);
+    }
+
+    #[test]
+    fn a_move_passes_a_whole_shared_chart_or_reorders_inside_it() {
+        let mut p = Prefs::default();
+        let all = names(&["batt", "wl", "wr", "dist"]);
+        p.move_by("dist", true, &all, &device());
+        assert_eq!(shape(&p.charts(&all, &device())), [vec!["batt"], vec!["dist"], vec!["wl", "wr"]]);
+        p.move_by("wr", true, &all, &device());
+        assert_eq!(shape(&p.charts(&all, &device())), [vec!["batt"], vec!["dist"], vec!["wr", "wl"]]);
     }
 
     #[test]
@@ -235,24 +262,25 @@ mod tests {
         let mut p = Prefs::default();
         let all = names(&["batt", "wl", "wr", "dist"]);
         p.set_alone("wr", &all);
-        assert_eq!(shape(&p.charts(&all, device)), [vec!["batt"], vec!["wl"], vec!["wr"], vec!["dist"]]);
+        assert_eq!(shape(&p.charts(&all, &device())), [vec!["batt"], vec!["wl"], vec!["wr"], vec!["dist"]]);
         // Joining a series that has no group makes a group of the two.
-        p.join("dist", "batt", &all, device("batt"));
-        assert_eq!(shape(&p.charts(&all, device)), [vec!["batt", "dist"], vec!["wl"], vec!["wr"]]);
+        p.join("dist", "batt", &all, &device());
+        assert_eq!(shape(&p.charts(&all, &device())), [vec!["batt", "dist"], vec!["wl"], vec!["wr"]]);
         // Joining a grouped series joins its group.
-        p.join("wr", "wl", &all, device("wl"));
-        assert_eq!(shape(&p.charts(&all, device)), [vec!["batt", "dist"], vec!["wl", "wr"]]);
+        p.join("wr", "wl", &all, &device());
+        assert_eq!(shape(&p.charts(&all, &device())), [vec!["batt", "dist"], vec!["wl", "wr"]]);
         p.reset();
-        assert_eq!(p.charts(&all, device).len(), 3);
+        assert_eq!(p.charts(&all, &device()).len(), 3);
     }
 
     #[test]
     fn survives_a_round_trip_through_storage_and_ignores_junk() {
         let mut p = Prefs::default();
         let all = names(&["a", "b", "c"]);
-        p.move_by("c", -2, &all);
+        p.move_by("c", true, &all, &[]);
+        p.move_by("c", true, &all, &[]);
         p.toggle_hidden("b", &all);
-        p.join("a", "c", &all, None);
+        p.join("a", "c", &all, &[]);
         p.set_alone("b", &all);
         let text = p.serialize();
         assert_eq!(Prefs::parse(&text), p);

@@ -4,7 +4,7 @@
 
 use super::decimate::{decimate, Column};
 use super::draw::{draw, plot_area, Line, Plot, Theme};
-use super::layout::{ChartSpec, Prefs};
+use super::layout::{ChartSpec, Groups, Prefs};
 use super::viewport::{pinch_factor, wheel_factor, Span};
 use crate::connection::session::Session;
 use crate::connection::Connection;
@@ -68,15 +68,27 @@ pub fn Charts() -> impl IntoView {
         Memo::new(move |_| conn.status.with(|s| s.device_name.clone().unwrap_or_else(|| s.url.clone())));
     let prefs = RwSignal::new(Prefs::default());
     Effect::new(move |_| prefs.set(load_prefs(&device.get())));
-    let change = move |f: &dyn Fn(&mut Prefs, &[String])| {
-        let all = names.get_untracked();
-        prefs.update(|p| f(p, &all));
+    // The groups the device proposed (hello comes before telemetry, so names follow it).
+    let groups = Memo::new(move |_| {
+        names.track();
+        conn.with_session(|s| {
+            s.device()
+                .map(|h| {
+                    h.series
+                        .iter()
+                        .filter_map(|(n, m)| Some((n.clone(), m.group.clone()?)))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+        .unwrap_or_default()
+    });
+    let change = move |f: &dyn Fn(&mut Prefs, &[String], &Groups)| {
+        let (all, groups) = (names.get_untracked(), groups.get_untracked());
+        prefs.update(|p| f(p, &all, &groups));
         save_prefs(&device.get_untracked(), &prefs.get_untracked());
     };
-    let charts = Memo::new(move |_| {
-        let (all, p) = (names.get(), prefs.get());
-        conn.with_session(|s| p.charts(&all, |n| device_group(s, n))).unwrap_or_default()
-    });
+    let charts = Memo::new(move |_| prefs.with(|p| p.charts(&names.get(), &groups.get())));
     let ordered = Memo::new(move |_| prefs.with(|p| p.ordered(&names.get())));
     let label = move |name: &str| {
         conn.with_session(|s| s.series_meta(name).and_then(|m| m.label.clone()))
@@ -367,7 +379,7 @@ pub fn Charts() -> impl IntoView {
                     let series = name.clone();
                     view! {
                         <button class="chip" class:off=move || off.get() data-series=series aria-pressed=move || (!off.get()).to_string()
-                            on:click=move |_| change(&|p, all| p.toggle_hidden(&name, all))>{text}</button>
+                            on:click=move |_| change(&|p, all, _| p.toggle_hidden(&name, all))>{text}</button>
                     }
                 }
             </For>
@@ -375,9 +387,9 @@ pub fn Charts() -> impl IntoView {
         <Show when=move || arranging.get()>
             <div class="arrange" data-testid="arrange-panel">
                 <For each=move || ordered.get() key=|name| name.clone() let:name>
-                    {arrange_row(conn, name, ordered, charts, label, change)}
+                    {arrange_row(name, ordered, charts, label, change)}
                 </For>
-                <button class="small" data-testid="arrange-reset" on:click=move |_| change(&|p, _| p.reset())>
+                <button class="small" data-testid="arrange-reset" on:click=move |_| change(&|p, _, _| p.reset())>
                     "Back to the device's layout"
                 </button>
             </div>
@@ -397,12 +409,11 @@ pub fn Charts() -> impl IntoView {
 
 /// One row of the arrange panel: move up/down, and which chart the series goes in.
 fn arrange_row(
-    conn: Connection,
     name: String,
     ordered: Memo<Vec<String>>,
     charts: Memo<Vec<ChartSpec>>,
     label: impl Fn(&str) -> String + Copy + Send + Sync + 'static,
-    change: impl Fn(&dyn Fn(&mut Prefs, &[String])) + Copy + Send + Sync + 'static,
+    change: impl Fn(&dyn Fn(&mut Prefs, &[String], &Groups)) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let me = name.clone();
     // The first other series on this one's chart: what the select shows.
@@ -422,16 +433,15 @@ fn arrange_row(
     view! {
         <div class="arrange-row" data-series=name.clone()>
             <span class="arrange-name">{label(&name)}</span>
-            <button class="small" aria-label="Move up" on:click=move |_| change(&|p, all| p.move_by(&up, -1, all))>"↑"</button>
-            <button class="small" aria-label="Move down" on:click=move |_| change(&|p, all| p.move_by(&down, 1, all))>"↓"</button>
+            <button class="small" aria-label="Move up" on:click=move |_| change(&|p, all, g| p.move_by(&up, true, all, g))>"↑"</button>
+            <button class="small" aria-label="Move down" on:click=move |_| change(&|p, all, g| p.move_by(&down, false, all, g))>"↓"</button>
             <select aria-label="Chart" prop:value=move || partner.get() on:change=move |ev| {
                 let other = event_target_value(&ev);
-                let group = conn.with_session(|s| device_group(s, &other).map(str::to_string)).flatten();
-                change(&|p, all| {
+                change(&|p, all, groups| {
                     if other.is_empty() {
                         p.set_alone(&pick, all);
                     } else {
-                        p.join(&pick, &other, all, group.as_deref());
+                        p.join(&pick, &other, all, groups);
                     }
                 });
             }>
@@ -442,11 +452,6 @@ fn arrange_row(
             </select>
         </div>
     }
-}
-
-/// The device's group for a series, from its hello.
-fn device_group<'a>(s: &'a Session, name: &str) -> Option<&'a str> {
-    s.series_meta(name).and_then(|m| m.group.as_deref())
 }
 
 fn min_opt(a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64) -> Option<f64> {
