@@ -1,5 +1,6 @@
 //! The built app held in memory exactly as firmware holds it: gzip bodies with their MIME type,
-//! ETag and cache policy, looked up by path.
+//! ETag and cache policy, looked up by path. `mime_for`, `cache_control_for` and `etag_for` are
+//! also what `cargo xtask dist` writes into the firmware bundle's route table.
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -50,7 +51,7 @@ impl Assets {
             mime: mime_for(url),
             gzip,
             raw_len: raw.len(),
-            etag: format!("\"{:016x}\"", fnv1a64(raw)),
+            etag: etag_for(raw),
             cache_control: cache_control_for(url),
         };
         self.by_path.insert(url.to_string(), asset);
@@ -65,6 +66,10 @@ impl Assets {
 
     pub fn len(&self) -> usize {
         self.by_path.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_path.is_empty()
     }
 
     pub fn gzip_total(&self) -> usize {
@@ -115,6 +120,11 @@ pub fn cache_control_for(path: &str) -> &'static str {
     } else {
         "no-cache"
     }
+}
+
+/// The strong ETag of a file's uncompressed content, quotes included: `"0123456789abcdef"`.
+pub fn etag_for(raw: &[u8]) -> String {
+    format!("\"{:016x}\"", fnv1a64(raw))
 }
 
 pub fn fnv1a64(bytes: &[u8]) -> u64 {

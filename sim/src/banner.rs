@@ -21,7 +21,7 @@ pub fn print(sim: &Sim, addr: SocketAddr) {
     let mut out = std::io::stdout().lock();
     // The first line is read by tests and tools: keep its shape.
     let _ = writeln!(out, "wsdeck-sim listening on {local}");
-    if sim.assets.len() == 0 {
+    if sim.assets.is_empty() {
         let _ = writeln!(
             out,
             "  warning: {} has no built app; run `cargo xtask run` to build it",

@@ -2,7 +2,6 @@
 //! firmware does (gzip, ETag, cache policy) and speaks protocol v1 on `/ws`, so that the app can
 //! be tried and tested without hardware. Flags: `wsdeck-sim --help`.
 
-mod assets;
 mod banner;
 mod car;
 mod config;
@@ -12,7 +11,6 @@ mod model;
 mod routes;
 mod ws;
 
-use assets::Assets;
 use car::Car;
 use config::{Config, Dialect, TelFormat};
 use std::process::ExitCode;
@@ -22,6 +20,7 @@ use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use wsdeck_protocol::{AppMsg, DeviceMsg, Hello, Log, LogLevel, SeriesMeta, Telemetry, Value};
+use wsdeck_sim::assets::Assets;
 
 /// How the simulated device describes its series in hello: name, label, unit, range, group.
 const SERIES_META: [(&str, &str, &str, f64, f64, &str); 9] = [

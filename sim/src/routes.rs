@@ -56,7 +56,7 @@ pub fn route(sim: &Arc<Sim>, req: &Request, peer: SocketAddr) -> Response {
         return Response::text(405, "only GET and HEAD are served").header("Allow", "GET, HEAD");
     }
     let Some(asset) = sim.assets.get(&req.target) else {
-        if sim.assets.len() == 0 && (path == "/" || path == "/index.html") {
+        if sim.assets.is_empty() && (path == "/" || path == "/index.html") {
             return Response::new(503, "text/html; charset=utf-8", NOT_BUILT)
                 .header("Cache-Control", "no-store");
         }

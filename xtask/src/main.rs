@@ -3,6 +3,7 @@
 
 mod bench;
 mod dist;
+mod flash;
 mod run;
 mod test;
 mod tools;
@@ -19,7 +20,13 @@ cargo xtask <task>
   test                         install what tests need, then run every check and test:
                                fmt, clippy, native tests, no_std build, wasm tests in Chromium,
                                release build, end-to-end tests. Ends with `N passed, N failed`.
-  dist                         release build and a table of every file's raw and gzip size.
+  dist [--out DIR] [--budget-kib N] [--block-size N] [--fs-size N]
+                               release build, then the flash bundle for firmware in DIR
+                               (default target/flash): .gz files, wsdeck_assets.h,
+                               wsdeck_assets.rs, wsdeck.littlefs (--block-size, default 4096;
+                               --fs-size, default 1M = a typical ESP32 data partition; sizes take
+                               K, M or 0x), size-report.json and a table. Fails when the gzip
+                               total is over the budget (default 150 KiB). See docs/FIRMWARE.md.
   bench                        benchmarks in headless Chromium against the simulator: drive
                                input -> frame and release -> stop latency, wsdeck against a
                                minimal hand-written page. Table + target/bench/*.json.
@@ -32,6 +39,25 @@ pub struct Flags {
     pub dev: bool,
     /// Everything after `--`, passed to the simulator.
     pub sim_args: Vec<String>,
+    /// `dist`: the flash bundle's settings.
+    pub flash: flash::Options,
+}
+
+/// `4096`, `0x100000`, `1536K`, `1M` (K and M are KiB and MiB, as partition tables mean them).
+fn parse_size(s: &str) -> Result<usize, String> {
+    let bad = || format!("`{s}` is not a size (try 4096, 0x100000, 1536K or 1M)");
+    let (digits, unit) = match s.strip_suffix(['K', 'k']) {
+        Some(d) => (d, 1024),
+        None => match s.strip_suffix(['M', 'm']) {
+            Some(d) => (d, 1024 * 1024),
+            None => (s, 1),
+        },
+    };
+    let n = match digits.strip_prefix("0x") {
+        Some(hex) => usize::from_str_radix(hex, 16),
+        None => digits.parse(),
+    };
+    n.ok().and_then(|n| n.checked_mul(unit)).filter(|&n| n > 0).ok_or_else(bad)
 }
 
 fn parse(args: &[String]) -> Result<(String, Flags), String> {
@@ -44,6 +70,19 @@ fn parse(args: &[String]) -> Result<(String, Flags), String> {
         match arg.as_str() {
             "--dev" if task == "run" => flags.dev = true,
             "--" if task == "run" => flags.sim_args.extend(rest.by_ref().cloned()),
+            "--out" | "--budget-kib" | "--block-size" | "--fs-size" if task == "dist" => {
+                let value = rest.next().ok_or_else(|| format!("`{arg}` needs a value"))?;
+                let opts = &mut flags.flash;
+                match arg.as_str() {
+                    "--out" => opts.out = std::env::current_dir().unwrap_or_default().join(value),
+                    "--budget-kib" => {
+                        opts.budget_kib =
+                            value.parse().map_err(|_| format!("`{value}` is not a number of KiB"))?
+                    }
+                    "--block-size" => opts.block_size = parse_size(value)?,
+                    _ => opts.fs_size = parse_size(value)?,
+                }
+            }
             other => return Err(format!("`{other}` is not a flag of `{task}`")),
         }
     }
@@ -67,7 +106,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "run" => run::main(&flags),
         "test" => test::main(),
-        "dist" => dist::main(),
+        "dist" => dist::main(&flags.flash),
         "bench" => bench::main(),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
@@ -98,6 +137,30 @@ mod tests {
         assert_eq!(task, "run");
         assert!(flags.dev);
         assert_eq!(flags.sim_args, ["--rate", "100", "--dev"]);
+    }
+
+    #[test]
+    fn dist_takes_the_bundles_flags() {
+        let (_, flags) =
+            parse(&args(&["dist", "--out", "/tmp/fw", "--budget-kib", "200", "--fs-size", "0x160000"]))
+                .unwrap();
+        assert_eq!(flags.flash.out, std::path::Path::new("/tmp/fw"));
+        assert_eq!(flags.flash.budget_kib, 200);
+        assert_eq!(flags.flash.fs_size, 0x16_0000);
+        assert_eq!(flags.flash.block_size, flash::BLOCK_SIZE);
+        let (_, defaults) = parse(&args(&["dist"])).unwrap();
+        assert_eq!(defaults.flash.budget_kib, flash::BUDGET_KIB);
+        assert!(parse(&args(&["dist", "--out"])).is_err());
+        assert!(parse(&args(&["run", "--out", "x"])).is_err());
+    }
+
+    #[test]
+    fn sizes_take_hex_and_units() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_size("1536K"), Ok(1536 * 1024));
+        assert_eq!(parse_size("0x160000"), Ok(0x16_0000));
+        assert!(parse_size("1 MiB").is_err() && parse_size("0").is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! failure so that one run shows everything that is wrong. Ends with `N passed, N failed`.
 
 use crate::util::{cmd, root, run, run_counted, Counts};
-use crate::{run as run_task, tools};
+use crate::{flash, run as run_task, tools};
 use std::process::Command;
 use std::time::Instant;
 
@@ -37,6 +37,12 @@ pub fn main() -> Result<(), String> {
         built = true;
         Ok(())
     });
+    step("flash bundle (C test)", &mut counts, &mut |c| {
+        if !built {
+            return Err("skipped: the release build failed".into());
+        }
+        flash_bundle(c)
+    });
     step("end-to-end tests", &mut counts, &mut |c| {
         if !built {
             return Err("skipped: the release build failed".into());
@@ -59,6 +65,16 @@ pub fn main() -> Result<(), String> {
         return Err(format!("{failed_steps} step(s) failed"));
     }
     Ok(())
+}
+
+/// The bundle of the dist just built, checked by the C test. Over budget is reported, not failed
+/// here: `cargo xtask dist` is where the budget fails.
+pub fn flash_bundle(counts: &mut Counts) -> Result<(), String> {
+    let opts = flash::Options::default();
+    let dist = root().join("dist");
+    let report = flash::bundle(&dist, &opts)?;
+    print!("{}", report.table());
+    flash::c_test::run_c_test(&dist, &opts.out, counts)
 }
 
 /// `tests/web.rs` compiled to wasm and run by wasm-bindgen-test-runner in headless Chromium.
@@ -88,4 +104,17 @@ fn e2e(sim: &std::path::Path) -> Result<Command, String> {
         .env("WSDECK_DIST", root().join("dist"))
         .env("WSDECK_CHROMIUM", tools::CHROMIUM);
     Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The `cargo xtask test` step alone, on the dist/ already built:
+    /// `cargo test -p xtask -- --ignored --nocapture flash_bundle_of_the_built_dist`.
+    #[test]
+    #[ignore = "needs a release build in dist/"]
+    fn flash_bundle_of_the_built_dist() {
+        let mut counts = crate::util::Counts::default();
+        super::flash_bundle(&mut counts).unwrap();
+        assert!(counts.passed > 0 && counts.failed == 0, "{counts:?}");
+    }
 }

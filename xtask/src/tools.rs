@@ -41,12 +41,15 @@ pub fn ensure_build_tools() -> Result<(), String> {
     Ok(())
 }
 
-/// What `cargo xtask test` needs on top: the bare-metal target, Chromium and ChromeDriver, and
-/// the end-to-end tests' npm packages.
+/// What `cargo xtask test` needs on top: the bare-metal target, Chromium and ChromeDriver,
+/// libclang (the workspace builds xtask/littlefs), gcc and zlib for the bundle's C test, and the
+/// end-to-end tests' npm packages.
 pub fn ensure_test_tools() -> Result<(), String> {
     ensure_build_tools()?;
     ensure_targets(&[BARE_METAL_TARGET])?;
     ensure_chromium()?;
+    ensure_libclang()?;
+    ensure_c_toolchain()?;
     ensure_npm(&root().join("e2e"))
 }
 
@@ -99,18 +102,48 @@ fn ensure_npm(dir: &Path) -> Result<(), String> {
 }
 
 fn ensure_chromium() -> Result<(), String> {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+    let present = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
+    ensure_debian(&[("chromium", present), ("chromium-driver", present)])
+}
+
+/// littlefs' C core is bound with bindgen (xtask/littlefs), which needs libclang.
+pub fn ensure_libclang() -> Result<(), String> {
+    ensure_debian(&[(
+        "libclang-dev",
+        dpkg_installed("libclang-dev") || std::env::var_os("LIBCLANG_PATH").is_some(),
+    )])
+}
+
+/// The firmware bundle's C test: gcc and zlib's header and library.
+pub fn ensure_c_toolchain() -> Result<(), String> {
+    let gcc = output(cmd("gcc").arg("--version")).is_some();
+    ensure_debian(&[("gcc", gcc), ("zlib1g-dev", Path::new("/usr/include/zlib.h").exists())])
+}
+
+fn dpkg_installed(package: &str) -> bool {
+    output(cmd("dpkg-query").args(["-W", "-f=${Status}", package]))
+        .is_some_and(|s| s.contains("install ok installed"))
+}
+
+/// Installs the Debian packages whose flag says they are missing (one `apt-get update` per run).
+fn ensure_debian(packages: &[(&str, bool)]) -> Result<(), String> {
+    let missing: Vec<&str> = packages.iter().filter(|p| !p.1).map(|p| p.0).collect();
+    if missing.is_empty() {
         return Ok(());
     }
     let root_user = output(cmd("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
     if !root_user {
         return Err(format!(
-            "tests need Debian's Chromium and ChromeDriver ({CHROMIUM}, {CHROMEDRIVER}); install them with\n  \
-             sudo apt-get update && sudo apt-get install -y chromium chromium-driver"
+            "this needs Debian's {}; install with\n  sudo apt-get update && sudo apt-get install -y {}",
+            missing.join(", "),
+            missing.join(" ")
         ));
     }
-    run(cmd("apt-get").arg("update"))?;
-    run(cmd("apt-get").args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]))
+    static UPDATED: std::sync::Once = std::sync::Once::new();
+    let mut updated = Ok(());
+    UPDATED.call_once(|| updated = run(cmd("apt-get").arg("update")));
+    updated?;
+    run(cmd("apt-get").args(["install", "-y", "--no-install-recommends"]).args(&missing))
 }
 
 /// Trunk runs the first wasm-opt on PATH; ours is first, but a second one invites mistakes.

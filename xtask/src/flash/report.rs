@@ -1,0 +1,200 @@
+//! `size-report.json` and the printed table: every file's raw and served (gzip) size, gzip -9
+//! against zopfli, the total against the flash budget, and what a first visit downloads.
+
+use super::Asset;
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub path: String,
+    pub raw: usize,
+    pub gzip9: usize,
+    pub zopfli: usize,
+    /// What is served: the smaller of the two.
+    pub gzip: usize,
+    pub method: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub hash: String,
+    pub rows: Vec<Row>,
+    pub budget: usize,
+    /// URL paths a browser fetches on its first visit, index.html first.
+    pub first_load: Vec<String>,
+}
+
+impl Report {
+    pub fn new(assets: &[Asset], hash: String, budget: u64) -> Report {
+        let rows = assets
+            .iter()
+            .map(|a| Row {
+                path: a.path.clone(),
+                raw: a.raw.len(),
+                gzip9: a.compressed.gzip9_len,
+                zopfli: a.compressed.zopfli_len,
+                gzip: a.gzip().len(),
+                method: a.compressed.method(),
+            })
+            .collect();
+        Report { hash, rows, budget: budget as usize, first_load: first_load(assets) }
+    }
+
+    pub fn total_raw(&self) -> usize {
+        self.rows.iter().map(|r| r.raw).sum()
+    }
+
+    pub fn total_gzip(&self) -> usize {
+        self.rows.iter().map(|r| r.gzip).sum()
+    }
+
+    pub fn first_load_gzip(&self) -> usize {
+        self.rows.iter().filter(|r| self.first_load.contains(&r.path)).map(|r| r.gzip).sum()
+    }
+
+    /// Bytes over the budget, if any.
+    pub fn over_budget(&self) -> Option<usize> {
+        self.total_gzip().checked_sub(self.budget).filter(|&over| over > 0)
+    }
+
+    pub fn json(&self) -> String {
+        let files: Vec<_> = self
+            .rows
+            .iter()
+            .map(|r| json!({"path": r.path, "raw": r.raw, "gzip": r.gzip, "method": r.method, "gzip9": r.gzip9, "zopfli": r.zopfli}))
+            .collect();
+        let report = json!({
+            "generated": super::GENERATED,
+            "bundle_hash": self.hash,
+            "files": files,
+            "total": {"raw": self.total_raw(), "gzip": self.total_gzip()},
+            "budget": {"gzip": self.budget, "over_by": self.over_budget().unwrap_or(0)},
+            "first_load": {"gzip": self.first_load_gzip(), "requests": self.first_load.len(), "paths": self.first_load},
+        });
+        format!("{report:#}\n")
+    }
+
+    pub fn table(&self) -> String {
+        let width = self.rows.iter().map(|r| r.path.len()).chain([10]).max().unwrap_or(10);
+        let mut out = format!(
+            "{:<width$}  {:>10}  {:>10}  {:>10}  {:>10}\n",
+            "file", "raw", "gzip -9", "zopfli", "served"
+        );
+        for r in &self.rows {
+            out.push_str(&format!(
+                "{:<width$}  {:>10}  {:>10}  {:>10}  {:>10}\n",
+                r.path,
+                kib(r.raw),
+                kib(r.gzip9),
+                kib(r.zopfli),
+                kib(r.gzip)
+            ));
+        }
+        let sum = |f: fn(&Row) -> usize| self.rows.iter().map(f).sum::<usize>();
+        out.push_str(&format!(
+            "{:<width$}  {:>10}  {:>10}  {:>10}  {:>10}\n",
+            "total",
+            kib(self.total_raw()),
+            kib(sum(|r| r.gzip9)),
+            kib(sum(|r| r.zopfli)),
+            kib(self.total_gzip())
+        ));
+        out.push_str(&format!(
+            "first load: {} in {} requests ({})\n",
+            kib(self.first_load_gzip()),
+            self.first_load.len(),
+            self.first_load.join(" ")
+        ));
+        match self.over_budget() {
+            Some(over) => out.push_str(&format!(
+                "budget: {} of {}: OVER by {}\n",
+                kib(self.total_gzip()),
+                kib(self.budget),
+                kib(over)
+            )),
+            None => out.push_str(&format!(
+                "budget: {} of {} ({} to spare)\n",
+                kib(self.total_gzip()),
+                kib(self.budget),
+                kib(self.budget - self.total_gzip())
+            )),
+        }
+        out
+    }
+}
+
+fn kib(bytes: usize) -> String {
+    format!("{:.1} KiB", bytes as f64 / 1024.0)
+}
+
+/// index.html and, transitively, every file that an HTML, JS or CSS file on the way names (the
+/// module script, the wasm it loads, stylesheets). Icons named only in a manifest are not counted.
+pub fn first_load(assets: &[Asset]) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut queue = vec!["/index.html".to_string()];
+    while let Some(path) = queue.pop() {
+        let Some(asset) = assets.iter().find(|a| a.path == path) else { continue };
+        if seen.contains(&path) {
+            continue;
+        }
+        seen.push(path);
+        let text_like =
+            ["text/html", "text/javascript", "text/css"].iter().any(|m| asset.mime.starts_with(m));
+        if !text_like {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&asset.raw);
+        for other in assets {
+            let name = other.path.rsplit('/').next().unwrap_or(&other.path);
+            if !seen.contains(&other.path) && text.contains(name) {
+                queue.push(other.path.clone());
+            }
+        }
+    }
+    seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::fake_assets;
+    use super::*;
+
+    #[test]
+    fn first_load_is_index_and_what_it_names() {
+        let mut first = first_load(&fake_assets());
+        assert_eq!(first.remove(0), "/index.html");
+        first.sort();
+        assert_eq!(
+            first,
+            ["/main-0123456789abcdef.css", "/wsdeck-0123456789abcdef.js", "/wsdeck-0123456789abcdef_bg.wasm"]
+        );
+    }
+
+    #[test]
+    fn over_budget_says_by_how_much() {
+        let assets = fake_assets();
+        let total: usize = assets.iter().map(|a| a.gzip().len()).sum();
+        let fits = Report::new(&assets, "h".into(), total as u64);
+        assert_eq!(fits.over_budget(), None);
+        assert!(fits.table().contains("to spare"));
+        let over = Report::new(&assets, "h".into(), total as u64 - 100);
+        assert_eq!(over.over_budget(), Some(100));
+        assert!(over.table().contains("OVER by 0.1 KiB"));
+    }
+
+    #[test]
+    fn json_has_every_file_totals_and_first_load() {
+        let assets = fake_assets();
+        let r = Report::new(&assets, "abc".into(), 150 * 1024);
+        let v: serde_json::Value = serde_json::from_str(&r.json()).unwrap();
+        assert_eq!(v["files"].as_array().unwrap().len(), assets.len());
+        assert_eq!(v["total"]["gzip"], r.total_gzip());
+        assert_eq!(v["first_load"]["requests"], 4);
+        assert_eq!(v["budget"]["gzip"], 150 * 1024);
+        assert_eq!(v["bundle_hash"], "abc");
+        assert_eq!(v["generated"], "generated by cargo xtask dist, do not edit");
+        let table = r.table();
+        assert!(table.lines().any(|l| l.starts_with("total")));
+        assert!(table.contains("first load: "));
+    }
+}
