@@ -3,6 +3,7 @@
 
 mod bench;
 mod dist;
+mod firmware;
 mod run;
 mod test;
 mod tools;
@@ -17,8 +18,8 @@ cargo xtask <task>
                                simulator serving it and print where to open it. Flags after --
                                go to wsdeck-sim (try `-- --help`).
   test                         install what tests need, then run every check and test:
-                               fmt, clippy, native tests, no_std build, wasm tests in Chromium,
-                               release build, end-to-end tests. Ends with `N passed, N failed`.
+                               fmt, clippy, native tests, no_std build, firmware core (g++),
+                               wasm tests in Chromium, release build, end-to-end tests. Ends with `N passed, N failed`.
   dist                         release build and a table of every file's raw and gzip size.
   bench                        benchmarks in headless Chromium against the simulator: drive
                                input -> frame and release -> stop latency, wsdeck against a

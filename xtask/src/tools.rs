@@ -41,11 +41,12 @@ pub fn ensure_build_tools() -> Result<(), String> {
     Ok(())
 }
 
-/// What `cargo xtask test` needs on top: the bare-metal target, Chromium and ChromeDriver, and
-/// the end-to-end tests' npm packages.
+/// What `cargo xtask test` needs on top: the bare-metal target, g++ (the firmware core's host
+/// tests), Chromium and ChromeDriver, and the end-to-end tests' npm packages.
 pub fn ensure_test_tools() -> Result<(), String> {
     ensure_build_tools()?;
     ensure_targets(&[BARE_METAL_TARGET])?;
+    ensure_gxx()?;
     ensure_chromium()?;
     ensure_npm(&root().join("e2e"))
 }
@@ -98,12 +99,29 @@ fn ensure_npm(dir: &Path) -> Result<(), String> {
     run(cmd("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))
 }
 
+/// Debian's g++ (any version with C++14 and the address/undefined sanitizers; 12 is tested).
+fn ensure_gxx() -> Result<(), String> {
+    if output(cmd("g++").arg("--version")).is_some() {
+        return Ok(());
+    }
+    if !is_root() {
+        return Err("the firmware core's host tests need g++; install it with\n  \
+                    sudo apt-get update && sudo apt-get install -y g++"
+            .into());
+    }
+    run(cmd("apt-get").arg("update"))?;
+    run(cmd("apt-get").args(["install", "-y", "--no-install-recommends", "g++"]))
+}
+
+fn is_root() -> bool {
+    output(cmd("id").arg("-u")).is_some_and(|uid| uid.trim() == "0")
+}
+
 fn ensure_chromium() -> Result<(), String> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }
-    let root_user = output(cmd("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
-    if !root_user {
+    if !is_root() {
         return Err(format!(
             "tests need Debian's Chromium and ChromeDriver ({CHROMIUM}, {CHROMEDRIVER}); install them with\n  \
              sudo apt-get update && sudo apt-get install -y chromium chromium-driver"
