@@ -820,6 +820,21 @@ Guard check_handshake(const char *host, const char *origin, const char *const *a
   return Guard::BadOrigin;
 }
 
+bool etag_matches(const char *if_none_match, const char *etag) {
+  if (!if_none_match || !etag) return false;
+  const size_t etag_len = strlen(etag);
+  const char *p = if_none_match;
+  for (;;) {
+    const char *comma = strchr(p, ',');
+    Span tag = {p, comma ? static_cast<size_t>(comma - p) : strlen(p)};
+    while (tag.n && (is_ws(tag.p[0]) || tag.p[0] == '\v' || tag.p[0] == '\f')) tag.p++, tag.n--;
+    while (tag.n && (is_ws(tag.p[tag.n - 1]) || tag.p[tag.n - 1] == '\v' || tag.p[tag.n - 1] == '\f')) tag.n--;
+    if ((tag.n == etag_len && memcmp(tag.p, etag, etag_len) == 0) || (tag.n == 1 && tag.p[0] == '*')) return true;
+    if (!comma) return false;
+    p = comma + 1;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The car (sim/src/car.rs) and its frames (sim/src/main.rs Sim::on_app_frame, sim/src/ws.rs)
 

@@ -140,6 +140,10 @@ enum class Guard : uint8_t { Ok, BadHost, BadOrigin };
 Guard check_handshake(const char *host, const char *origin, const char *const *allow_origins,
                       size_t n_origins, const char *const *allow_hosts, size_t n_hosts);
 
+/// True when an If-None-Match header lists `etag` (quotes included) or `*`: answer 304, as the
+/// simulator does (sim/src/routes.rs).
+bool etag_matches(const char *if_none_match, const char *etag);
+
 // ---------------------------------------------------------------------------------------------
 // The device
 

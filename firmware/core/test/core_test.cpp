@@ -599,6 +599,15 @@ static void guard() {
 
   CHECK(g("127.0.0.1:8080", nullptr) == Guard::Ok);
   report("tools without Origin are let in");
+
+  const char *etag = "\"0123456789abcdef\"";
+  CHECK(etag_matches("\"0123456789abcdef\"", etag));
+  CHECK(etag_matches("\"x\", \"0123456789abcdef\" ", etag));
+  CHECK(etag_matches("*", etag));
+  CHECK(!etag_matches("\"0123456789abcde\"", etag));
+  CHECK(!etag_matches("W/\"0123456789abcdef\"", etag));
+  CHECK(!etag_matches("", etag) && !etag_matches(nullptr, etag) && !etag_matches(",,", etag));
+  report("If-None-Match with the asset's ETag (or *) gets 304, as in the simulator");
 }
 
 // ---------------------------------------------------------------------------------------------
