@@ -3,6 +3,7 @@
 
 mod bench;
 mod dist;
+mod firmware;
 mod flash;
 mod run;
 mod test;
@@ -18,8 +19,9 @@ cargo xtask <task>
                                simulator serving it and print where to open it. Flags after --
                                go to wsdeck-sim (try `-- --help`).
   test                         install what tests need, then run every check and test:
-                               fmt, clippy, native tests, no_std build, wasm tests in Chromium,
-                               release build, end-to-end tests. Ends with `N passed, N failed`.
+                               fmt, clippy, native tests, no_std build, firmware core (g++),
+                               wasm tests in Chromium, release build, flash bundle (C test),
+                               end-to-end tests. Ends with `N passed, N failed`.
   dist [--out DIR] [--budget-kib N] [--block-size N] [--fs-size N]
                                release build, then the flash bundle for firmware in DIR
                                (default target/flash): .gz files, wsdeck_assets.h,

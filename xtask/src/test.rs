@@ -2,7 +2,7 @@
 //! failure so that one run shows everything that is wrong. Ends with `N passed, N failed`.
 
 use crate::util::{cmd, root, run, run_counted, Counts};
-use crate::{flash, run as run_task, tools};
+use crate::{firmware, flash, run as run_task, tools};
 use std::process::Command;
 use std::time::Instant;
 
@@ -30,6 +30,7 @@ pub fn main() -> Result<(), String> {
     step("protocol builds no_std", &mut counts, &mut |_| {
         run(cmd("cargo").args(["build", "-p", "wsdeck-protocol", "--target", tools::BARE_METAL_TARGET]))
     });
+    step("firmware core (g++)", &mut counts, &mut |c| firmware::test(c));
     step("wasm tests in Chromium", &mut counts, &mut |c| run_counted(&mut wasm_tests(), c));
     let mut built = false;
     step("release build", &mut counts, &mut |_| {

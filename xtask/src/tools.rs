@@ -41,12 +41,13 @@ pub fn ensure_build_tools() -> Result<(), String> {
     Ok(())
 }
 
-/// What `cargo xtask test` needs on top: the bare-metal target, Chromium and ChromeDriver,
-/// libclang (the workspace builds xtask/littlefs), gcc and zlib for the bundle's C test, and the
-/// end-to-end tests' npm packages.
+/// What `cargo xtask test` needs on top: the bare-metal target, g++ (the firmware core's host
+/// tests), Chromium and ChromeDriver, libclang (the workspace builds xtask/littlefs), gcc and zlib
+/// for the bundle's C test, and the end-to-end tests' npm packages.
 pub fn ensure_test_tools() -> Result<(), String> {
     ensure_build_tools()?;
     ensure_targets(&[BARE_METAL_TARGET])?;
+    ensure_gxx()?;
     ensure_chromium()?;
     ensure_libclang()?;
     ensure_c_toolchain()?;
@@ -101,6 +102,15 @@ fn ensure_npm(dir: &Path) -> Result<(), String> {
     run(cmd("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))
 }
 
+/// Debian's g++ (any version with C++14 and the address/undefined sanitizers; 12 is tested).
+fn ensure_gxx() -> Result<(), String> {
+    ensure_debian(&[("g++", output(cmd("g++").arg("--version")).is_some())])
+}
+
+fn is_root() -> bool {
+    output(cmd("id").arg("-u")).is_some_and(|uid| uid.trim() == "0")
+}
+
 fn ensure_chromium() -> Result<(), String> {
     let present = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
     ensure_debian(&[("chromium", present), ("chromium-driver", present)])
@@ -131,8 +141,7 @@ fn ensure_debian(packages: &[(&str, bool)]) -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
-    let root_user = output(cmd("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
-    if !root_user {
+    if !is_root() {
         return Err(format!(
             "this needs Debian's {}; install with\n  sudo apt-get update && sudo apt-get install -y {}",
             missing.join(", "),

@@ -94,8 +94,11 @@ pub fn run_counted(c: &mut Command, counts: &mut Counts) -> Result<(), String> {
         c.stdout(Stdio::piped()).spawn().map_err(|e| format!("cannot start `{}`: {e}", describe(c)))?;
     if let Some(out) = child.stdout.take() {
         let mut stdout = std::io::stdout();
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            counts.read_line(&line);
+        // Split on bytes: a line that is not UTF-8 must not end the counting early.
+        for line in BufReader::new(out).split(b'\n').map_while(Result::ok) {
+            let line = String::from_utf8_lossy(&line);
+            let line = line.trim_end_matches('\r');
+            counts.read_line(line);
             let _ = writeln!(stdout, "{line}");
         }
     }

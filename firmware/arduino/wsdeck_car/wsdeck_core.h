@@ -1,0 +1,355 @@
+// wsdeck_core: protocol v1 for a two-motor car, in plain C++11 (docs/PROTOCOL.md).
+//
+// No Arduino headers, no exceptions, no RTTI, no heap: the sketch (wsdeck_car.ino) feeds it
+// WebSocket events and the time, and maps motors() to PWM. The same two files are compiled on the
+// host by firmware/core/test (cargo xtask test, step "firmware core (g++)"), which runs every
+// vector of protocol/vectors.json and the simulator's car rules (sim/src/car.rs) against them.
+#ifndef WSDECK_CORE_H
+#define WSDECK_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace wsdeck {
+
+/// Protocol version sent in hello ("v").
+static const uint32_t kProtocolVersion = 1;
+/// The longest frame any wsdeck peer parses (PROTOCOL.md); Config::max_frame_len may be lower.
+static const size_t kMaxFrameLen = 64 * 1024;
+/// Largest magnitude of a drive axis or wheel command.
+static const int16_t kFull = 1000;
+/// A driver who sent nothing for this long may be replaced by another client's claim.
+static const uint32_t kIdleLeaseMs = 2000;
+/// Clients that get state frames; more connections are refused (on_open returns false).
+static const size_t kMaxClients = 8;
+/// Stops remembered (reason and time), oldest dropped first.
+static const size_t kStopsKept = 8;
+/// Nesting the JSON reader accepts; deeper is a "json" error, as in serde_json (the app's).
+static const size_t kMaxDepth = 127;
+
+// ---------------------------------------------------------------------------------------------
+// Decoding frames from the app
+
+enum class DecodeError : uint8_t {
+  None,
+  /// Not valid JSON (or nested deeper than kMaxDepth, or a number beyond double range).
+  Json,
+  /// Valid JSON but not an object with a "t" field.
+  NotAnObject,
+  /// A known message type with a missing, mistyped or out-of-range field.
+  BadField,
+  /// Longer than the configured maximum: not parsed at all.
+  TooLarge,
+};
+
+/// The stable name used in test vectors and counters: "json", "not_an_object", ...
+const char *error_kind(DecodeError e);
+
+enum class MsgType : uint8_t { Ping, Drive, Stop, Claim, Release, Unknown };
+
+/// One decoded frame from the app. Fields not used by `type` are zero.
+struct AppMsg {
+  MsgType type;
+  uint32_t id;   // ping
+  uint32_t seq;  // drive, stop
+  int16_t x, y, l, r;
+  /// The type name as sent, for Unknown (cut to fit; t_cut says so).
+  char t[32];
+  uint8_t t_len;
+  bool t_cut;
+};
+
+/// Decodes one text frame exactly as wsdeck-protocol's AppMsg::decode does. Never reads outside
+/// [data, data + len), never allocates; `data` need not be NUL-terminated. `max_len` bounds the
+/// work: longer frames are TooLarge without being read.
+DecodeError decode_app(const char *data, size_t len, AppMsg &out, size_t max_len = kMaxFrameLen);
+
+// ---------------------------------------------------------------------------------------------
+// Encoding frames to the app, in the canonical form of protocol/vectors.json
+
+/// Appends JSON to a fixed buffer; once something does not fit, ok() is false and stays false.
+/// The text is NUL-terminated whenever cap > 0.
+class Writer {
+ public:
+  Writer(char *buf, size_t cap);
+  Writer &raw(const char *s);
+  Writer &raw(const char *s, size_t n);
+  /// A JSON string: quotes, and escapes for `"`, `\` and control characters (as serde_json).
+  Writer &str(const char *s);
+  Writer &str(const char *s, size_t n);
+  Writer &u32(uint32_t n);
+  Writer &i64(int64_t n);
+  /// Whole numbers without a fraction, others in the shortest form that reads back the same,
+  /// NaN and infinities as null: the same text as the protocol crate (serde_json + ryu).
+  Writer &num(double v);
+  bool ok() const { return ok_; }
+  size_t len() const { return len_; }
+  const char *data() const { return buf_; }
+
+ private:
+  char *buf_;
+  size_t cap_;
+  size_t len_;
+  bool ok_;
+};
+
+/// How the app should show one telemetry series (hello's "series"). Null strings and NaN
+/// numbers are left out.
+struct SeriesInfo {
+  const char *name;
+  const char *label;
+  const char *unit;
+  double min;
+  double max;
+  const char *group;
+};
+
+/// {"t":"hello","v":1,"name":..,"caps":[..],"watchdog_ms":..,"series":{..}}; returns the length,
+/// 0 if it does not fit. `watchdog_ms` < 0 leaves it out.
+size_t encode_hello(char *buf, size_t cap, const char *name, const char *const *caps, size_t n_caps,
+                    int64_t watchdog_ms, const SeriesInfo *series, size_t n_series);
+/// {"t":"pong","id":7}
+size_t encode_pong(char *buf, size_t cap, uint32_t id);
+/// {"t":"state","driver":3,"you":3,"armed":true,"failsafe":null}; a negative id is null.
+size_t encode_state(char *buf, size_t cap, int64_t driver, int64_t you, bool armed, const char *failsafe);
+/// {"t":"log","level":"warn","msg":"battery low"}
+size_t encode_log(char *buf, size_t cap, const char *level, const char *msg);
+
+/// Builds {"t":"tel","ms":123,"d":{"name":1.5,...}} in place: ms() (optional, first), add()
+/// per series, then finish() returns the length (0 if it did not fit).
+class TelFrame {
+ public:
+  TelFrame(char *buf, size_t cap);
+  void ms(double device_ms);
+  void add(const char *name, double value);
+  size_t finish();
+
+ private:
+  Writer w_;
+  bool open_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Who may open the control socket (docs/SECURITY.md, the rules of sim/src/guard.rs)
+
+enum class Guard : uint8_t { Ok, BadHost, BadOrigin };
+
+/// Checks a WebSocket upgrade's Host and Origin headers (null when absent). Host must be an IP
+/// address, localhost or one of `allow_hosts`; Origin, when present, must be this device's own
+/// page (http:// or https:// + Host) or one of `allow_origins`.
+Guard check_handshake(const char *host, const char *origin, const char *const *allow_origins,
+                      size_t n_origins, const char *const *allow_hosts, size_t n_hosts);
+
+/// True when an If-None-Match header lists `etag` (quotes included) or `*`: answer 304, as the
+/// simulator does (sim/src/routes.rs).
+bool etag_matches(const char *if_none_match, const char *etag);
+
+// ---------------------------------------------------------------------------------------------
+// The device
+
+/// Where the device's frames go. The sketch queues them and sends after releasing its lock.
+class Outbox {
+ public:
+  /// Sends one text frame to `client`; false if it had to be dropped.
+  virtual bool send(uint32_t client, const char *text, size_t len) = 0;
+
+ protected:
+  ~Outbox() {}
+};
+
+/// An Outbox that keeps frames in a fixed buffer until drain(f) hands each to f(client, text,
+/// len). Lets the sketch run the core under a lock and send outside it.
+template <size_t Bytes>
+class FrameQueue : public Outbox {
+ public:
+  FrameQueue() : used_(0), dropped_(0) {}
+  bool send(uint32_t client, const char *text, size_t len) override {
+    const size_t need = 6 + len;
+    if (len > 0xFFFF || need > Bytes - used_) {
+      dropped_++;
+      return false;
+    }
+    uint8_t *p = buf_ + used_;
+    for (int i = 0; i < 4; i++) p[i] = static_cast<uint8_t>(client >> (8 * i));
+    p[4] = static_cast<uint8_t>(len);
+    p[5] = static_cast<uint8_t>(len >> 8);
+    for (size_t i = 0; i < len; i++) p[6 + i] = static_cast<uint8_t>(text[i]);
+    used_ += need;
+    return true;
+  }
+  template <class F>
+  void drain(F f) {
+    size_t at = 0;
+    while (at < used_) {
+      const uint8_t *p = buf_ + at;
+      uint32_t client = 0;
+      for (int i = 0; i < 4; i++) client |= static_cast<uint32_t>(p[i]) << (8 * i);
+      const size_t len = static_cast<size_t>(p[4]) | (static_cast<size_t>(p[5]) << 8);
+      f(client, reinterpret_cast<const char *>(p + 6), len);
+      at += 6 + len;
+    }
+    used_ = 0;
+  }
+  bool empty() const { return used_ == 0; }
+  /// Frames that did not fit, since the start.
+  uint32_t dropped() const { return dropped_; }
+
+ private:
+  uint8_t buf_[Bytes];
+  size_t used_;
+  uint32_t dropped_;
+};
+
+/// `json`: protocol v1. `text`: a tutorial car taking the words up, down, left, right, stop (no
+/// lease, no JSON), as `wsdeck-sim --dialect text`.
+enum class Dialect : uint8_t { Json, Text };
+
+enum class Failsafe : uint8_t { None, Watchdog, DriverLeft };
+/// "watchdog", "driver_left", or null for None.
+const char *failsafe_name(Failsafe f);
+
+enum class StopReason : uint8_t { StopFrame, LeasePassed, Released, DriverLeft, Watchdog };
+
+struct StopRecord {
+  StopReason reason;
+  /// Who sent the stop frame (StopFrame only).
+  uint32_t client;
+  uint32_t at_ms;
+};
+
+/// "stop from client #3", "watchdog", ...: the simulator's words, for logs.
+size_t describe_stop(const StopRecord &s, char *buf, size_t cap);
+
+struct Config {
+  /// Shown in the app's status bar.
+  const char *name;
+  /// Motors stop when no drive frame came for this long (hello's watchdog_ms).
+  uint32_t watchdog_ms;
+  Dialect dialect;
+  /// Send hello on connect (turn off to imitate older firmware).
+  bool hello;
+  /// Announce the telemetry capability (the sketch sends the frames).
+  bool telemetry;
+  /// Series descriptions for hello; may be null.
+  const SeriesInfo *series;
+  size_t series_count;
+  /// Longer frames are counted and dropped unread; at most kMaxFrameLen.
+  size_t max_frame_len;
+
+  Config()
+      : name("wsdeck car"),
+        watchdog_ms(300),
+        dialect(Dialect::Json),
+        hello(true),
+        telemetry(true),
+        series(nullptr),
+        series_count(0),
+        max_frame_len(kMaxFrameLen) {}
+};
+
+/// Wheel commands, -1000..1000 each: duty = |l| * max / 1000, direction from the sign.
+struct Motors {
+  int16_t l;
+  int16_t r;
+};
+
+struct Stats {
+  uint32_t frames;          // text frames from the app
+  uint32_t pings_answered;
+  uint32_t bad_frames;      // could not be decoded (or not a word, in the text dialect)
+  uint32_t too_large;       // longer than max_frame_len, not read
+  uint32_t unknown_types;   // valid frames of a type this version does not know
+  uint32_t ignored_drives;  // from a non-driver, or not newer than the last
+  uint32_t binary_frames;
+  uint32_t refused_clients; // on_open with kMaxClients already connected
+};
+
+/// The car of sim/src/car.rs behind the frames of sim/src/main.rs (Sim::on_app_frame): one
+/// driver at a time, a watchdog, and every stop remembered. Not thread-safe: call it from one
+/// task, or under one lock. Times are millis() and may wrap (differences are taken mod 2^32);
+/// a time earlier than one already seen counts as that time.
+class Device {
+ public:
+  explicit Device(const Config &config);
+
+  /// A client connected: sends it hello, its state (json dialect) and a greeting log line.
+  /// Returns false when kMaxClients are connected already: close that connection.
+  bool on_open(uint32_t client, uint32_t now_ms, Outbox &out);
+  /// One complete text frame. Returns why it could not be decoded (None when it was).
+  DecodeError on_frame(uint32_t client, const char *data, size_t len, uint32_t now_ms, Outbox &out);
+  /// Binary frames are not part of the protocol: counted and ignored.
+  void on_binary(uint32_t client);
+  /// The connection closed (or vanished): a leaving driver stops the car.
+  void on_close(uint32_t client, uint32_t now_ms, Outbox &out);
+  /// Runs the watchdog; call it often (every loop(), or at least every few ms).
+  void tick(uint32_t now_ms, Outbox &out);
+
+  Motors motors() const;
+  bool armed() const { return armed_; }
+  bool moving() const { return cmd_l_ != 0 || cmd_r_ != 0; }
+  bool has_driver() const { return has_driver_; }
+  uint32_t driver() const { return driver_; }
+  Failsafe failsafe() const { return failsafe_; }
+  const Stats &stats() const { return stats_; }
+  size_t client_count() const { return n_clients_; }
+  const Config &config() const { return config_; }
+  /// Stops since the start, and the i-th of the kept ones (0 = oldest kept).
+  uint32_t stop_count() const { return stops_total_; }
+  size_t stops_kept() const;
+  StopRecord stop(size_t i) const;
+
+  /// The frames this device sends, for the sketch's own use (e.g. a status page).
+  size_t encode_hello(char *buf, size_t cap) const;
+  size_t encode_state_for(uint32_t client, char *buf, size_t cap) const;
+
+ private:
+  struct Snapshot {
+    bool has_driver;
+    uint32_t driver;
+    bool armed;
+    Failsafe failsafe;
+  };
+  Snapshot snapshot() const;
+  void after_change(const Snapshot &before, Outbox &out);
+  uint32_t clock(uint32_t now_ms);
+  void send_frame(uint32_t client, size_t len, Outbox &out);
+
+  // The car (sim/src/car.rs).
+  bool drive(uint32_t client, const AppMsg &m, uint32_t now);
+  void drive_words(int16_t l, int16_t r, uint32_t now);
+  void stop_car(uint32_t client, uint32_t seq, uint32_t now);
+  bool claim(uint32_t client, uint32_t now);
+  void release(uint32_t client, uint32_t now);
+  void disconnected(uint32_t client, uint32_t now);
+  void take_lease(uint32_t client, uint32_t now);
+  void halt(StopReason reason, uint32_t client, uint32_t now);
+
+  Config config_;
+  int16_t cmd_l_;
+  int16_t cmd_r_;
+  bool armed_;
+  bool has_driver_;
+  uint32_t driver_;
+  Failsafe failsafe_;
+  uint32_t last_command_ms_;
+  uint32_t driver_seen_ms_;
+  bool has_last_seq_;
+  uint32_t last_seq_;
+  bool has_time_;
+  uint32_t last_now_;
+
+  uint32_t clients_[kMaxClients];
+  size_t n_clients_;
+  StopRecord stops_[kStopsKept];
+  uint32_t stops_total_;
+  Stats stats_;
+  /// Every frame is encoded here before it goes to the Outbox: no heap, no big stack frames.
+  char scratch_[1024];
+};
+
+/// The text dialect's words (sim/src/car.rs words_to_wheels): false if `data` is not one.
+bool words_to_wheels(const char *data, size_t len, int16_t &l, int16_t &r);
+
+}  // namespace wsdeck
+
+#endif  // WSDECK_CORE_H

@@ -1,0 +1,997 @@
+// Host tests of the reference firmware's protocol core (firmware/arduino/wsdeck_car/wsdeck_core.*):
+// every vector of protocol/vectors.json that concerns a device, the simulator's car rules
+// (sim/src/car.rs, sim/src/main.rs), the handshake guard (sim/src/guard.rs), and a fixed-seed
+// fuzz loop. Built and run by `cargo xtask test` (step "firmware core (g++)") under ASan and
+// UBSan; prints TAP (`ok N - name`) and `# pass N` / `# fail N`.
+//
+// By hand, from the repository root (xtask/src/firmware.rs has the exact flags):
+//   g++ -std=c++14 -Wall -Wextra -Werror -fsanitize=address,undefined -fno-exceptions -fno-rtti
+//       -I firmware/arduino/wsdeck_car firmware/core/test/core_test.cpp
+//       firmware/arduino/wsdeck_car/wsdeck_core.cpp -o target/firmware-test/core_test
+//   target/firmware-test/core_test protocol/vectors.json
+#include "wsdeck_core.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+using namespace wsdeck;
+
+// ---------------------------------------------------------------------------------------------
+// TAP
+
+static int g_test = 0, g_pass = 0, g_fail = 0, g_skip = 0;
+static std::string g_why;
+
+static void check(bool ok, const std::string &why) {
+  if (!ok && g_why.empty()) g_why = why;
+}
+
+static void report(std::string raw_name) {
+  // One line of printable ASCII per test, whatever bytes the name holds.
+  std::string name;
+  for (unsigned char c : raw_name) {
+    char hex[8];
+    snprintf(hex, sizeof hex, "\\x%02x", c);
+    name += (c >= 0x20 && c < 0x7f) ? std::string(1, (char)c) : std::string(hex);
+  }
+  ++g_test;
+  if (g_why.empty()) {
+    ++g_pass;
+    printf("ok %d - %s\n", g_test, name.c_str());
+  } else {
+    ++g_fail;
+    printf("not ok %d - %s\n#   %s\n", g_test, name.c_str(), g_why.c_str());
+  }
+  g_why.clear();
+}
+
+#define CHECK(cond) check((cond), std::string(#cond) + " (line " + std::to_string(__LINE__) + ")")
+#define CHECK_EQ(a, b)                                                                                \
+  do {                                                                                                \
+    const std::string a_ = (a), b_ = (b);                                                             \
+    check(a_ == b_, std::string(#a) + " = `" + a_ + "`, expected `" + b_ + "` (line " +               \
+                        std::to_string(__LINE__) + ")");                                              \
+  } while (0)
+
+// ---------------------------------------------------------------------------------------------
+// A small JSON reader for the vectors file (the test's, not the firmware's)
+
+struct Json {
+  enum Type { Null, Bool, Num, Str, List, Obj } type = Null;
+  bool b = false;
+  double n = 0;
+  std::string s;
+  std::vector<Json> items;
+  std::vector<std::pair<std::string, Json>> fields;
+
+  const Json *get(const std::string &k) const {
+    for (const auto &f : fields)
+      if (f.first == k) return &f.second;
+    return nullptr;
+  }
+};
+
+struct JsonParser {
+  const std::string &t;
+  size_t i = 0;
+  bool ok = true;
+  explicit JsonParser(const std::string &text) : t(text) {}
+
+  void ws() {
+    while (i < t.size() && strchr(" \t\r\n", t[i]) && t[i]) i++;
+  }
+  bool eat(char c) {
+    ws();
+    if (i < t.size() && t[i] == c) {
+      i++;
+      return true;
+    }
+    return false;
+  }
+  static void utf8(std::string &out, unsigned cp) {
+    char b[4];
+    size_t n;
+    if (cp < 0x80) {
+      b[0] = (char)cp;
+      n = 1;
+    } else if (cp < 0x800) {
+      b[0] = (char)(0xC0 | (cp >> 6));
+      b[1] = (char)(0x80 | (cp & 63));
+      n = 2;
+    } else if (cp < 0x10000) {
+      b[0] = (char)(0xE0 | (cp >> 12));
+      b[1] = (char)(0x80 | ((cp >> 6) & 63));
+      b[2] = (char)(0x80 | (cp & 63));
+      n = 3;
+    } else {
+      b[0] = (char)(0xF0 | (cp >> 18));
+      b[1] = (char)(0x80 | ((cp >> 12) & 63));
+      b[2] = (char)(0x80 | ((cp >> 6) & 63));
+      b[3] = (char)(0x80 | (cp & 63));
+      n = 4;
+    }
+    out.append(b, n);
+  }
+  std::string str() {
+    std::string out;
+    if (!eat('"')) {
+      ok = false;
+      return out;
+    }
+    while (i < t.size() && t[i] != '"') {
+      if (t[i] != '\\') {
+        out += t[i++];
+        continue;
+      }
+      i++;
+      if (i >= t.size()) break;
+      char e = t[i++];
+      switch (e) {
+        case 'n': out += '\n'; break;
+        case 't': out += '\t'; break;
+        case 'r': out += '\r'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'u': {
+          unsigned cp = (unsigned)strtoul(t.substr(i, 4).c_str(), nullptr, 16);
+          i += 4;
+          if (cp >= 0xD800 && cp < 0xDC00 && t.compare(i, 2, "\\u") == 0) {
+            unsigned lo = (unsigned)strtoul(t.substr(i + 2, 4).c_str(), nullptr, 16);
+            i += 6;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          }
+          utf8(out, cp);
+          break;
+        }
+        default: out += e;
+      }
+    }
+    if (i >= t.size()) ok = false;
+    i++;
+    return out;
+  }
+  Json value() {
+    Json v;
+    ws();
+    if (i >= t.size()) {
+      ok = false;
+      return v;
+    }
+    char c = t[i];
+    if (c == '{') {
+      v.type = Json::Obj;
+      i++;
+      if (eat('}')) return v;
+      do {
+        std::string k = str();
+        if (!eat(':')) ok = false;
+        v.fields.emplace_back(k, value());
+      } while (ok && eat(','));
+      if (!eat('}')) ok = false;
+    } else if (c == '[') {
+      v.type = Json::List;
+      i++;
+      if (eat(']')) return v;
+      do v.items.push_back(value());
+      while (ok && eat(','));
+      if (!eat(']')) ok = false;
+    } else if (c == '"') {
+      v.type = Json::Str;
+      v.s = str();
+    } else if (t.compare(i, 4, "true") == 0) {
+      v.type = Json::Bool, v.b = true, i += 4;
+    } else if (t.compare(i, 5, "false") == 0) {
+      v.type = Json::Bool, i += 5;
+    } else if (t.compare(i, 4, "null") == 0) {
+      i += 4;
+    } else {
+      char *end = nullptr;
+      v.type = Json::Num;
+      v.n = strtod(t.c_str() + i, &end);
+      if (end == t.c_str() + i) ok = false;
+      i = (size_t)(end - t.c_str());
+    }
+    return v;
+  }
+};
+
+static bool parse_json(const std::string &text, Json &out) {
+  JsonParser p(text);
+  out = p.value();
+  p.ws();
+  return p.ok && p.i == text.size();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// Collects what the device sends, per client.
+struct Recorder : Outbox {
+  std::vector<std::pair<uint32_t, std::string>> frames;
+  bool send(uint32_t client, const char *text, size_t len) override {
+    frames.emplace_back(client, std::string(text, len));
+    return true;
+  }
+  std::vector<std::string> to(uint32_t client) const {
+    std::vector<std::string> r;
+    for (const auto &f : frames)
+      if (f.first == client) r.push_back(f.second);
+    return r;
+  }
+  std::string last_to(uint32_t client) const {
+    auto r = to(client);
+    return r.empty() ? std::string() : r.back();
+  }
+  size_t count_containing(const std::string &needle) const {
+    size_t n = 0;
+    for (const auto &f : frames) n += f.second.find(needle) != std::string::npos;
+    return n;
+  }
+};
+
+static std::string canonical_app(const AppMsg &m) {
+  char buf[128];
+  Writer w(buf, sizeof buf);
+  switch (m.type) {
+    case MsgType::Ping: w.raw("{\"t\":\"ping\",\"id\":").u32(m.id).raw("}"); break;
+    case MsgType::Drive:
+      w.raw("{\"t\":\"drive\",\"seq\":").u32(m.seq).raw(",\"x\":").i64(m.x).raw(",\"y\":").i64(m.y);
+      w.raw(",\"l\":").i64(m.l).raw(",\"r\":").i64(m.r).raw("}");
+      break;
+    case MsgType::Stop: w.raw("{\"t\":\"stop\",\"seq\":").u32(m.seq).raw("}"); break;
+    case MsgType::Claim: w.raw("{\"t\":\"claim\"}"); break;
+    case MsgType::Release: w.raw("{\"t\":\"release\"}"); break;
+    case MsgType::Unknown: w.raw("{\"t\":").str(m.t, m.t_len).raw("}"); break;
+  }
+  return std::string(w.data(), w.len());
+}
+
+static std::string decode_kind(const std::string &frame) {
+  AppMsg m;
+  DecodeError e = decode_app(frame.data(), frame.size(), m);
+  return e == DecodeError::None ? canonical_app(m) : std::string("error:") + error_kind(e);
+}
+
+static std::string num(double v) {
+  char buf[64];
+  Writer w(buf, sizeof buf);
+  w.num(v);
+  return std::string(buf, w.len());
+}
+
+static std::string str_or_null(const Json *j) { return j && j->type == Json::Str ? j->s : std::string(); }
+
+/// The firmware's encoder for the message a device vector's `expect` describes; "" if the firmware
+/// never sends that kind of frame.
+static std::string encode_like(const Json &e) {
+  char buf[2048];
+  const Json *t = e.get("t");
+  const std::string type = t ? t->s : "";
+  size_t n = 0;
+  if (type == "hello") {
+    std::vector<std::string> caps;
+    if (const Json *c = e.get("caps"))
+      for (const auto &it : c->items) caps.push_back(it.s);
+    std::vector<const char *> cap_ptrs;
+    for (const auto &c : caps) cap_ptrs.push_back(c.c_str());
+    std::vector<SeriesInfo> series;
+    std::vector<std::string> keep;  // owns the strings SeriesInfo points into
+    keep.reserve(64);
+    if (const Json *s = e.get("series")) {
+      for (const auto &f : s->fields) {
+        auto text = [&](const char *k) -> const char * {
+          const Json *v = f.second.get(k);
+          if (!v) return nullptr;
+          keep.push_back(v->s);
+          return keep.back().c_str();
+        };
+        auto number = [&](const char *k) { return f.second.get(k) ? f.second.get(k)->n : NAN; };
+        keep.push_back(f.first);
+        const char *name = keep.back().c_str();
+        series.push_back(SeriesInfo{name, text("label"), text("unit"), number("min"), number("max"),
+                                    text("group")});
+      }
+    }
+    const Json *wd = e.get("watchdog_ms");
+    n = encode_hello(buf, sizeof buf, str_or_null(e.get("name")).c_str(), cap_ptrs.data(), cap_ptrs.size(),
+                     wd ? (int64_t)wd->n : -1, series.data(), series.size());
+  } else if (type == "tel") {
+    TelFrame tel(buf, sizeof buf);
+    if (const Json *ms = e.get("ms")) tel.ms(ms->n);
+    if (const Json *d = e.get("d"))
+      for (const auto &f : d->fields) tel.add(f.first.c_str(), f.second.n);
+    n = tel.finish();
+  } else if (type == "pong") {
+    n = encode_pong(buf, sizeof buf, (uint32_t)e.get("id")->n);
+  } else if (type == "state") {
+    auto id = [&](const char *k) -> int64_t {
+      const Json *v = e.get(k);
+      return v && v->type == Json::Num ? (int64_t)v->n : -1;
+    };
+    const Json *fs = e.get("failsafe");
+    n = encode_state(buf, sizeof buf, id("driver"), id("you"), e.get("armed")->b,
+                     fs && fs->type == Json::Str ? fs->s.c_str() : nullptr);
+  } else if (type == "log") {
+    n = encode_log(buf, sizeof buf, e.get("level")->s.c_str(), e.get("msg")->s.c_str());
+  } else {
+    return "";
+  }
+  return std::string(buf, n);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shared vectors
+
+static std::vector<std::string> g_frames;  // every vector's frame, seeds for the fuzz loop
+
+static void vectors(const char *path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  Json file;
+  if (!in || !parse_json(ss.str(), file) || !file.get("vectors")) {
+    check(false, std::string("cannot read ") + path);
+    report("protocol/vectors.json is readable");
+    return;
+  }
+  int app = 0, device = 0, skipped = 0;
+  for (const Json &v : file.get("vectors")->items) {
+    const std::string name = v.get("name")->s, from = v.get("from")->s, frame = v.get("frame")->s;
+    g_frames.push_back(frame);
+    const Json *expect = v.get("expect");
+    const Json *error = v.get("error");
+    if (from == "app") {
+      // The device decodes these: decode, then re-encode canonically, or the same error kind.
+      app++;
+      CHECK_EQ(decode_kind(frame), expect ? expect->s : "error:" + error->s);
+      report("vector (app -> device decode): " + name);
+      continue;
+    }
+    // From a device: the firmware decodes none of these, but must send exactly the canonical form
+    // of every kind of message it sends.
+    Json e;
+    std::string mine;
+    if (expect && parse_json(expect->s, e)) mine = encode_like(e);
+    if (mine.empty()) {
+      skipped++;
+      printf("ok %d - vector (device encode): %s # SKIP the firmware sends no such frame\n", ++g_test,
+             name.c_str());
+      g_skip++;
+      continue;
+    }
+    device++;
+    CHECK_EQ(mine, expect->s);
+    report("vector (device encode): " + name);
+  }
+  printf("# vectors: %d app frames decoded, %d device frames encoded, %d not applicable\n", app, device,
+         skipped);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding beyond the vectors: where a hand-written reader goes wrong
+
+static void decoding() {
+  struct Case {
+    const char *frame;
+    const char *expect;
+  };
+  const Case cases[] = {
+      {"{\"t\":\"ping\",\"id\":4294967295}", "{\"t\":\"ping\",\"id\":4294967295}"},
+      {"{\"t\":\"ping\",\"id\":4294967296}", "error:bad_field"},
+      {"{\"t\":\"ping\",\"id\":-1}", "error:bad_field"},
+      {"{\"t\":\"ping\",\"id\":-0}", "{\"t\":\"ping\",\"id\":0}"},
+      {"{\"t\":\"ping\",\"id\":7.0}", "{\"t\":\"ping\",\"id\":7}"},
+      {"{\"t\":\"ping\",\"id\":7e0}", "{\"t\":\"ping\",\"id\":7}"},
+      {"{\"t\":\"ping\",\"id\":70e-1}", "{\"t\":\"ping\",\"id\":7}"},
+      {"{\"t\":\"ping\",\"id\":0.7e1}", "{\"t\":\"ping\",\"id\":7}"},
+      {"{\"t\":\"ping\",\"id\":\"7\"}", "error:bad_field"},
+      {"{\"t\":\"ping\",\"id\":null}", "error:bad_field"},
+      {"{\"t\":\"ping\"}", "error:bad_field"},
+      {"{\"t\":\"ping\",\"id\":07}", "error:json"},
+      {"{\"t\":\"ping\",\"id\":7.}", "error:json"},
+      {"{\"t\":\"ping\",\"id\":.5}", "error:json"},
+      {"{\"t\":\"ping\",\"id\":1e400}", "error:json"},
+      {"{\"t\":\"ping\",\"id\":7,\"x\":-1e400}", "error:json"},
+      {"{\"t\":\"ping\",\"id\":1e-400}", "{\"t\":\"ping\",\"id\":0}"},
+      {"{\"t\":\"ping\",\"id\":+7}", "error:json"},
+      {"{\"t\":\"ping\",\"id\":7,}", "error:json"},
+      {"{\"t\":\"ping\",\"id\":7} x", "error:json"},
+      {" \r\n\t{\"t\":\"ping\",\"id\":7}\n ", "{\"t\":\"ping\",\"id\":7}"},
+      {"{\"id\":7,\"t\":\"ping\"}", "{\"t\":\"ping\",\"id\":7}"},
+      {"{\"t\":\"ping\",\"id\":1,\"id\":2}", "{\"t\":\"ping\",\"id\":1}"},
+      {"{\"t\":\"ping\",\"t\":\"stop\",\"id\":3}", "{\"t\":\"ping\",\"id\":3}"},
+      {"{\"\\u0074\":\"p\\u0069ng\",\"id\":7}", "{\"t\":\"ping\",\"id\":7}"},
+      {"{\"t\":\"ping\",\"id\":7,\"n\":{\"id\":9,\"t\":\"stop\"}}", "{\"t\":\"ping\",\"id\":7}"},
+      {"{\"t\":\"drive\",\"seq\":1}", "{\"t\":\"drive\",\"seq\":1,\"x\":0,\"y\":0,\"l\":0,\"r\":0}"},
+      {"{\"t\":\"drive\",\"seq\":1,\"l\":-1000,\"r\":1000.0}",
+       "{\"t\":\"drive\",\"seq\":1,\"x\":0,\"y\":0,\"l\":-1000,\"r\":1000}"},
+      {"{\"t\":\"drive\",\"seq\":1,\"l\":-1001}", "error:bad_field"},
+      {"{\"t\":\"drive\",\"seq\":1,\"x\":0.5}", "error:bad_field"},
+      {"{\"t\":\"drive\",\"seq\":1,\"y\":null}", "error:bad_field"},
+      {"{\"t\":\"drive\",\"seq\":1,\"r\":[1]}", "error:bad_field"},
+      {"{\"t\":\"drive\",\"seq\":-1,\"l\":1}", "error:bad_field"},
+      {"{\"t\":\"stop\"}", "error:bad_field"},
+      {"{\"t\":\"stop\",\"seq\":1.5}", "error:bad_field"},
+      {"{\"t\":\"claim\",\"seq\":\"whatever\"}", "{\"t\":\"claim\"}"},
+      {"{\"t\":\"PING\",\"id\":1}", "{\"t\":\"PING\"}"},
+      {"{\"t\":\"\"}", "{\"t\":\"\"}"},
+      {"{\"t\":\"a\\\"b\\u0001\"}", "{\"t\":\"a\\\"b\\u0001\"}"},
+      {"{\"t\":\"ping\\u0000\",\"id\":1}", "{\"t\":\"ping\\u0000\"}"},
+      {"{\"t\":\"°C 😀\"}", "{\"t\":\"°C 😀\"}"},
+      {"{\"t\":\"\\ud83d\\ude00\"}", "{\"t\":\"😀\"}"},
+      {"{\"t\":\"\\ud83d\"}", "error:json"},
+      {"{\"t\":\"\\ude00\"}", "error:json"},
+      {"{\"t\":\"\\x\"}", "error:json"},
+      {"{\"t\":\"\\u12\"}", "error:json"},
+      {"{\"t\":\"tab\there\"}", "error:json"},
+      {"{\"t\":\"\xc3\x28\"}", "error:json"},
+      {"{\"t\":\"\xe0\x80\xaf\"}", "error:json"},
+      {"{\"t\":\"\xed\xa0\x80\"}", "error:json"},
+      {"{\"t\":\"\xf4\x90\x80\x80\"}", "error:json"},
+      {"{\"t\":\"\xff\"}", "error:json"},
+      {"\xef\xbb\xbf{\"t\":\"claim\"}", "error:json"},
+      {"{\"t\":5}", "error:bad_field"},
+      {"{\"t\":null}", "error:bad_field"},
+      {"{\"id\":7}", "error:not_an_object"},
+      {"{}", "error:not_an_object"},
+      {"7", "error:not_an_object"},
+      {"true", "error:not_an_object"},
+      {"null", "error:not_an_object"},
+      {"\"ping\"", "error:not_an_object"},
+      {"[{\"t\":\"ping\",\"id\":1}]", "error:not_an_object"},
+      {"", "error:json"},
+      {"   ", "error:json"},
+      {"{", "error:json"},
+      {"{\"t\"}", "error:json"},
+      {"{\"t\":}", "error:json"},
+      {"{\"t\":\"claim\"}}", "error:json"},
+      {"{\"t\":\"claim\",\"a\":[1,2,}", "error:json"},
+      {"{\"t\":\"claim\",\"a\":tru}", "error:json"},
+      {"{'t':'claim'}", "error:json"},
+      {"{\"t\":\"claim\",\"a\":NaN}", "error:json"},
+      {"{\"t\":\"claim\",\"a\":[[[],{}],{\"b\":[null,true,false,-0.5e-3,\"\"]}]}", "{\"t\":\"claim\"}"},
+  };
+  for (const Case &c : cases) {
+    g_why.clear();
+    CHECK_EQ(decode_kind(c.frame), c.expect);
+    report(std::string("decode ") + c.frame);
+  }
+
+  // Nesting: serde_json allows 127 levels; the reader uses no recursion either way.
+  std::string ok = "{\"t\":\"claim\",\"a\":" + std::string(126, '[') + std::string(126, ']') + "}";
+  std::string deep = "{\"t\":\"claim\",\"a\":" + std::string(127, '[') + std::string(127, ']') + "}";
+  CHECK_EQ(decode_kind(ok), "{\"t\":\"claim\"}");
+  CHECK_EQ(decode_kind(deep), "error:json");
+  CHECK_EQ(decode_kind(std::string(60000, '[')), "error:json");
+  report("nesting deeper than 127 levels is a json error, not a stack overflow");
+
+  // The frame length limit: longer frames are not read at all.
+  std::string big = "{\"t\":\"ping\",\"id\":7,\"pad\":\"" + std::string(kMaxFrameLen, 'x') + "\"}";
+  CHECK_EQ(decode_kind(big), "error:too_large");
+  std::string fits = "{\"t\":\"ping\",\"id\":7,\"pad\":\"";
+  fits += std::string(kMaxFrameLen - fits.size() - 2, 'x') + "\"}";
+  CHECK(fits.size() == kMaxFrameLen);
+  CHECK_EQ(decode_kind(fits), "{\"t\":\"ping\",\"id\":7}");
+  AppMsg m;
+  CHECK(decode_app("{\"t\":\"claim\"}", 13, m, 12) == DecodeError::TooLarge);
+  CHECK(decode_app("{\"t\":\"claim\"}", 13, m, 13) == DecodeError::None);
+  report("frames over 64 KiB (or the configured limit) are too_large and not read");
+
+  // Not NUL-terminated: the reader stops at len even when the bytes after it would complete a frame.
+  const char buf[] = "{\"t\":\"ping\",\"id\":12}";
+  CHECK(decode_app(buf, 18, m) == DecodeError::Json);
+  CHECK(decode_app(buf, sizeof buf - 1, m) == DecodeError::None && m.id == 12);
+  CHECK(decode_app(nullptr, 0, m) == DecodeError::Json);
+  report("the reader never looks past len");
+
+  // Long type names are cut for display but never taken for a known type.
+  std::string long_t = "{\"t\":\"" + std::string(40, 'p') + "\"}";
+  CHECK(decode_app(long_t.data(), long_t.size(), m) == DecodeError::None);
+  CHECK(m.type == MsgType::Unknown && m.t_cut && m.t_len == sizeof m.t);
+  report("a long unknown type is kept cut, as unknown");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+static void encoding() {
+  CHECK_EQ(num(0), "0");
+  CHECK_EQ(num(-0.0), "0");
+  CHECK_EQ(num(7), "7");
+  CHECK_EQ(num(-150), "-150");
+  CHECK_EQ(num(21.5), "21.5");
+  CHECK_EQ(num(0.4), "0.4");
+  CHECK_EQ(num(-2.25), "-2.25");
+  CHECK_EQ(num(0.1 + 0.2), "0.30000000000000004");
+  CHECK_EQ(num(7.912), "7.912");
+  CHECK_EQ(num(0.001234), "0.001234");
+  CHECK_EQ(num(0.0001), "0.0001");
+  CHECK_EQ(num(0.00001), "0.00001");
+  CHECK_EQ(num(0.000001), "1e-6");
+  CHECK_EQ(num(1.5e-7), "1.5e-7");
+  CHECK_EQ(num(123456789.125), "123456789.125");
+  CHECK_EQ(num(9007199254740992.0), "9007199254740992");
+  CHECK_EQ(num(9500000000000000.0 + 2), "9500000000000002.0");
+  CHECK_EQ(num(1e16), "1e+16");
+  CHECK_EQ(num(1.5e16), "1.5e+16");
+  CHECK_EQ(num(1e21), "1e+21");
+  CHECK_EQ(num(1.7976931348623157e308), "1.7976931348623157e+308");
+  CHECK_EQ(num(5e-324), "5e-324");
+  CHECK_EQ(num(NAN), "null");
+  CHECK_EQ(num(INFINITY), "null");
+  report("numbers print as the protocol crate prints them (integers bare, else shortest round trip)");
+
+  char buf[64];
+  Writer w(buf, sizeof buf);
+  w.str("a\"b\\c\n\x01\x1f/°");
+  CHECK_EQ(std::string(w.data(), w.len()), "\"a\\\"b\\\\c\\n\\u0001\\u001f/°\"");
+  report("strings escape quotes, backslashes and control characters only");
+
+  char tiny[12];
+  CHECK(encode_pong(tiny, sizeof tiny, 7) == 0);
+  CHECK(tiny[sizeof tiny - 1] == '\0' || strlen(tiny) < sizeof tiny);
+  CHECK(encode_pong(buf, 20, 7) == 19 && encode_pong(buf, 19, 7) == 0);
+  Writer z(buf, 0);
+  z.raw("x");
+  CHECK(!z.ok() && z.len() == 0);
+  TelFrame t(buf, 30);
+  t.ms(1);
+  for (int i = 0; i < 10; i++) t.add("temperature", 21.5);
+  CHECK(t.finish() == 0);
+  report("a frame that does not fit is refused whole, never overrun");
+
+  TelFrame e(buf, sizeof buf);
+  CHECK(e.finish() == 18);
+  CHECK_EQ(buf, "{\"t\":\"tel\",\"d\":{}}");
+  report("telemetry without series is still a tel frame");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The guard (the cases of sim/src/guard.rs)
+
+static void guard() {
+  auto g = [](const char *host, const char *origin) { return check_handshake(host, origin, nullptr, 0, nullptr, 0); };
+  CHECK(g("127.0.0.1:8080", "http://127.0.0.1:8080") == Guard::Ok);
+  CHECK(g("192.168.4.1", "http://192.168.4.1") == Guard::Ok);
+  CHECK(g("192.168.4.1", "https://192.168.4.1") == Guard::Ok);
+  CHECK(g("localhost:8080", "http://localhost:8080") == Guard::Ok);
+  CHECK(g("[::1]:8080", "http://[::1]:8080") == Guard::Ok);
+  CHECK(g("[fe80::1:2]", nullptr) == Guard::Ok);
+  CHECK(g(" 192.168.4.1 ", " HTTP://192.168.4.1") == Guard::BadOrigin);
+  CHECK(g(" 192.168.4.1 ", " http://192.168.4.1 ") == Guard::Ok);
+  report("the page the device served may connect");
+
+  CHECK(g("127.0.0.1:8080", "http://127.0.0.1:9999") == Guard::BadOrigin);
+  CHECK(g("127.0.0.1:8080", "https://evil.example") == Guard::BadOrigin);
+  CHECK(g("127.0.0.1:8080", "null") == Guard::BadOrigin);
+  CHECK(g("127.0.0.1:8080", "") == Guard::BadOrigin);
+  report("another site may not");
+
+  CHECK(g("evil.example:8080", "http://evil.example:8080") == Guard::BadHost);
+  CHECK(g(nullptr, nullptr) == Guard::BadHost);
+  CHECK(g("", nullptr) == Guard::BadHost);
+  CHECK(g("192.168.4", nullptr) == Guard::BadHost);
+  CHECK(g("192.168.4.256", nullptr) == Guard::BadHost);
+  CHECK(g("192.168.04.1", nullptr) == Guard::BadHost);
+  CHECK(g("1.2.3.4.5", nullptr) == Guard::BadHost);
+  CHECK(g("[1:2:3:4:5:6:7:8:9]", nullptr) == Guard::BadHost);
+  CHECK(g("[1::2::3]", nullptr) == Guard::BadHost);
+  CHECK(g("[::ffff:192.168.4.1]:80", nullptr) == Guard::Ok);
+  CHECK(g("[1:2:3:4:5:6:7:8]", nullptr) == Guard::Ok);
+  CHECK(g("[1:2:3:4:5:6:7::8]", nullptr) == Guard::BadHost);
+  CHECK(g("192.168.4.1.nip.io", nullptr) == Guard::BadHost);
+  report("DNS rebinding names are refused");
+
+  const char *origins[] = {"http://127.0.0.1:9999"};
+  const char *hosts[] = {"car.local"};
+  CHECK(check_handshake("127.0.0.1:8080", "http://127.0.0.1:9999", origins, 1, hosts, 1) == Guard::Ok);
+  CHECK(check_handshake("car.local", "http://car.local", origins, 1, hosts, 1) == Guard::Ok);
+  CHECK(check_handshake("CAR.local:80", "http://car.LOCAL:80", origins, 1, hosts, 1) == Guard::Ok);
+  CHECK(check_handshake("truck.local", "http://truck.local", origins, 1, hosts, 1) == Guard::BadHost);
+  report("allowlists open what the owner chose");
+
+  CHECK(g("127.0.0.1:8080", nullptr) == Guard::Ok);
+  report("tools without Origin are let in");
+
+  const char *etag = "\"0123456789abcdef\"";
+  CHECK(etag_matches("\"0123456789abcdef\"", etag));
+  CHECK(etag_matches("\"x\", \"0123456789abcdef\" ", etag));
+  CHECK(etag_matches("*", etag));
+  CHECK(!etag_matches("\"0123456789abcde\"", etag));
+  CHECK(!etag_matches("W/\"0123456789abcdef\"", etag));
+  CHECK(!etag_matches("", etag) && !etag_matches(nullptr, etag) && !etag_matches(",,", etag));
+  report("If-None-Match with the asset's ETag (or *) gets 304, as in the simulator");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The device: the car rules of sim/src/car.rs, through frames
+
+static std::string drive_frame(uint32_t seq, int l, int r) {
+  return "{\"t\":\"drive\",\"seq\":" + std::to_string(seq) + ",\"x\":0,\"y\":0,\"l\":" + std::to_string(l) +
+         ",\"r\":" + std::to_string(r) + "}";
+}
+
+struct Rig {
+  Config cfg;
+  Device dev;
+  Recorder out;
+  explicit Rig(const Config &c = Config()) : cfg(c), dev(c) {}
+  DecodeError send(uint32_t client, const std::string &frame, uint32_t now) {
+    return dev.on_frame(client, frame.data(), frame.size(), now, out);
+  }
+  std::string state(uint32_t client) {
+    char buf[128];
+    return std::string(buf, dev.encode_state_for(client, buf, sizeof buf));
+  }
+  std::string last_stop() {
+    char buf[64];
+    return std::string(buf, describe_stop(dev.stop(dev.stops_kept() - 1), buf, sizeof buf));
+  }
+};
+
+static void device() {
+  {
+    Config c;
+    c.name = "Car 1";
+    Rig rig(c);
+    CHECK(rig.dev.on_open(3, 0, rig.out));
+    auto f = rig.out.to(3);
+    CHECK(f.size() == 3);
+    CHECK_EQ(f.size() > 0 ? f[0] : "",
+             "{\"t\":\"hello\",\"v\":1,\"name\":\"Car 1\",\"caps\":[\"drive\",\"telemetry\"],\"watchdog_ms\":300}");
+    CHECK_EQ(f.size() > 1 ? f[1] : "", "{\"t\":\"state\",\"driver\":null,\"you\":3,\"armed\":false,\"failsafe\":null}");
+    CHECK_EQ(f.size() > 2 ? f[2] : "", "{\"t\":\"log\",\"level\":\"info\",\"msg\":\"wsdeck: you are client #3 (1 connected)\"}");
+    rig.out.frames.clear();
+    CHECK(rig.send(3, "{\"t\":\"ping\",\"id\":4294967295}", 5) == DecodeError::None);
+    CHECK_EQ(rig.out.last_to(3), "{\"t\":\"pong\",\"id\":4294967295}");
+    CHECK(rig.dev.stats().pings_answered == 1);
+    report("hello, state and a greeting on connect; pong with the same id");
+  }
+  {
+    Config c;
+    c.hello = false;
+    c.telemetry = false;
+    SeriesInfo s[] = {{"battery_v", "Battery", "V", 6.4, 8.4, "power"}};
+    c.series = s;
+    c.series_count = 1;
+    Rig quiet(c);
+    quiet.dev.on_open(1, 0, quiet.out);
+    CHECK(quiet.out.frames.size() == 2 && quiet.out.count_containing("hello") == 0);
+    char buf[256];
+    CHECK_EQ(std::string(buf, quiet.dev.encode_hello(buf, sizeof buf)),
+             "{\"t\":\"hello\",\"v\":1,\"name\":\"wsdeck car\",\"caps\":[\"drive\"],\"watchdog_ms\":300,"
+             "\"series\":{\"battery_v\":{\"label\":\"Battery\",\"unit\":\"V\",\"min\":6.4,\"max\":8.4,\"group\":\"power\"}}}");
+    CHECK(quiet.dev.encode_hello(buf, 120) > 0 && strstr(buf, "series") == nullptr);
+    report("hello is optional; series that do not fit are left out, not the hello");
+  }
+  {
+    // sim/src/car.rs watchdog_stops_a_car_left_without_commands
+    Rig rig;
+    rig.dev.on_open(1, 0, rig.out);
+    rig.send(1, drive_frame(1, 500, 500), 1000);
+    CHECK(rig.dev.moving() && rig.dev.armed() && rig.dev.has_driver() && rig.dev.driver() == 1);
+    rig.dev.tick(1300, rig.out);
+    CHECK(rig.dev.moving());
+    rig.out.frames.clear();
+    rig.dev.tick(1301, rig.out);
+    CHECK(!rig.dev.moving() && !rig.dev.armed());
+    CHECK(rig.dev.failsafe() == Failsafe::Watchdog);
+    CHECK_EQ(rig.last_stop(), "watchdog");
+    CHECK(rig.dev.stop(rig.dev.stops_kept() - 1).at_ms == 1301);
+    CHECK_EQ(rig.out.last_to(1), "{\"t\":\"state\",\"driver\":1,\"you\":1,\"armed\":false,\"failsafe\":\"watchdog\"}");
+    rig.out.frames.clear();
+    rig.dev.tick(5000, rig.out);
+    CHECK(rig.out.frames.empty() && rig.dev.stop_count() == 1);
+    // The next accepted command clears the failsafe.
+    rig.send(1, drive_frame(2, 100, 100), 5001);
+    CHECK(rig.dev.failsafe() == Failsafe::None && rig.dev.moving());
+    report("watchdog: no drive frame for more than watchdog_ms stops the motors, once, and says why");
+  }
+  {
+    // Drive frames keep it alive; stop frames do not need to.
+    Rig rig;
+    for (uint32_t t = 0; t <= 3000; t += 100) {
+      rig.send(1, drive_frame(t + 1, 300, 300), t);
+      rig.dev.tick(t + 50, rig.out);
+    }
+    CHECK(rig.dev.moving() && rig.dev.stop_count() == 0);
+    report("watchdog: a steady stream of drive frames keeps the car going");
+  }
+  {
+    // sim/src/car.rs only_the_driver_drives_and_old_frames_are_ignored
+    Rig rig;
+    rig.dev.on_open(1, 0, rig.out);
+    rig.dev.on_open(2, 0, rig.out);
+    rig.out.frames.clear();
+    rig.send(1, "{\"t\":\"claim\"}", 0);
+    CHECK_EQ(rig.out.last_to(1), "{\"t\":\"state\",\"driver\":1,\"you\":1,\"armed\":false,\"failsafe\":null}");
+    CHECK_EQ(rig.out.last_to(2), "{\"t\":\"state\",\"driver\":1,\"you\":2,\"armed\":false,\"failsafe\":null}");
+    rig.send(2, drive_frame(1, 1000, 1000), 10);
+    CHECK(!rig.dev.moving());
+    rig.out.frames.clear();
+    rig.send(2, "{\"t\":\"claim\"}", 100);
+    CHECK(rig.dev.driver() == 1);
+    CHECK_EQ(rig.out.last_to(2), "{\"t\":\"state\",\"driver\":1,\"you\":2,\"armed\":false,\"failsafe\":null}");
+    CHECK(rig.out.to(1).empty());
+    rig.send(1, drive_frame(5, 300, 300), 100);
+    rig.send(1, drive_frame(4, 1000, 1000), 110);
+    rig.send(1, drive_frame(5, 1000, 1000), 120);
+    CHECK(rig.dev.motors().l == 300 && rig.dev.motors().r == 300);
+    CHECK(rig.dev.stats().ignored_drives == 3);
+    report("lease: only the driver drives; frames not newer than the last are ignored");
+  }
+  {
+    // sim/src/car.rs lease_passes_on_release_disconnect_or_idle
+    Rig rig;
+    rig.send(1, "{\"t\":\"claim\"}", 0);
+    rig.send(1, "{\"t\":\"release\"}", 10);
+    CHECK(!rig.dev.has_driver());
+    CHECK_EQ(rig.last_stop(), "driver released");
+    rig.send(2, "{\"t\":\"claim\"}", 20);
+    CHECK(rig.dev.driver() == 2);
+    rig.dev.on_close(2, 30, rig.out);
+    CHECK(!rig.dev.has_driver());
+    rig.send(3, "{\"t\":\"claim\"}", 40);
+    rig.send(4, "{\"t\":\"claim\"}", 40 + kIdleLeaseMs - 1);
+    CHECK(rig.dev.driver() == 3);
+    rig.send(4, "{\"t\":\"claim\"}", 40 + kIdleLeaseMs);
+    CHECK(rig.dev.driver() == 4);
+    CHECK_EQ(rig.last_stop(), "lease passed to another client");
+    // A release from someone else does nothing.
+    rig.send(3, "{\"t\":\"release\"}", 5000);
+    CHECK(rig.dev.driver() == 4);
+    report("lease: passes on release, on disconnect, or when the driver idled 2 s");
+  }
+  {
+    // Take-over: the second phone waits, then takes the lease from an idle driver.
+    Rig rig;
+    rig.dev.on_open(1, 0, rig.out);
+    rig.dev.on_open(2, 0, rig.out);
+    rig.send(1, drive_frame(1, 800, 800), 0);
+    rig.send(1, "{\"t\":\"stop\",\"seq\":2}", 100);
+    rig.send(2, "{\"t\":\"claim\"}", 2099);
+    CHECK(rig.dev.driver() == 1);
+    rig.send(2, "{\"t\":\"claim\"}", 2100);
+    CHECK(rig.dev.driver() == 2);
+    rig.send(2, drive_frame(1, -500, 500), 2110);  // a new lease starts its own seq
+    CHECK(rig.dev.motors().l == -500);
+    rig.send(1, drive_frame(3, 1000, 1000), 2120);
+    CHECK(rig.dev.motors().l == -500);
+    CHECK_EQ(rig.out.last_to(1), "{\"t\":\"state\",\"driver\":2,\"you\":1,\"armed\":true,\"failsafe\":null}");
+    report("take-over: a watcher gets the lease once the driver idles, and drives with its own seq");
+  }
+  {
+    // sim/src/car.rs anyone_may_stop_and_a_leaving_driver_stops_the_car, and stop is never skipped
+    Rig rig;
+    rig.dev.on_open(1, 0, rig.out);
+    rig.dev.on_open(2, 0, rig.out);
+    rig.send(1, drive_frame(10, 800, 800), 0);
+    rig.send(2, "{\"t\":\"stop\",\"seq\":1}", 10);
+    CHECK(!rig.dev.moving());
+    CHECK_EQ(rig.last_stop(), "stop from client #2");
+    rig.send(1, drive_frame(11, 800, 800), 20);
+    CHECK(rig.dev.moving());
+    rig.send(1, "{\"t\":\"stop\",\"seq\":3}", 25);  // an old seq: still a stop
+    CHECK(!rig.dev.moving());
+    rig.send(1, drive_frame(12, 800, 800), 30);
+    rig.send(1, "{\"t\":\"stop\",\"seq\":20}", 35);
+    rig.send(1, drive_frame(19, 800, 800), 36);  // sent before the stop, arrived after it
+    CHECK(!rig.dev.moving());
+    rig.send(1, drive_frame(21, 800, 800), 40);
+    CHECK(rig.dev.moving());
+    rig.dev.on_close(1, 50, rig.out);
+    CHECK(!rig.dev.moving() && rig.dev.failsafe() == Failsafe::DriverLeft);
+    CHECK_EQ(rig.last_stop(), "driver disconnected");
+    CHECK_EQ(rig.out.last_to(2), "{\"t\":\"state\",\"driver\":null,\"you\":2,\"armed\":false,\"failsafe\":\"driver_left\"}");
+    CHECK(rig.dev.client_count() == 1);
+    report("stop: obeyed from anyone with any seq, and a drive sent before it never undoes it");
+  }
+  {
+    // Every stop frame in a burst stops, even interleaved with garbage and unknown types.
+    Rig rig;
+    uint32_t seq = 1, stops = 0;
+    for (uint32_t t = 0; t < 2000; t += 7) {
+      rig.send(1, drive_frame(seq++, 1000, -1000), t);
+      rig.send(1, "{\"t\":\"lights\",\"on\":true}", t + 1);
+      rig.send(1, "{\"t\":\"drive\",", t + 2);
+      rig.send(1, "{\"t\":\"stop\",\"seq\":" + std::to_string(seq++) + "}", t + 3);
+      stops++;
+      CHECK(!rig.dev.moving() && !rig.dev.armed());
+    }
+    CHECK(rig.dev.stop_count() == stops);
+    CHECK(rig.dev.stats().unknown_types == stops && rig.dev.stats().bad_frames == stops);
+    report("stop: never skipped in a burst of drive, unknown and broken frames");
+  }
+  {
+    Rig rig;
+    rig.send(1, drive_frame(1, 1000, 1000), 0);
+    std::string big(20000, ' ');
+    big += "{\"t\":\"stop\",\"seq\":2}";
+    Config c;
+    c.max_frame_len = 1024;
+    Rig small(c);
+    small.send(1, drive_frame(1, 1000, 1000), 0);
+    CHECK(small.send(1, big, 1) == DecodeError::TooLarge && small.dev.moving());
+    CHECK(small.dev.stats().too_large == 1 && small.dev.stats().frames == 2);
+    CHECK(rig.send(1, big, 1) == DecodeError::None && !rig.dev.moving());
+    const char bin[] = {0, 1, 2};
+    (void)bin;
+    rig.dev.on_binary(1);
+    CHECK(rig.dev.stats().binary_frames == 1);
+    report("frames over max_frame_len are counted and dropped unread; binary frames counted");
+  }
+  {
+    // millis() wraps after 49.7 days; a time from before the lock is not a jump backwards.
+    Rig rig;
+    const uint32_t t0 = 0xFFFFFF00u;
+    rig.send(1, drive_frame(1, 400, 400), t0);
+    rig.dev.tick(t0 + 200, rig.out);
+    CHECK(rig.dev.moving());
+    rig.dev.tick(t0 + 300, rig.out);  // wrapped past zero
+    CHECK(rig.dev.moving());
+    rig.send(1, drive_frame(2, 400, 400), t0 + 290);  // older than the last tick
+    rig.dev.tick(t0 + 600, rig.out);
+    CHECK(rig.dev.moving());
+    rig.dev.tick(t0 + 601, rig.out);
+    CHECK(!rig.dev.moving() && rig.dev.failsafe() == Failsafe::Watchdog);
+    report("time: millis() wrapping and out-of-order times keep the watchdog exact");
+  }
+  {
+    Config c;
+    c.dialect = Dialect::Text;
+    Rig rig(c);
+    rig.dev.on_open(1, 0, rig.out);
+    CHECK(rig.out.frames.size() == 2 && rig.out.count_containing("\"state\"") == 0);
+    rig.out.frames.clear();
+    CHECK(rig.send(1, "up", 0) == DecodeError::None);
+    CHECK(rig.dev.motors().l == 1000 && rig.dev.motors().r == 1000);
+    rig.send(1, " LEFT\n", 10);
+    CHECK(rig.dev.motors().l == -1000 && rig.dev.motors().r == 1000);
+    rig.send(2, "r", 20);
+    CHECK(rig.dev.motors().l == 1000 && rig.dev.motors().r == -1000);
+    CHECK(rig.send(1, "jump", 30) == DecodeError::Json && rig.dev.motors().l == 1000);
+    CHECK(rig.send(1, "{\"t\":\"ping\",\"id\":1}", 30) == DecodeError::Json);
+    rig.send(1, "stop", 40);
+    CHECK(!rig.dev.moving());
+    CHECK(rig.out.frames.empty());
+    // As the simulator: a word arms, and the watchdog applies to words too.
+    rig.send(1, "down", 100);
+    rig.dev.tick(401, rig.out);
+    CHECK(!rig.dev.moving() && rig.dev.failsafe() == Failsafe::Watchdog);
+    report("text dialect: tutorial-car words, no lease, no state frames (as wsdeck-sim --dialect text)");
+  }
+  {
+    // More connections than kMaxClients: the extra one is refused and the others unaffected.
+    Rig rig;
+    for (uint32_t id = 1; id <= kMaxClients; id++) CHECK(rig.dev.on_open(id, 0, rig.out));
+    CHECK(!rig.dev.on_open(100, 0, rig.out));
+    CHECK(rig.dev.stats().refused_clients == 1 && rig.dev.client_count() == kMaxClients);
+    rig.out.frames.clear();
+    rig.send(5, "{\"t\":\"claim\"}", 0);
+    CHECK(rig.out.frames.size() == kMaxClients + 1);
+    rig.dev.on_close(100, 0, rig.out);
+    CHECK(rig.dev.client_count() == kMaxClients);
+    rig.dev.on_close(3, 0, rig.out);
+    CHECK(rig.dev.on_open(100, 0, rig.out));
+    report("clients: at most kMaxClients get state frames; each gets its own `you`");
+  }
+  {
+    // The queue the sketch uses between its lock and the socket.
+    FrameQueue<64> q;
+    CHECK(q.send(7, "{\"t\":\"pong\",\"id\":1}", 19));
+    CHECK(q.send(0xFFFFFFFFu, "abc", 3));
+    CHECK(!q.send(1, "0123456789012345678901234567890123456789", 40));
+    std::vector<std::pair<uint32_t, std::string>> got;
+    q.drain([&](uint32_t c, const char *t, size_t n) { got.emplace_back(c, std::string(t, n)); });
+    CHECK(got.size() == 2 && got[0].first == 7 && got[0].second == "{\"t\":\"pong\",\"id\":1}");
+    CHECK(got.size() == 2 && got[1].first == 0xFFFFFFFFu && got[1].second == "abc");
+    CHECK(q.empty() && q.dropped() == 1);
+    report("FrameQueue keeps frames in order and drops (and counts) what does not fit");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fuzz: mutated vectors through the decoder and the device, under ASan and UBSan
+
+struct Rng {
+  uint64_t s;
+  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull | 1) {}
+  uint64_t next() {
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return s * 0x2545F4914F6CDD1Dull;
+  }
+  size_t below(size_t n) { return n ? (size_t)(next() % n) : 0; }
+};
+
+static void fuzz() {
+  Rng rng(20240607);
+  const char interesting[] = "{}[]\":,\\-0123456789.eE+ tfnul\x00\x7f\x80\xbf\xc3\xed\xf4\xff";
+  const char *tokens[] = {"{\"t\":\"stop\",\"seq\":", "{\"t\":\"drive\",\"seq\":", "\\u", "\\ud800",
+                          "1e308", "1e309", "-", "[", "{", "\"", "null", "9999999999999999999999"};
+  Config c;
+  c.max_frame_len = 4096;
+  Device dev(c);
+  FrameQueue<2048> q;
+  std::vector<std::string> corpus = g_frames;
+  corpus.push_back(drive_frame(1, 1000, 1000));
+  size_t runs = 0, decoded = 0;
+  uint32_t now = 0;
+  for (const std::string &seed : corpus) {
+    // Every prefix, and every single-byte corruption with an interesting byte.
+    for (size_t cut = 0; cut <= seed.size(); cut++) {
+      AppMsg m;
+      std::string p = seed.substr(0, cut);
+      decoded += decode_app(p.data(), p.size(), m) == DecodeError::None;
+      runs++;
+      for (size_t k = 0; cut < seed.size() && k < sizeof interesting - 1; k++) {
+        std::string x = seed;
+        x[cut] = interesting[k];
+        decoded += decode_app(x.data(), x.size(), m) == DecodeError::None;
+        runs++;
+      }
+    }
+  }
+  // Random stacked mutations, fed to the device as well, from a few clients.
+  for (int i = 0; i < 200000; i++) {
+    std::string x = corpus[rng.below(corpus.size())];
+    const int edits = 1 + (int)rng.below(6);
+    for (int e = 0; e < edits; e++) {
+      switch (rng.below(5)) {
+        case 0:
+          if (!x.empty()) x[rng.below(x.size())] = (char)rng.next();
+          break;
+        case 1: x.insert(rng.below(x.size() + 1), 1, interesting[rng.below(sizeof interesting - 1)]); break;
+        case 2:
+          if (!x.empty()) x.erase(rng.below(x.size()), 1 + rng.below(4));
+          break;
+        case 3: x.insert(rng.below(x.size() + 1), tokens[rng.below(sizeof tokens / sizeof tokens[0])]); break;
+        case 4: {
+          std::string other = corpus[rng.below(corpus.size())];
+          x = x.substr(0, rng.below(x.size() + 1)) + other.substr(rng.below(other.size() + 1));
+          break;
+        }
+      }
+    }
+    // Exactly-sized heap copy, so ASan sees any read past the end.
+    std::vector<char> exact(x.begin(), x.end());
+    const uint32_t client = 1 + (uint32_t)rng.below(3);
+    now += (uint32_t)rng.below(50);
+    if (rng.below(1000) == 0) dev.on_close(client, now, q);
+    if (rng.below(1000) == 0) dev.on_open(client, now, q);
+    dev.on_frame(client, exact.data(), exact.size(), now, q);
+    dev.tick(now, q);
+    const Motors mo = dev.motors();
+    if (mo.l < -kFull || mo.l > kFull || mo.r < -kFull || mo.r > kFull) CHECK(false);
+    if (dev.moving() && !dev.armed()) CHECK(false);
+    AppMsg m;
+    decoded += decode_app(exact.data(), exact.size(), m) == DecodeError::None;
+    runs++;
+    q.drain([](uint32_t, const char *, size_t) {});
+  }
+  printf("# fuzz: %zu decodes (%zu valid frames), device saw %u frames, %u stops\n", runs, decoded,
+         dev.stats().frames, dev.stop_count());
+  CHECK(runs > 200000 && decoded > 1000);
+  report("fuzz: prefixes, corruptions and 200000 random mutations never crash or overrun");
+}
+
+int main(int argc, char **argv) {
+  const char *path = argc > 1 ? argv[1] : "protocol/vectors.json";
+  vectors(path);
+  decoding();
+  encoding();
+  guard();
+  device();
+  fuzz();
+  // The same summary lines as node's TAP reporter, which xtask's Counts reads.
+  printf("1..%d\n# pass %d\n# fail %d\n# skip %d\n", g_test, g_pass, g_fail, g_skip);
+  return g_fail == 0 ? 0 : 1;
+}
