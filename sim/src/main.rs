@@ -291,6 +291,9 @@ async fn telemetry(sim: Arc<Sim>) {
     let Some(period) = sim.config.period() else { return };
     let mut model = model::Model::new(sim.config.seed);
     let mut ticks = tokio::time::interval(period);
+    // A late tick is skipped, as a device's sampling timer would: a burst of catch-up frames would
+    // carry the same `ms` with different readings.
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut next_report_ms = 30_000;
     loop {
         ticks.tick().await;

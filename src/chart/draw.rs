@@ -64,9 +64,30 @@ pub fn plot_area(w: f64, h: f64, dpr: f64, lines: usize) -> (f64, f64, f64, f64)
     (left, header.min(h), right.max(left + 1.0), bottom.max(header + 1.0))
 }
 
-/// Value range to show: the visible extremes with a margin, never empty, and at least the
-/// device's expected range when it gave one.
+/// Value range to show: the visible extremes with a margin, widened to round numbers (so that it
+/// changes seldom and the axes can be reused), never empty, and at least the device's expected
+/// range when it gave one.
 pub fn y_range(columns: &[Column], expected: (Option<f64>, Option<f64>)) -> (f64, f64) {
+    let (lo, hi) = data_range(columns, expected);
+    if (Some(lo), Some(hi)) == expected {
+        return (lo, hi);
+    }
+    nice_range(lo, hi)
+}
+
+/// `lo..hi` widened outwards to multiples of a 1, 2 or 5 step (a quarter of the range or less).
+pub fn nice_range(lo: f64, hi: f64) -> (f64, f64) {
+    let span = hi - lo;
+    if !(span.is_finite() && span > 0.0) {
+        return (lo, hi);
+    }
+    let raw = span / 4.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+    ((lo / step).floor() * step, (hi / step).ceil() * step)
+}
+
+fn data_range(columns: &[Column], expected: (Option<f64>, Option<f64>)) -> (f64, f64) {
     let (lo, hi) =
         columns.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| (lo.min(c.min), hi.max(c.max)));
     if let (Some(min), Some(max)) = expected {
@@ -133,6 +154,30 @@ pub fn parse_color(css: &str) -> RGBColor {
     RGBColor(r, g, b)
 }
 
+/// What one chart drew last time, kept on canvases of their own and copied in most frames: the
+/// axes change only with the size, the value range or the span; the header's numbers are redrawn
+/// at most every [`HEADER_MS`] (faster than anyone reads them), one header per frame.
+#[derive(Default)]
+pub struct ChartCache {
+    axes: Option<HtmlCanvasElement>,
+    axes_key: Vec<u64>,
+    header: Option<(HtmlCanvasElement, CanvasRenderingContext2d)>,
+    header_key: Vec<u64>,
+    header_at: f64,
+}
+
+/// How often a header's numbers may change, in ms.
+pub const HEADER_MS: f64 = 100.0;
+
+/// Shared by the charts drawn in one animation frame.
+pub struct FrameBudget {
+    pub now_ms: f64,
+    /// Headers that may still be redrawn for their numbers alone in this frame.
+    pub headers: u32,
+    /// Paused: the numbers must match the picture exactly, whatever the time.
+    pub exact: bool,
+}
+
 /// Draws `plot` filling a canvas of `w` x `h` device pixels at `dpr` device pixels per CSS pixel.
 pub fn draw(
     canvas: &HtmlCanvasElement,
@@ -140,6 +185,8 @@ pub fn draw(
     (w, h, dpr): (f64, f64, f64),
     plot: &Plot,
     theme: &Theme,
+    cache: &mut ChartCache,
+    budget: &mut FrameBudget,
 ) {
     ctx.clear_rect(0.0, 0.0, w, h);
     let (left, top, right, bottom) = plot_area(w, h, dpr, plot.lines.len());
@@ -149,7 +196,26 @@ pub fn draw(
         Some(first) if plot.lines.iter().all(|l| l.unit == first.unit) => first.unit,
         _ => "",
     };
-    axes(canvas, (w, h, dpr), (left, top, right, bottom), (lo, hi), unit, plot, theme);
+    let x = ((plot.span.t0 - plot.newest) / 1000.0, (plot.span.t1 - plot.newest) / 1000.0);
+    let mut key: Vec<u64> = [w, h, dpr, x.0, x.1, lo, hi, plot.lines.len() as f64].map(f64::to_bits).to_vec();
+    key.extend(unit.bytes().map(u64::from));
+    key.extend(theme.line.bytes().chain(theme.muted.bytes()).map(u64::from));
+    if cache.axes_key != key || cache.axes.is_none() {
+        let layer = cache.axes.take().or_else(new_canvas);
+        if let Some(layer) = &layer {
+            layer.set_width(w as u32);
+            layer.set_height(h as u32);
+            axes(layer, (w, h, dpr), (left, top, right, bottom), (lo, hi), x, unit, theme);
+        }
+        cache.axes = layer;
+        cache.axes_key = key;
+    }
+    match &cache.axes {
+        Some(layer) => {
+            let _ = ctx.draw_image_with_html_canvas_element(layer, 0.0, 0.0);
+        }
+        None => axes(canvas, (w, h, dpr), (left, top, right, bottom), (lo, hi), x, unit, theme),
+    }
 
     // The data, clipped to the plotting area: one polyline per series, broken at gaps.
     ctx.save();
@@ -189,24 +255,68 @@ pub fn draw(
         ctx.stroke();
     }
     ctx.restore();
-    header(ctx, (w, dpr), plot, theme);
+
+    // The header: redrawn when its layout changed, else at most every HEADER_MS, one per frame.
+    let mut key: Vec<u64> = [w, top, dpr].map(f64::to_bits).to_vec();
+    for line in plot.lines {
+        key.extend(line.label.bytes().chain(line.unit.bytes()).map(u64::from));
+        key.push(u64::MAX);
+    }
+    key.extend(theme.text.bytes().chain(theme.muted.bytes()).chain(theme.accent.bytes()).map(u64::from));
+    let stale = cache.header_key != key || cache.header.is_none();
+    let due = budget.exact || (budget.now_ms - cache.header_at >= HEADER_MS && budget.headers > 0);
+    if stale || due || cache.header.is_none() {
+        if !stale {
+            budget.headers = budget.headers.saturating_sub(1);
+        }
+        if cache.header.is_none() {
+            cache.header = new_canvas().and_then(|c| Some((c.clone(), context(&c)?)));
+        }
+        match &cache.header {
+            Some((layer, layer_ctx)) => {
+                if layer.width() != w as u32 || layer.height() != top as u32 {
+                    layer.set_width(w as u32);
+                    layer.set_height(top.max(1.0) as u32);
+                } else {
+                    layer_ctx.clear_rect(0.0, 0.0, w, top);
+                }
+                header(layer_ctx, (w, dpr), plot, theme);
+            }
+            None => header(ctx, (w, dpr), plot, theme),
+        }
+        cache.header_key = key;
+        cache.header_at = budget.now_ms;
+    }
+    if let Some((layer, _)) = &cache.header {
+        let _ = ctx.draw_image_with_html_canvas_element(layer, 0.0, 0.0);
+    }
 }
 
-/// Grid, axes and tick labels, by plotters, on the area [`plot_area`] gave.
+fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    use wasm_bindgen::JsCast;
+    canvas.get_context("2d").ok()??.dyn_into().ok()
+}
+
+fn new_canvas() -> Option<HtmlCanvasElement> {
+    use wasm_bindgen::JsCast;
+    let doc = web_sys::window()?.document()?;
+    doc.create_element("canvas").ok()?.dyn_into().ok()
+}
+
+/// Grid, axes and tick labels, by plotters, on the area [`plot_area`] gave. `x` is the span in
+/// seconds relative to the newest sample.
 fn axes(
     canvas: &HtmlCanvasElement,
     (w, h, dpr): (f64, f64, f64),
     (left, top, right, bottom): (f64, f64, f64, f64),
     (lo, hi): (f64, f64),
+    (x0, x1): (f64, f64),
     unit: &str,
-    plot: &Plot,
     theme: &Theme,
 ) {
     let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return };
     let root = backend.into_drawing_area();
-    let span_s = plot.span.width() / 1000.0;
-    let x0 = (plot.span.t0 - plot.newest) / 1000.0;
-    let x1 = (plot.span.t1 - plot.newest) / 1000.0;
+    let span_s = x1 - x0;
     let built = ChartBuilder::on(&root)
         .margin_top(top as u32)
         .margin_right((w - right) as u32)
@@ -294,8 +404,22 @@ mod tests {
     #[test]
     fn the_devices_range_is_the_least_shown() {
         assert_eq!(y_range(&[col(20.0, 21.0)], (Some(0.0), Some(50.0))), (0.0, 50.0));
-        assert_eq!(y_range(&[col(-5.0, 21.0)], (Some(0.0), Some(50.0))), (-5.0, 50.0));
+        let (lo, hi) = y_range(&[col(-5.0, 21.0)], (Some(0.0), Some(50.0)));
+        assert!(lo <= -5.0 && hi >= 50.0, "data beyond the expected range widens it: {lo} {hi}");
         assert_eq!(y_range(&[], (Some(0.0), Some(50.0))), (0.0, 50.0));
+    }
+
+    #[test]
+    fn ranges_widen_to_round_numbers() {
+        assert_eq!(nice_range(0.3, 9.7), (0.0, 10.0));
+        assert_eq!(nice_range(21.13, 24.87), (21.0, 25.0));
+        assert_eq!(nice_range(-63.2, -41.5), (-70.0, -40.0));
+        let (lo, hi) = nice_range(7.9012, 7.9088);
+        assert!(lo <= 7.9012 && hi >= 7.9088 && hi - lo < 0.02, "{lo} {hi}");
+        assert_eq!(nice_range(5.0, 5.0), (5.0, 5.0));
+        assert_eq!(nice_range(f64::NAN, 1.0).1, 1.0);
+        // Small changes of the data give the same range.
+        assert_eq!(nice_range(0.31, 9.69), nice_range(0.3, 9.7));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! While paused, drag or wheel/pinch pans and zooms the time axis of every chart together.
 
 use super::decimate::{decimate, Column};
-use super::draw::{draw, plot_area, Line, Plot, Theme};
+use super::draw::{draw, plot_area, ChartCache, FrameBudget, Line, Plot, Theme};
 use super::layout::{ChartSpec, Groups, Prefs};
 use super::viewport::{pinch_factor, wheel_factor, Span};
 use crate::connection::session::Session;
@@ -129,8 +129,12 @@ pub fn Charts() -> impl IntoView {
     // The span each frame drew, and the data's bounds: gestures work from these.
     let shown = StoredValue::new_local(None::<(Span, Span)>);
     let last_key = StoredValue::new_local(None::<FrameKey>);
+    // Each chart's size in CSS pixels, read once per (resize, arrangement).
+    let sizes = StoredValue::new_local(((u32::MAX, u32::MAX), Vec::<(String, (i32, i32))>::new()));
+    // Each chart's axes layer, by its series.
+    let axes = StoredValue::new_local(Vec::<(String, ChartCache)>::new());
 
-    let frame = move |_t: f64| {
+    let frame = move |t: f64| {
         let Some(root) = root.get_untracked() else { return };
         let dpr = dom::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0);
         let Some((version, first, newest)) = conn.with_session(|s| {
@@ -174,6 +178,7 @@ pub fn Charts() -> impl IntoView {
         }
         let Ok(canvases) = root.query_selector_all("canvas[data-series]") else { return };
         let mut text = String::new();
+        let mut budget = FrameBudget { now_ms: t, headers: 1, exact: pause.is_some() };
         for i in 0..canvases.length() {
             let Some(canvas) = canvases.item(i).and_then(|n| n.dyn_into::<HtmlCanvasElement>().ok()) else {
                 continue;
@@ -182,10 +187,26 @@ pub fn Charts() -> impl IntoView {
             let pointed = cursor_on.with_value(|c| *c == attr);
             let series: Vec<&str> = attr.split(' ').filter(|s| !s.is_empty()).collect();
             // Crisp on HiDPI: the backing store follows the element's size times the pixel ratio.
-            let (w, h) = (
-                (f64::from(canvas.client_width()) * dpr) as u32,
-                (f64::from(canvas.client_height()) * dpr) as u32,
-            );
+            // The size is read only after a resize or a new arrangement: reading it every frame
+            // would force a layout of the page that the tiles just changed.
+            let (cw, ch) = sizes
+                .with_value(|(gen, list)| {
+                    (*gen == (key.size, key.charts))
+                        .then(|| list.iter().find(|(k, _)| *k == attr).map(|(_, s)| *s))
+                        .flatten()
+                })
+                .unwrap_or_else(|| {
+                    let size = (canvas.client_width(), canvas.client_height());
+                    sizes.update_value(|(gen, list)| {
+                        if *gen != (key.size, key.charts) {
+                            *gen = (key.size, key.charts);
+                            list.clear();
+                        }
+                        list.push((attr.clone(), size));
+                    });
+                    size
+                });
+            let (w, h) = ((f64::from(cw) * dpr) as u32, (f64::from(ch) * dpr) as u32);
             if w == 0 || h == 0 {
                 continue;
             }
@@ -228,14 +249,29 @@ pub fn Charts() -> impl IntoView {
                     });
                 let plot = Plot { lines: &lines, range, span, newest, cursor: cursor.get_untracked() };
                 theme.with_value(|t| {
-                    if let Some(theme) = t {
-                        draw(&canvas, &ctx, (f64::from(w), f64::from(h), dpr), &plot, theme);
-                    }
+                    let Some(theme) = t else { return };
+                    axes.update_value(|caches| {
+                        let i = caches.iter().position(|(k, _)| *k == attr).unwrap_or_else(|| {
+                            caches.push((attr.clone(), ChartCache::default()));
+                            caches.len() - 1
+                        });
+                        let dims = (f64::from(w), f64::from(h), dpr);
+                        draw(&canvas, &ctx, dims, &plot, theme, &mut caches[i].1, &mut budget);
+                    });
                 });
                 if let (Some(f), true) = (plot.cursor, pointed) {
                     readout_line(&mut text, s, &series, &lines, span.at(f));
                 }
             });
+        }
+        // Forget the axes of charts that are gone.
+        if axes.with_value(|c| c.len() > canvases.length() as usize) {
+            let shown: Vec<String> = (0..canvases.length())
+                .filter_map(|i| {
+                    canvases.item(i)?.dyn_into::<web_sys::Element>().ok()?.get_attribute("data-series")
+                })
+                .collect();
+            axes.update_value(|c| c.retain(|(k, _)| shown.contains(k)));
         }
         if let Some(f) = cursor.get_untracked() {
             let at = format!("{:.2} s", (span.at(f) - newest) / 1000.0);

@@ -3,7 +3,6 @@
 
 mod settings;
 
-use crate::chart::Charts;
 use crate::connection::StatusBar;
 use crate::device::DevicePage;
 use crate::dom::{self, Listener};
@@ -76,6 +75,20 @@ fn use_page() -> ReadSignal<Page> {
     page.read_only()
 }
 
+#[cfg(feature = "charts")]
+fn charts_card() -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Charts"</h2>
+            <crate::chart::Charts/>
+        </section>
+    }
+}
+
+/// Built without charts (only to weigh what they add to the bundle): the tiles alone.
+#[cfg(not(feature = "charts"))]
+fn charts_card() -> impl IntoView {}
+
 #[component]
 pub fn Shell() -> impl IntoView {
     let page = use_page();
@@ -86,10 +99,7 @@ pub fn Shell() -> impl IntoView {
                 <h2>"Live values"</h2>
                 <Tiles/>
             </section>
-            <section class="card">
-                <h2>"Charts"</h2>
-                <Charts/>
-            </section>
+            {charts_card()}
         }
         .into_any(),
         Page::Device => view! { <DevicePage/> }.into_any(),
