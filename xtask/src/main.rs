@@ -30,8 +30,10 @@ cargo xtask <task>
                                K, M or 0x), size-report.json and a table. Fails when the gzip
                                total is over the budget (default 150 KiB). See docs/FIRMWARE.md.
   bench                        benchmarks in headless Chromium against the simulator: drive
-                               input -> frame and release -> stop latency, wsdeck against a
-                               minimal hand-written page. Table + target/bench/*.json.
+                               input -> frame and release -> stop latency (against a minimal
+                               hand-written page); chart frame time and main-thread load against
+                               uPlot, a 10 min 1 kHz memory soak, and what the charts weigh.
+                               Tables + target/bench/*.json.
 ";
 
 /// Flags of all tasks.
