@@ -16,6 +16,8 @@ pub struct Asset {
     /// Strong ETag from a hash of the uncompressed content, quotes included.
     pub etag: String,
     pub cache_control: &'static str,
+    /// For the app's HTML pages: the Content-Security-Policy sent with them.
+    pub csp: Option<String>,
 }
 
 #[derive(Default)]
@@ -53,6 +55,7 @@ impl Assets {
             raw_len: raw.len(),
             etag: etag_for(raw),
             cache_control: cache_control_for(url),
+            csp: mime_for(url).starts_with("text/html").then(|| csp_for(&String::from_utf8_lossy(raw))),
         };
         self.by_path.insert(url.to_string(), asset);
     }
@@ -127,6 +130,45 @@ pub fn etag_for(raw: &[u8]) -> String {
     format!("\"{:016x}\"", fnv1a64(raw))
 }
 
+/// The Content-Security-Policy for one of the app's HTML pages. Scripts come only from the device
+/// itself, plus the page's own inline scripts by their hash (Trunk's bootstrap), so an injected
+/// script cannot run; `'wasm-unsafe-eval'` lets the page compile its WebAssembly; styles only from
+/// files; connections to the device and to any WebSocket (the app may be pointed at another
+/// device, whose own Origin check decides); no plugins, no framing, no `<base>`.
+pub fn csp_for(html: &str) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let hashes: String = inline_scripts(html)
+        .into_iter()
+        .map(|s| {
+            let digest = Sha256::digest(s.as_bytes());
+            format!(" 'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+        })
+        .collect();
+    format!(
+        "default-src 'self'; script-src 'self'{hashes} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data: blob:; connect-src 'self' ws: wss:; manifest-src 'self'; worker-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The text of every `<script>` without a `src` in `html`, exactly as the browser hashes it.
+pub fn inline_scripts(html: &str) -> Vec<&str> {
+    let lower = html.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(open) = lower[at..].find("<script").map(|i| at + i) {
+        let Some(tag_end) = lower[open..].find('>').map(|i| open + i + 1) else { break };
+        let Some(close) = lower[tag_end..].find("</script").map(|i| tag_end + i) else { break };
+        let tag = &lower[open..tag_end];
+        if !tag.contains(" src=") && !tag.contains("\tsrc=") && !tag.contains("\nsrc=") {
+            out.push(&html[tag_end..close]);
+        }
+        at = close;
+    }
+    out
+}
+
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
 }
@@ -169,6 +211,31 @@ mod tests {
         assert_eq!(a.raw_len, raw.len());
         assert!(a.etag.starts_with('"') && a.etag.len() == 18);
         assert!(assets.get("/nope.js").is_none());
+    }
+
+    #[test]
+    fn the_policy_allows_the_pages_own_inline_script_by_hash_and_nothing_inline_else() {
+        let html =
+            "<html><script type=module>boot()</script><script src=/a.js></script><SCRIPT>x</SCRIPT></html>";
+        assert_eq!(inline_scripts(html), ["boot()", "x"]);
+        let csp = csp_for(html);
+        // sha256("boot()") in base64, as a browser computes it.
+        use base64::Engine;
+        use sha2::{Digest, Sha256};
+        let want = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"boot()"));
+        assert!(csp.contains(&format!("'sha256-{want}'")), "{csp}");
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"), "{csp}");
+        assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
+        assert_eq!(inline_scripts("<script>unterminated"), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn only_html_pages_get_a_policy() {
+        let mut a = Assets::default();
+        a.insert("/index.html", b"<script>1</script>");
+        a.insert("/app.js", b"1");
+        assert!(a.get("/").and_then(|x| x.csp.as_ref()).is_some());
+        assert!(a.get("/app.js").unwrap().csp.is_none());
     }
 
     #[test]

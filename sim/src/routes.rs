@@ -70,5 +70,11 @@ pub fn route(sim: &Arc<Sim>, req: &Request, peer: SocketAddr) -> Response {
     } else {
         Response::new(200, asset.mime, asset.gzip.clone()).header("Content-Encoding", "gzip")
     };
-    resp.header("ETag", asset.etag.clone()).header("Cache-Control", asset.cache_control)
+    let resp = resp.header("ETag", asset.etag.clone()).header("Cache-Control", asset.cache_control);
+    match &asset.csp {
+        Some(csp) => {
+            resp.header("Content-Security-Policy", csp.clone()).header("X-Content-Type-Options", "nosniff")
+        }
+        None => resp.header("X-Content-Type-Options", "nosniff"),
+    }
 }
