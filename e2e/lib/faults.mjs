@@ -197,7 +197,13 @@ function sampler(world) {
         if (!off || t1 - t0 < off.rtt) world.offsets.set(key, { rtt: t1 - t0, offset: (t0 + t1) / 2 - s.uptime_ms });
         const { offset } = world.offsets.get(key);
         samples.push({ t: (t0 + t1) / 2, moving: s.car.moving, sinceCommand: s.uptime_ms - s.car.last_command_ms, watchdog: s.car.watchdog_ms });
-        for (const stop of s.car.stops) stops.set(`${key}/${stop.at_ms}/${stop.reason}`, { t: stop.at_ms + offset, reason: stop.reason });
+        // Two stops can share a millisecond: count repeats so that neither is lost.
+        const seen = new Map();
+        for (const stop of s.car.stops) {
+          const id = `${key}/${stop.at_ms}/${stop.reason}`;
+          seen.set(id, (seen.get(id) ?? 0) + 1);
+          stops.set(`${id}/${seen.get(id)}`, { t: stop.at_ms + offset, reason: stop.reason });
+        }
       } catch {
         // The device is down (a restart): nothing moves on a dead device.
       }
@@ -234,7 +240,12 @@ export async function runScenario(page, errors, name, mode, { seed = 1 } = {}) {
   // its own page's origin under another Host (the Host is an IP, which it always answers to).
   const simArgs = ['--allow-origin', `http://127.0.0.1:${port}`, '--seed', String(seed), ...(sc.simArgs ?? ['--rate', '20'])];
   const world = { offsets: new Map() };
-  world.device = await startSim({ port, args: simArgs });
+  try {
+    world.device = await startSim({ port, args: simArgs });
+  } catch (e) {
+    // The machine, not the app: a simulator that cannot start on a loaded runner.
+    return { violations: [], setupFailed: e.message.split('\n')[0] };
+  }
   world.restart = async () => (world.device = await startSim({ port, args: simArgs }));
   world.proxy = await startProxy({ target: port, seed });
   const sim = sampler(world);
@@ -356,7 +367,10 @@ export async function runScenario(page, errors, name, mode, { seed = 1 } = {}) {
       }
     }
     const sent = await page.evaluate(() => window.__sent);
-    const stray = sent.find((f) => f.kind === 'drive' && !intents.some((w) => f.t >= w.start - 5 && f.t <= w.end + 5));
+    // A move dispatched just before the lift may reach the page's script after it (input is
+    // aligned to frames), so a period ends for sending at the stop that follows the lift.
+    const sendEnd = (w) => (w.end === Infinity ? w.end : Math.max(w.end, sent.find((f) => f.kind === 'stop' && f.t >= w.end - 5)?.t ?? w.end));
+    const stray = sent.find((f) => f.kind === 'drive' && !intents.some((w) => f.t >= w.start - 5 && f.t <= sendEnd(w) + 1));
     if (stray) fail(`a drive frame was sent ${stray.t - faultAt} ms into the fault with no finger driving`);
 
     // Invariant 4: every lift while the link is up reaches the device as a stop.
@@ -374,6 +388,7 @@ export async function runScenario(page, errors, name, mode, { seed = 1 } = {}) {
     };
     const sentStops = sent.filter((f) => f.kind === 'stop' && f.t >= faultAt - 2000 && up(f.t)).length;
     const gotStops = stops.filter((x) => x.t >= faultAt - 2005 && /^stop from client/.test(x.reason)).length;
+    if (process.env.WSDECK_FAULTS_DEBUG && gotStops < sentStops) console.log(JSON.stringify({ faultAt, states, sent: sent.filter((f) => f.kind === 'stop'), stops, lifts }));
     if (name !== 'restart' && gotStops < sentStops) fail(`the app sent ${sentStops} stop frames on a live link, the device got ${gotStops}`);
     // A held finger on a live link should not trip the watchdog; when it does the car stops (safe),
     // which is counted, not failed.
@@ -472,11 +487,19 @@ export async function soak(page, errors, { seconds = 60, resetEveryMs = 2500, se
     const samples = [{ t: 0, ...start }];
     const reconnectMs = [];
     let reconnects = 0;
+    let missed = 0;
     const began = Date.now();
     while (Date.now() - began < seconds * 1000) {
       await wait(resetEveryMs * (0.75 + random() * 0.5));
       const at = proxy.reset();
-      await page.waitForFunction((t) => window.__states.some((s) => s.t >= t && s.s !== 'connected'), at, { polling: 20 });
+      const lost = await page
+        .waitForFunction((t) => window.__states.some((s) => s.t >= t && s.s !== 'connected'), at, { polling: 20, timeout: 5000 })
+        .then(() => true, () => false);
+      if (!lost) {
+        // Seen once in a 2-minute bench soak under heavy load; counted, and the soak goes on.
+        missed++;
+        continue;
+      }
       await waitForState(page, 'connected', 10_000);
       const back = await page.evaluate((t) => window.__states.find((s) => s.t > t && s.s === 'connected')?.t, at);
       reconnectMs.push(back - at);
@@ -493,7 +516,7 @@ export async function soak(page, errors, { seconds = 60, resetEveryMs = 2500, se
     const end = await measure(page, cdp);
     samples.push({ t: Date.now() - began, ...end });
     const frames = (await device.state()).telemetry_frames;
-    return { start, end, reconnects, reconnectMs, errors: [...errors], samples, frames, connections: proxy.stats.accepted };
+    return { start, end, reconnects, missed, reconnectMs, errors: [...errors], samples, frames, connections: proxy.stats.accepted };
   } finally {
     await cdp.detach().catch(() => {});
     await proxy.close();

@@ -34,6 +34,7 @@ const SUBSET = [
 for (const [name, mode] of SUBSET) {
   test(`${name}, ${mode === 'drive' ? 'while driving' : 'idle'}: the car stops, the status bar tells the truth, nothing is lost`, async () => {
     const r = await runScenario(ctx.browser.page, ctx.errors, name, mode);
+    assert.equal(r.setupFailed, undefined);
     assert.deepEqual(r.violations, []);
   });
 }
@@ -41,6 +42,7 @@ for (const [name, mode] of SUBSET) {
 test('soak: 1 kHz telemetry and a reset every ~2.5 s for 60 s leak nothing', async () => {
   const r = await soak(ctx.browser.page, ctx.errors, { seconds: 60, resetEveryMs: 2500 });
   assert.ok(r.reconnects >= 15, `only ${r.reconnects} reconnects`);
+  assert.equal(r.missed, 0, 'every reset is seen by the app');
   assert.deepEqual(r.errors, []);
   assert.deepEqual(growth(r.start, r.end), [], `start ${JSON.stringify(r.start)}, end ${JSON.stringify(r.end)}`);
 });

@@ -8,11 +8,14 @@ pub fn main() -> Result<(), String> {
     tools::ensure_test_tools()?;
     run_task::build_app(true)?;
     let sim = run_task::build_sim()?;
-    let out = root().join("target/bench/drive-latency.json");
-    run(cmd("node")
-        .arg(root().join("e2e/bench/drive-latency.mjs"))
-        .arg(&out)
-        .env("WSDECK_SIM", &sim)
-        .env("WSDECK_DIST", root().join("dist"))
-        .env("WSDECK_CHROMIUM", tools::CHROMIUM))
+    for bench in ["drive-latency", "faults"] {
+        let out = root().join(format!("target/bench/{bench}.json"));
+        run(cmd("node")
+            .arg(root().join(format!("e2e/bench/{bench}.mjs")))
+            .arg(&out)
+            .env("WSDECK_SIM", &sim)
+            .env("WSDECK_DIST", root().join("dist"))
+            .env("WSDECK_CHROMIUM", tools::CHROMIUM))?;
+    }
+    Ok(())
 }
