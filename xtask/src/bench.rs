@@ -13,6 +13,7 @@ pub fn main() -> Result<(), String> {
     let out = root().join("target/bench");
     node_bench(&sim, "drive-latency.mjs", &out.join("drive-latency.json"))?;
     node_bench(&sim, "charts.mjs", &out.join("charts.json"))?;
+    node_bench(&sim, "faults.mjs", &out.join("faults.json"))?;
     chart_weight(&out)
 }
 
