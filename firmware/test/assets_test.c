@@ -153,6 +153,14 @@ int main(int argc, char **argv) {
   check(index != NULL && strcmp(index->mime, "text/html; charset=utf-8") == 0 &&
             strcmp(index->cache_control, "no-cache") == 0,
         "/index.html is HTML and revalidated (no-cache)");
+  check(index != NULL && index->csp != NULL && strstr(index->csp, "script-src 'self' 'sha256-") != NULL &&
+            strstr(index->csp, "unsafe-inline") == NULL,
+        "/index.html comes with a Content-Security-Policy that allows its bootstrap by hash, nothing inline");
+  for (i = 0; i < WSDECK_ASSET_COUNT; i++) {
+    const wsdeck_asset_t *a = &WSDECK_ASSETS[i];
+    int html = strncmp(a->mime, "text/html", 9) == 0;
+    check(html == (a->csp != NULL), "%s: a policy exactly for HTML pages", a->path);
+  }
   check(index != NULL && wsdeck_find_asset("/") == index, "/ is /index.html");
   check(index != NULL && wsdeck_find_asset("/index.html?x=1") == index, "/index.html?x=1 is /index.html");
   check(index != NULL && wsdeck_find_asset("/?ws=ws://10.0.0.7:81/ws") == index, "/?ws=... is /index.html");

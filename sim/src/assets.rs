@@ -138,15 +138,14 @@ pub fn etag_for(raw: &[u8]) -> String {
 pub fn csp_for(html: &str) -> String {
     use base64::Engine;
     use sha2::{Digest, Sha256};
-    let hashes: String = inline_scripts(html)
-        .into_iter()
-        .map(|s| {
-            let digest = Sha256::digest(s.as_bytes());
-            format!(" 'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
-        })
-        .collect();
+    let hash = |s: &str| {
+        let digest = Sha256::digest(s.as_bytes());
+        format!(" 'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+    };
+    let hashes: String = inline(html, "script").into_iter().map(hash).collect();
+    let styles: String = inline(html, "style").into_iter().map(hash).collect();
     format!(
-        "default-src 'self'; script-src 'self'{hashes} 'wasm-unsafe-eval'; style-src 'self'; \
+        "default-src 'self'; script-src 'self'{hashes} 'wasm-unsafe-eval'; style-src 'self'{styles}; \
          img-src 'self' data: blob:; connect-src 'self' ws: wss:; manifest-src 'self'; worker-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
@@ -154,12 +153,18 @@ pub fn csp_for(html: &str) -> String {
 
 /// The text of every `<script>` without a `src` in `html`, exactly as the browser hashes it.
 pub fn inline_scripts(html: &str) -> Vec<&str> {
+    inline(html, "script")
+}
+
+/// The text of every `<tag>` element in `html` that has no `src` (inline scripts, `<style>`).
+fn inline<'a>(html: &'a str, tag: &str) -> Vec<&'a str> {
     let lower = html.to_ascii_lowercase();
+    let (open_tag, close_tag) = (format!("<{tag}"), format!("</{tag}"));
     let mut out = Vec::new();
     let mut at = 0;
-    while let Some(open) = lower[at..].find("<script").map(|i| at + i) {
+    while let Some(open) = lower[at..].find(&open_tag).map(|i| at + i) {
         let Some(tag_end) = lower[open..].find('>').map(|i| open + i + 1) else { break };
-        let Some(close) = lower[tag_end..].find("</script").map(|i| tag_end + i) else { break };
+        let Some(close) = lower[tag_end..].find(&close_tag).map(|i| tag_end + i) else { break };
         let tag = &lower[open..tag_end];
         if !tag.contains(" src=") && !tag.contains("\tsrc=") && !tag.contains("\nsrc=") {
             out.push(&html[tag_end..close]);
@@ -226,6 +231,8 @@ mod tests {
         assert!(csp.contains(&format!("'sha256-{want}'")), "{csp}");
         assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"), "{csp}");
         assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
+        let styled = csp_for("<style>a{b:c}</style><script>x</script>");
+        assert!(styled.contains("style-src 'self' 'sha256-"), "an inline stylesheet by its hash: {styled}");
         assert_eq!(inline_scripts("<script>unterminated"), Vec::<&str>::new());
     }
 

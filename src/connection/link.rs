@@ -308,7 +308,7 @@ mod tests {
         for _ in 0..6 {
             link.closed(0.0, 1.0);
         }
-        assert_eq!(link.phase(), Phase::Waiting { retry_at_ms: 5000.0 });
+        assert_eq!(link.phase(), Phase::Waiting { retry_at_ms: super::super::backoff::CAP_MS });
         assert_eq!(link.wake(100.0), vec![Action::Open]);
         assert_eq!(link.phase(), Phase::Connecting { since_ms: 100.0 });
         assert!(link.wake(150.0).is_empty(), "never two sockets at once");

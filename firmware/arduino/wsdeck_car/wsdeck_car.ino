@@ -309,6 +309,11 @@ static void serve_asset(AsyncWebServerRequest *request) {
   }
   r->addHeader("ETag", asset->etag);
   r->addHeader("Cache-Control", asset->cache_control);
+  r->addHeader("X-Content-Type-Options", "nosniff");
+  if (asset->csp != nullptr) {
+    // Scripts only from the car, the page's bootstrap by its hash: docs/SECURITY.md.
+    r->addHeader("Content-Security-Policy", asset->csp);
+  }
   request->send(r);
 #else
   AsyncWebServerResponse *r = request->beginResponse(

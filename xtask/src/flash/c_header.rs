@@ -52,6 +52,7 @@ typedef struct {
   uint32_t gzip_len;
   const char *etag;          /* quoted, e.g. "\"0123456789abcdef\"": answer If-None-Match with 304 */
   const char *cache_control; /* "no-cache" for index.html, "public, max-age=31536000, immutable" for hashed assets */
+  const char *csp;           /* HTML pages: send as Content-Security-Policy; NULL for other files */
 } wsdeck_asset_t;
 "#;
 
@@ -107,13 +108,14 @@ pub fn generate(assets: &[Asset], hash: &str) -> String {
     for (i, a) in assets.iter().enumerate() {
         let _ = writeln!(
             out,
-            "  {{{}, {}, {}, {}u, {}, {}}},",
+            "  {{{}, {}, {}, {}u, {}, {}, {}}},",
             c_string(&a.path),
             c_string(a.mime),
             array_name(i, &a.path),
             a.gzip().len(),
             c_string(&a.etag),
-            c_string(a.cache_control)
+            c_string(a.cache_control),
+            a.csp.as_deref().map_or("NULL".to_string(), c_string)
         );
     }
     out.push_str("};\n");
@@ -143,7 +145,7 @@ mod tests {
         assert_eq!(h.matches("static const wsdeck_asset_t WSDECK_ASSETS[]").count(), 1);
         let wasm = assets.iter().find(|a| a.path.ends_with(".wasm")).unwrap();
         let row = format!(
-            "{{\"/wsdeck-0123456789abcdef_bg.wasm\", \"application/wasm\", wsdeck_gz_4_wsdeck_0123456789abcdef_bg_wasm, {}u, {}, \"public, max-age=31536000, immutable\"}},",
+            "{{\"/wsdeck-0123456789abcdef_bg.wasm\", \"application/wasm\", wsdeck_gz_4_wsdeck_0123456789abcdef_bg_wasm, {}u, {}, \"public, max-age=31536000, immutable\", NULL}},",
             wasm.gzip().len(),
             c_string(&wasm.etag)
         );

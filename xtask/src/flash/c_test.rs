@@ -39,8 +39,9 @@ mod tests {
         write_sources(&assets, &bundle).unwrap();
         let mut counts = Counts::default();
         run_c_test(&dist, &bundle, &mut counts).unwrap();
-        // 1 count + 4 per asset + 7 lookups + 1 wasm MIME
-        assert_eq!(counts, Counts { passed: 1 + 4 * assets.len() as u64 + 8, failed: 0 });
+        // 1 count + 4 per asset + 7 lookups + 1 wasm MIME + the index's policy + 1 per asset (policy
+        // exactly for HTML)
+        assert_eq!(counts, Counts { passed: 1 + 5 * assets.len() as u64 + 9, failed: 0 });
 
         std::fs::write(dist.join("index.html"), b"changed after the bundle was made").unwrap();
         let mut counts = Counts::default();

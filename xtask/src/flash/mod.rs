@@ -10,7 +10,7 @@ pub mod report;
 pub mod rust_module;
 
 use std::path::{Path, PathBuf};
-use wsdeck_sim::assets::{cache_control_for, etag_for, fnv1a64, mime_for};
+use wsdeck_sim::assets::{cache_control_for, csp_for, etag_for, fnv1a64, mime_for};
 
 /// The flash budget: compressed bytes of the whole app. The one place it is set; `cargo xtask
 /// dist --budget-kib N` overrides it.
@@ -60,6 +60,8 @@ pub struct Asset {
     pub mime: &'static str,
     pub etag: String,
     pub cache_control: &'static str,
+    /// HTML pages: the Content-Security-Policy the simulator sends with them.
+    pub csp: Option<String>,
 }
 
 impl Asset {
@@ -68,6 +70,7 @@ impl Asset {
             mime: mime_for(path),
             etag: etag_for(&raw),
             cache_control: cache_control_for(path),
+            csp: mime_for(path).starts_with("text/html").then(|| csp_for(&String::from_utf8_lossy(&raw))),
             path: path.to_string(),
             raw,
             compressed,

@@ -18,6 +18,8 @@ pub struct Asset {
     pub etag: &'static str,
     /// `no-cache` for index.html, `public, max-age=31536000, immutable` for hashed assets.
     pub cache_control: &'static str,
+    /// HTML pages: send as `Content-Security-Policy`.
+    pub csp: Option<&'static str>,
 }
 
 /// The asset for a request path: `/` (and any path ending in `/`) means its `index.html`; a
@@ -46,12 +48,13 @@ pub fn generate(assets: &[Asset], hash: &str) -> String {
     for a in assets {
         let _ = writeln!(
             out,
-            "    Asset {{\n        path: {:?},\n        mime: {:?},\n        gzip: include_bytes!({:?}),\n        etag: {:?},\n        cache_control: {:?},\n    }},",
+            "    Asset {{\n        path: {:?},\n        mime: {:?},\n        gzip: include_bytes!({:?}),\n        etag: {:?},\n        cache_control: {:?},\n        csp: {:?},\n    }},",
             a.path,
             a.mime,
             a.gz_name(),
             a.etag,
-            a.cache_control
+            a.cache_control,
+            a.csp
         );
     }
     out.push_str("];\n");
