@@ -159,22 +159,42 @@ pub fn provide_pwa() {
     let (update_ready, set_update_ready) = signal(false);
     let worker = Rc::new(Worker { alive: Cell::new(true), ..Worker::default() });
     if support == Support::Available {
-        if let Some(container) = container() {
-            let promise = container.register(SCRIPT);
-            let weak = Rc::downgrade(&worker);
-            leptos::task::spawn_local(async move {
-                // A failed registration (no sw.js in a plain `trunk build`) leaves an app that
-                // works online only, as on http.
-                let Ok(reg) = JsFuture::from(promise).await else { return };
-                let Some(worker) = weak.upgrade() else { return };
-                let Ok(reg) = reg.dyn_into::<ServiceWorkerRegistration>() else { return };
-                worker.watch(reg, set_update_ready);
-            });
+        // After `load`: precaching fetches every file again (mostly from the HTTP cache), and the
+        // first load from a slow device should not share the link with it.
+        let loaded = dom::window().and_then(|w| w.document()).is_some_and(|d| d.ready_state() == "complete");
+        match dom::window() {
+            Some(w) if !loaded => {
+                let weak = Rc::downgrade(&worker);
+                worker.listen(Listener::new(&w, "load", move |_| {
+                    if let Some(worker) = weak.upgrade() {
+                        register(&worker, set_update_ready);
+                    }
+                }));
+            }
+            _ => register(&worker, set_update_ready),
         }
     }
     let cleanup = SendWrapper::new(worker.clone());
     on_cleanup(move || cleanup.release());
     provide_context(Pwa { support, update_ready, worker: StoredValue::new(SendWrapper::new(worker)) });
+}
+
+fn register(worker: &Rc<Worker>, ready: WriteSignal<bool>) {
+    let Some(container) = container() else { return };
+    if worker.registration.borrow().is_some() {
+        return;
+    }
+    let promise = container.register(SCRIPT);
+    let weak = Rc::downgrade(worker);
+    leptos::task::spawn_local(async move {
+        // A failed registration (no sw.js after a plain `trunk build`) leaves an app that works
+        // online only, as on http.
+        let Ok(reg) = JsFuture::from(promise).await else { return };
+        let (Some(worker), Ok(reg)) = (weak.upgrade(), reg.dyn_into::<ServiceWorkerRegistration>()) else {
+            return;
+        };
+        worker.watch(reg, ready);
+    });
 }
 
 /// "Update available · Reload", while a new version waits.

@@ -2,6 +2,8 @@
 // compares). The PNGs are committed because they go into device flash; this script is how they
 // are remade, with pinned packages (package-lock.json), so the same SVG gives the same bytes.
 //
+// index.html's favicon: the SVG itself as a data: URL, so that the first load makes no request
+// for it (a device serves each request slowly).
 // icon-192.png, icon-512.png: the SVG as drawn (a rounded square, transparent corners).
 // icon-maskable.png: full-bleed background with the mark shrunk into the maskable safe zone (a
 // centred circle of 40% radius), for Android's adaptive icons and iOS' apple-touch-icon, which
@@ -12,7 +14,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const PUBLIC = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../public');
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const PUBLIC = path.join(ROOT, 'public');
+const INDEX = path.join(ROOT, 'index.html');
 /** Palette size: anti-aliased edges of three flat colours need few; fewer colours, fewer bytes. */
 const COLOURS = 24;
 
@@ -38,8 +42,31 @@ function render(source, size) {
   return Buffer.from(quantised);
 }
 
+/** The SVG as a data: URL: whitespace between tags dropped, single quotes inside the double-quoted
+ * attribute, and only what a URL needs escaped. */
+const favicon =
+  'data:image/svg+xml,' +
+  svg
+    .replace(/>\s+</g, '><')
+    .trim()
+    .replaceAll('"', "'")
+    .replace(/[%#<>]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+const FAVICON_LINK = /<link rel="icon" href="[^"]*" type="image\/svg\+xml">/;
+
 const check = process.argv.includes('--check');
 let stale = 0;
+const index = readFileSync(INDEX, 'utf8');
+const link = `<link rel="icon" href="${favicon}" type="image/svg+xml">`;
+if (!FAVICON_LINK.test(index)) throw new Error('index.html needs <link rel="icon" href="..." type="image/svg+xml">');
+if (check) {
+  if (!index.includes(link)) {
+    console.error('index.html\'s favicon is not public/icon.svg: run cargo xtask icons');
+    stale++;
+  }
+} else {
+  writeFileSync(INDEX, index.replace(FAVICON_LINK, link));
+  console.log(`index.html: favicon is public/icon.svg (${favicon.length} bytes)`);
+}
 for (const [name, source, size] of outputs) {
   const file = path.join(PUBLIC, name);
   const bytes = render(source, size);
