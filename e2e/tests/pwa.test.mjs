@@ -172,6 +172,27 @@ test('a new build is offered as an update, and Reload brings it in', async () =>
   }
 });
 
+test('over plain http from a device address the app works, registers nothing, and says why it cannot install', async () => {
+  // A name that is not localhost makes an insecure context, like http://192.168.4.1/ from a
+  // phone; Chromium resolves it to loopback, so the test still talks only to this computer.
+  const device = await sim({ args: ['--allow-host', 'car.test'] });
+  const insecure = await launch({ args: ['--host-resolver-rules=MAP car.test 127.0.0.1'] });
+  const { page, errors } = insecure;
+  try {
+    await page.goto(`http://car.test:${device.port}/#/settings`);
+    await waitForState(page, 'connected');
+    assert.equal(await page.evaluate(() => window.isSecureContext), false);
+    assert.equal(await page.evaluate(() => 'serviceWorker' in navigator), false);
+    assert.equal(
+      await page.textContent('[data-testid=install-hint]'),
+      'Install needs https or localhost: opened from the device over http, the app works but cannot be installed or opened offline.',
+    );
+    assert.deepEqual(errors, []);
+  } finally {
+    await insecure.close();
+  }
+});
+
 test('the manifest is valid and every icon loads with its type and size', async () => {
   const device = await sim();
   const res = await fetch(`${device.url}manifest.webmanifest`);
