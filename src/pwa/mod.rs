@@ -106,7 +106,7 @@ impl Worker {
         let waiting = move |reg: &ServiceWorkerRegistration| {
             let controlled = container().and_then(|c| c.controller()).is_some();
             if controlled && reg.waiting().is_some() {
-                ready.set(true);
+                ready.try_set(true);
             }
         };
         waiting(&registration);
