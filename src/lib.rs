@@ -1,11 +1,12 @@
 //! wsdeck: drive and watch a WiFi device from a phone. `main.rs` mounts [`App`]; each capability
-//! has its folder: `connection/`, `telemetry/`, `device/`, and `shell/` holds the page frame.
+//! has its folder: `connection/`, `telemetry/`, `device/`, `pwa/`, and `shell/` holds the page frame.
 
 pub mod chart;
 pub mod connection;
 pub mod device;
 pub mod dom;
 pub mod drive;
+pub mod pwa;
 pub mod shell;
 pub mod telemetry;
 
@@ -14,5 +15,6 @@ use leptos::prelude::*;
 #[component]
 pub fn App() -> impl IntoView {
     connection::provide_connection();
+    pwa::provide_pwa();
     view! { <shell::Shell/> }
 }

@@ -88,15 +88,15 @@ const CHROMIUM_ARGS = [
 ];
 
 /**
- * Chromium with a phone-sized touch viewport and a fresh profile. `errors` collects uncaught
- * page errors (a Rust panic shows up here as `unreachable`).
+ * Chromium with a phone-sized touch viewport and a fresh profile (`args`: extra Chromium flags).
+ * `errors` collects uncaught page errors (a Rust panic shows up here as `unreachable`).
  */
-export async function launch({ viewport = { width: 390, height: 844 }, colorScheme = 'light' } = {}) {
+export async function launch({ viewport = { width: 390, height: 844 }, colorScheme = 'light', args = [] } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'wsdeck-e2e-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...args],
     viewport,
     colorScheme,
     deviceScaleFactor: 2,

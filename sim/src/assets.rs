@@ -206,6 +206,18 @@ mod tests {
     }
 
     #[test]
+    fn the_service_worker_manifest_and_icons_are_revalidated_with_their_types() {
+        // A cached sw.js would hide new builds from the browser's update check.
+        for path in ["/sw.js", "/manifest.webmanifest", "/icon-192.png", "/icon.svg"] {
+            assert_eq!(cache_control_for(path), "no-cache", "{path}");
+        }
+        assert_eq!(mime_for("/sw.js"), "text/javascript; charset=utf-8");
+        assert_eq!(mime_for("/manifest.webmanifest"), "application/manifest+json");
+        assert_eq!(mime_for("/icon-maskable.png"), "image/png");
+        assert_eq!(mime_for("/icon.svg"), "image/svg+xml");
+    }
+
+    #[test]
     fn bodies_gunzip_to_the_original_and_root_is_index() {
         let mut assets = Assets::default();
         assets.insert("/index.html", b"<!doctype html><title>x</title>");

@@ -14,6 +14,7 @@ pub fn StatusBar() -> impl IntoView {
     let rtt =
         move || status.with(|s| s.rtt_ms.map(|r| format!("{r:.0} ms")).unwrap_or_else(|| "– ms".into()));
     let rate = move || status.with(|s| format!("{}/s", s.rate));
+    let lost = move || offers_other_address(state());
     view! {
         <header class="status" data-testid="status" data-state=move || state().name()>
             <span class="dot" aria-hidden="true"></span>
@@ -21,6 +22,9 @@ pub fn StatusBar() -> impl IntoView {
                 <strong class="name" data-testid="device-name">{name}</strong>
                 <span class="state" data-testid="link-state" role="status">{label}</span>
             </div>
+            <Show when=lost>
+                <a class="status-link" href="#/settings" data-testid="change-device">"Address"</a>
+            </Show>
             <div class="figures">
                 <span title="round-trip time (median)" data-testid="rtt">{rtt}</span>
                 <span title="frames per second from the device" data-testid="rate">{rate}</span>
@@ -29,7 +33,9 @@ pub fn StatusBar() -> impl IntoView {
     }
 }
 
-/// The words under the device name.
+/// The words under the device name. A device that has never answered on this address is
+/// "unreachable" from its first failed attempt: the app may have been opened away from it (an
+/// installed app starts without the device), and the person should know it is not just slow.
 pub fn state_label(state: LinkState) -> String {
     let retry = |word: &str, attempt: u32, retry_in_ms: Option<f64>| match retry_in_ms {
         Some(ms) => format!("{word} · attempt {attempt} in {:.1} s", ms / 1000.0),
@@ -38,9 +44,19 @@ pub fn state_label(state: LinkState) -> String {
     };
     match state {
         LinkState::Connected => "Connected".into(),
-        LinkState::Connecting { attempt, retry_in_ms } => retry("Connecting", attempt, retry_in_ms),
+        LinkState::Connecting { attempt: 1, retry_in_ms } => retry("Connecting", 1, retry_in_ms),
+        LinkState::Connecting { attempt, retry_in_ms } => retry("Device unreachable", attempt, retry_in_ms),
         LinkState::Reconnecting { attempt, retry_in_ms } => retry("Reconnecting", attempt, retry_in_ms),
-        LinkState::Offline => "Offline · no network".into(),
+        LinkState::Offline => "Offline · retrying when the network is back".into(),
+    }
+}
+
+/// Whether the status bar offers a way to another address: once the device did not answer.
+pub fn offers_other_address(state: LinkState) -> bool {
+    match state {
+        LinkState::Connected => false,
+        LinkState::Connecting { attempt, .. } => attempt > 1,
+        LinkState::Reconnecting { .. } | LinkState::Offline => true,
     }
 }
 
@@ -59,6 +75,11 @@ mod tests {
         assert_eq!(state_label(LinkState::Connected), "Connected");
         assert_eq!(state_label(LinkState::Connecting { attempt: 1, retry_in_ms: None }), "Connecting…");
         assert_eq!(
+            state_label(LinkState::Connecting { attempt: 2, retry_in_ms: Some(800.0) }),
+            "Device unreachable · attempt 2 in 0.8 s"
+        );
+        assert_eq!(state_label(LinkState::Offline), "Offline · retrying when the network is back");
+        assert_eq!(
             state_label(LinkState::Reconnecting { attempt: 3, retry_in_ms: Some(1200.0) }),
             "Reconnecting · attempt 3 in 1.2 s"
         );
@@ -66,6 +87,15 @@ mod tests {
             state_label(LinkState::Reconnecting { attempt: 2, retry_in_ms: None }),
             "Reconnecting · attempt 2…"
         );
+    }
+
+    #[test]
+    fn another_address_is_offered_once_the_device_does_not_answer() {
+        assert!(!offers_other_address(LinkState::Connected));
+        assert!(!offers_other_address(LinkState::Connecting { attempt: 1, retry_in_ms: None }));
+        assert!(offers_other_address(LinkState::Connecting { attempt: 2, retry_in_ms: None }));
+        assert!(offers_other_address(LinkState::Reconnecting { attempt: 1, retry_in_ms: None }));
+        assert!(offers_other_address(LinkState::Offline));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::connection::StatusBar;
 use crate::device::DevicePage;
 use crate::dom::{self, Listener};
 use crate::drive::DrivePage;
+use crate::pwa::UpdatePrompt;
 use crate::telemetry::Tiles;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
@@ -121,6 +122,7 @@ pub fn Shell() -> impl IntoView {
                     })
                     .collect_view()}
             </nav>
+            <UpdatePrompt/>
         </div>
     }
 }

@@ -1,4 +1,4 @@
-//! Settings: which address to connect to.
+//! Settings: which address to connect to, how to drive, and whether the app can be installed.
 
 use crate::connection::url::{self, Source};
 use crate::connection::Connection;
@@ -39,6 +39,7 @@ pub fn SettingsPage() -> impl IntoView {
         }
     };
     let default_url = conn.url_source().1;
+    let install = use_context::<crate::pwa::Pwa>().map(|p| p.support.hint());
     view! {
         <section class="card">
             <h2>"Device address"</h2>
@@ -63,6 +64,7 @@ pub fn SettingsPage() -> impl IntoView {
         <section class="card">
             <h2>"About"</h2>
             <p class="hint">"wsdeck " {env!("CARGO_PKG_VERSION")} ", protocol v" {wsdeck_protocol::VERSION} "."</p>
+            <p class="hint" data-testid="install-hint">{install}</p>
         </section>
     }
 }

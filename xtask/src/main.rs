@@ -5,6 +5,8 @@ mod bench;
 mod dist;
 mod firmware;
 mod flash;
+mod icons;
+mod pwa;
 mod run;
 mod test;
 mod tools;
@@ -29,6 +31,8 @@ cargo xtask <task>
                                --fs-size, default 1M = a typical ESP32 data partition; sizes take
                                K, M or 0x), size-report.json and a table. Fails when the gzip
                                total is over the budget (default 150 KiB). See docs/FIRMWARE.md.
+  icons [--check]              render public/icon.svg into the PNG app icons in public/ (npm
+                               packages in xtask/icons); --check only fails if they differ.
   bench                        benchmarks in headless Chromium against the simulator: drive
                                input -> frame and release -> stop latency (against a minimal
                                hand-written page); chart frame time and main-thread load against
@@ -41,6 +45,8 @@ cargo xtask <task>
 pub struct Flags {
     /// `run --dev`: debug build of the app.
     pub dev: bool,
+    /// `icons --check`: compare, do not write.
+    pub check: bool,
     /// Everything after `--`, passed to the simulator.
     pub sim_args: Vec<String>,
     /// `dist`: the flash bundle's settings.
@@ -73,6 +79,7 @@ fn parse(args: &[String]) -> Result<(String, Flags), String> {
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--dev" if task == "run" => flags.dev = true,
+            "--check" if task == "icons" => flags.check = true,
             "--" if task == "run" => flags.sim_args.extend(rest.by_ref().cloned()),
             "--out" | "--budget-kib" | "--block-size" | "--fs-size" if task == "dist" => {
                 let value = rest.next().ok_or_else(|| format!("`{arg}` needs a value"))?;
@@ -112,6 +119,7 @@ fn main() -> ExitCode {
         "test" => test::main(),
         "dist" => dist::main(&flags.flash),
         "bench" => bench::main(),
+        "icons" => icons::main(flags.check),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(())
@@ -170,6 +178,8 @@ mod tests {
     #[test]
     fn unknown_flags_are_refused() {
         assert!(parse(&args(&["test", "--dev"])).is_err());
+        assert!(parse(&args(&["icons", "--check"])).unwrap().1.check);
+        assert!(parse(&args(&["run", "--check"])).is_err());
         assert!(parse(&args(&[])).is_err());
     }
 }

@@ -13,14 +13,15 @@ pub fn main(flags: &Flags) -> Result<(), String> {
     run(&mut c)
 }
 
-/// `trunk build` into dist/.
+/// `trunk build` into dist/, then the service worker that keeps exactly what Trunk wrote.
 pub fn build_app(release: bool) -> Result<(), String> {
     let mut c = cmd("trunk");
     c.arg("build");
     if release {
         c.arg("--release");
     }
-    run(&mut c)
+    run(&mut c)?;
+    crate::pwa::write_service_worker(&root().join("dist"))
 }
 
 /// Builds wsdeck-sim (debug: it shares compiled dependencies with the tests) and returns its path.

@@ -26,6 +26,7 @@ pub fn main() -> Result<(), String> {
     step("clippy", &mut counts, &mut |_| {
         run(cmd("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
     });
+    step("app icons match icon.svg", &mut counts, &mut |_| crate::icons::main(true));
     step("native tests", &mut counts, &mut |c| run_counted(cmd("cargo").args(["test", "--workspace"]), c));
     step("protocol builds no_std", &mut counts, &mut |_| {
         run(cmd("cargo").args(["build", "-p", "wsdeck-protocol", "--target", tools::BARE_METAL_TARGET]))

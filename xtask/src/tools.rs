@@ -90,7 +90,7 @@ fn ensure_cargo_tool(bin: &str, krate: &str, version: &str, extra: &[&str]) -> R
 }
 
 /// `npm ci` when node_modules is missing or older than the lock file.
-fn ensure_npm(dir: &Path) -> Result<(), String> {
+pub fn ensure_npm(dir: &Path) -> Result<(), String> {
     let marker = dir.join("node_modules/.package-lock.json");
     let lock = dir.join("package-lock.json");
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();

@@ -143,7 +143,7 @@ pub fn first_load(assets: &[Asset]) -> Vec<String> {
         if !text_like {
             continue;
         }
-        let text = String::from_utf8_lossy(&asset.raw);
+        let text = fetched_on_load(&String::from_utf8_lossy(&asset.raw));
         for other in assets {
             let name = other.path.rsplit('/').next().unwrap_or(&other.path);
             if !seen.contains(&other.path) && text.contains(name) {
@@ -152,6 +152,24 @@ pub fn first_load(assets: &[Asset]) -> Vec<String> {
         }
     }
     seen
+}
+
+/// `text` without the links a browser follows only when the app is added to a home screen
+/// (`apple-touch-icon`); the manifest is fetched on load by Chromium, so it stays.
+fn fetched_on_load(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<link") {
+        let end = rest[start..].find('>').map_or(rest.len(), |e| start + e + 1);
+        out.push_str(&rest[..start]);
+        let tag = &rest[start..end];
+        if !tag.contains("apple-touch-icon") {
+            out.push_str(tag);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -168,6 +186,13 @@ mod tests {
             first,
             ["/main-0123456789abcdef.css", "/wsdeck-0123456789abcdef.js", "/wsdeck-0123456789abcdef_bg.wasm"]
         );
+    }
+
+    #[test]
+    fn home_screen_icons_are_not_first_load() {
+        let html = r#"<link href=a.png rel=apple-touch-icon><link href=m.webmanifest rel=manifest><p>x"#;
+        assert_eq!(fetched_on_load(html), "<link href=m.webmanifest rel=manifest><p>x");
+        assert_eq!(fetched_on_load("<link rel=apple-touch-icon href=a.png"), "");
     }
 
     #[test]
