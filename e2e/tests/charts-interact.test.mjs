@@ -29,6 +29,26 @@ async function readAt(page, p) {
   return { t: Number(text.split(' s')[0]), text };
 }
 
+/**
+ * Opens the charts on a 50 Hz simulator, lets `seconds` of data come, shows all of it and
+ * pauses. Returns the obstacle chart's selector and `span()`: the seconds between the points at
+ * 20 % and 80 % across it, read with the crosshair.
+ */
+async function pausedOnAll(seconds) {
+  const device = await ctx.sim({ args: ['--rate', '50'] });
+  const { page } = ctx.browser;
+  await page.goto(`${device.url}#/charts`);
+  await waitForState(page, 'connected');
+  const sel = 'canvas[data-series=distance_cm]';
+  await page.waitForSelector(sel);
+  await page.waitForTimeout(seconds * 1000);
+  await page.click('text=All');
+  await page.click('[data-testid=pause]');
+  const [a, b] = [await at(page, sel, 0.2), await at(page, sel, 0.8)];
+  const span = async () => (await readAt(page, b)).t - (await readAt(page, a)).t;
+  return { page, sel, a, span };
+}
+
 test('the crosshair reads the values under the pointer', async () => {
   const device = await ctx.sim({ args: ['--rate', '50'] });
   const { page, errors } = ctx.browser;
@@ -46,17 +66,8 @@ test('the crosshair reads the values under the pointer', async () => {
 });
 
 test('paused, the wheel zooms and a drag pans the time axis; double-click or a window zooms out', async () => {
-  const device = await ctx.sim({ args: ['--rate', '50'] });
-  const { page, errors } = ctx.browser;
-  await page.goto(`${device.url}#/charts`);
-  await waitForState(page, 'connected');
-  await page.waitForSelector('canvas[data-series=distance_cm]');
-  await page.waitForTimeout(3000);
-  await page.click('text=All');
-  await page.click('[data-testid=pause]');
-  const sel = 'canvas[data-series=distance_cm]';
-  const [a, b] = [await at(page, sel, 0.2), await at(page, sel, 0.8)];
-  const span = async () => (await readAt(page, b)).t - (await readAt(page, a)).t;
+  const { errors } = ctx.browser;
+  const { page, sel, a, span } = await pausedOnAll(3);
   const before = await span();
   assert.ok(before > 1.2, `all buffered: ${before} s across`);
 
@@ -93,17 +104,8 @@ test('paused, the wheel zooms and a drag pans the time axis; double-click or a w
 });
 
 test('two fingers pinch to zoom while paused', async () => {
-  const device = await ctx.sim({ args: ['--rate', '50'] });
-  const { page, errors } = ctx.browser;
-  await page.goto(`${device.url}#/charts`);
-  await waitForState(page, 'connected');
-  await page.waitForSelector('canvas[data-series=distance_cm]');
-  await page.waitForTimeout(2000);
-  await page.click('text=All');
-  await page.click('[data-testid=pause]');
-  const sel = 'canvas[data-series=distance_cm]';
-  const [a, b] = [await at(page, sel, 0.2), await at(page, sel, 0.8)];
-  const span = async () => (await readAt(page, b)).t - (await readAt(page, a)).t;
+  const { errors } = ctx.browser;
+  const { page, sel, span } = await pausedOnAll(2);
   const before = await span();
   const touch = await touchscreen(page);
   const c = await at(page, sel, 0.5);

@@ -66,6 +66,9 @@ pub fn main() -> Result<(), String> {
     if failed_steps > 0 {
         return Err(format!("{failed_steps} step(s) failed"));
     }
+    if counts.failed > 0 {
+        return Err(format!("{} test(s) failed", counts.failed));
+    }
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Running commands: from the workspace root, with the pinned tools first on PATH, and counting
 //! the tests that test runners report.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -93,13 +93,15 @@ pub fn run_counted(c: &mut Command, counts: &mut Counts) -> Result<(), String> {
     let mut child =
         c.stdout(Stdio::piped()).spawn().map_err(|e| format!("cannot start `{}`: {e}", describe(c)))?;
     if let Some(out) = child.stdout.take() {
-        let mut stdout = std::io::stdout();
         // Split on bytes: a line that is not UTF-8 must not end the counting early.
         for line in BufReader::new(out).split(b'\n').map_while(Result::ok) {
             let line = String::from_utf8_lossy(&line);
             let line = line.trim_end_matches('\r');
             counts.read_line(line);
-            let _ = writeln!(stdout, "{line}");
+            // println!, not a write to io::stdout(): inside `cargo test` it is captured, so a
+            // unit test that runs a failing child on purpose does not print lines that the
+            // outer run would count as failures.
+            println!("{line}");
         }
     }
     let status = child.wait().map_err(|e| e.to_string())?;
