@@ -6,13 +6,66 @@ use alloc::vec::Vec;
 
 /// Pieces of JSON (and of things that are almost JSON) that random byte flips rarely produce.
 const TOKENS: &[&str] = &[
-    "{", "}", "[", "]", "\"", ":", ",", "\\", "\\u0000", "\\ud800", "\\udc00\\ud800", "-", "0", "-0",
-    "1e308", "-1e400", "1e-320", "0.30000000000000004", "9007199254740993", "4294967295",
-    "4294967296", "-1", "1001", "-1000", "32768", "NaN", "Infinity", "null", "true", "false", "\"t\"",
-    "\"tel\"", "\"hello\"", "\"pong\"", "\"log\"", "\"state\"", "\"ping\"", "\"drive\"", "\"stop\"",
-    "\"claim\"", "\"d\"", "\"id\"", "\"seq\"", "\"ms\"", "\"v\"", "\"caps\"", "\"series\"", "\"you\"",
-    "\"driver\"", "\"armed\"", "\"failsafe\"", "\"level\"", "\"msg\"", "é", "😀", "\u{feff}", " ",
-    "\n", "[[[[[[[[[[[[[[[[", "{\"a\":{\"a\":{\"a\":{\"a\":",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    ":",
+    ",",
+    "\\",
+    "\\u0000",
+    "\\ud800",
+    "\\udc00\\ud800",
+    "-",
+    "0",
+    "-0",
+    "1e308",
+    "-1e400",
+    "1e-320",
+    "0.30000000000000004",
+    "9007199254740993",
+    "4294967295",
+    "4294967296",
+    "-1",
+    "1001",
+    "-1000",
+    "32768",
+    "NaN",
+    "Infinity",
+    "null",
+    "true",
+    "false",
+    "\"t\"",
+    "\"tel\"",
+    "\"hello\"",
+    "\"pong\"",
+    "\"log\"",
+    "\"state\"",
+    "\"ping\"",
+    "\"drive\"",
+    "\"stop\"",
+    "\"claim\"",
+    "\"d\"",
+    "\"id\"",
+    "\"seq\"",
+    "\"ms\"",
+    "\"v\"",
+    "\"caps\"",
+    "\"series\"",
+    "\"you\"",
+    "\"driver\"",
+    "\"armed\"",
+    "\"failsafe\"",
+    "\"level\"",
+    "\"msg\"",
+    "é",
+    "😀",
+    "\u{feff}",
+    " ",
+    "\n",
+    "[[[[[[[[[[[[[[[[",
+    "{\"a\":{\"a\":{\"a\":{\"a\":",
 ];
 
 /// xorshift64* with a fixed seed: the same cases on every machine and every run.
@@ -78,7 +131,8 @@ impl Mutator {
 
     /// Replaces the value after a random `:` (up to the next `,` or `}`) with a token.
     fn swap_value(&mut self, out: &mut Vec<u8>) {
-        let colons: Vec<usize> = out.iter().enumerate().filter(|(_, b)| **b == b':').map(|(i, _)| i).collect();
+        let colons: Vec<usize> =
+            out.iter().enumerate().filter(|(_, b)| **b == b':').map(|(i, _)| i).collect();
         let Some(&colon) = colons.get(self.below(colons.len())) else { return };
         let start = colon + 1;
         let end = out[start..].iter().position(|b| matches!(b, b',' | b'}')).map_or(out.len(), |n| start + n);

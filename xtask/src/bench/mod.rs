@@ -1,0 +1,111 @@
+//! `cargo xtask bench`: speed figures that tests must not assert. Each benchmark prints a table
+//! and writes JSON under target/bench/, with ratios against a baseline measured in the same run.
+//! `--only drive-latency,fuzz,clients` picks some (default: all).
+
+mod clients;
+
+use crate::util::{cmd, root, run};
+use crate::{fuzz, run as run_task, tools};
+
+pub const BENCHES: [&str; 3] = ["drive-latency", "fuzz", "clients"];
+
+/// Flags of `cargo xtask bench`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub only: Vec<String>,
+    /// Seconds each fuzz target runs.
+    pub fuzz_secs: u64,
+    /// Seconds each clients run measures.
+    pub clients_secs: u64,
+    /// Clients in the big clients run.
+    pub clients: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            only: BENCHES.iter().map(|b| b.to_string()).collect(),
+            fuzz_secs: 60,
+            clients_secs: 10,
+            clients: 50,
+        }
+    }
+}
+
+pub fn main(opts: &Options) -> Result<(), String> {
+    let mut failed = Vec::new();
+    for bench in &opts.only {
+        println!("\n=== bench {bench}");
+        let result = match bench.as_str() {
+            "drive-latency" => drive_latency(),
+            "fuzz" => fuzz_bench(opts.fuzz_secs),
+            "clients" => clients::main(opts),
+            other => Err(format!("unknown benchmark `{other}` (known: {})", BENCHES.join(", "))),
+        };
+        if let Err(e) = result {
+            println!("xtask: bench {bench} failed: {e}");
+            failed.push(bench.as_str());
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("failed: {}", failed.join(", ")))
+    }
+}
+
+fn bench_dir() -> Result<std::path::PathBuf, String> {
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Drive input -> frame and release -> stop latency in headless Chromium (e2e/bench).
+fn drive_latency() -> Result<(), String> {
+    tools::ensure_test_tools()?;
+    run_task::build_app(true)?;
+    let sim = run_task::build_sim()?;
+    let out = bench_dir()?.join("drive-latency.json");
+    run(cmd("node")
+        .arg(root().join("e2e/bench/drive-latency.mjs"))
+        .arg(&out)
+        .env("WSDECK_SIM", &sim)
+        .env("WSDECK_DIST", root().join("dist"))
+        .env("WSDECK_CHROMIUM", tools::CHROMIUM))
+}
+
+/// Each fuzz target for `secs` seconds: inputs executed, and any crash (which fails the bench).
+fn fuzz_bench(secs: u64) -> Result<(), String> {
+    tools::ensure_fuzz_tools()?;
+    let runs = fuzz::run_all(secs)?;
+    println!("\nfuzzing, {secs} s per target (libFuzzer, cargo fuzz run -O)");
+    println!("{:<15} {:>8} {:>14} {:>10} {:>8}  result", "target", "seconds", "inputs", "inputs/s", "corpus");
+    let mut rows = Vec::new();
+    for r in &runs {
+        let rate = r.inputs as f64 / r.secs.max(1e-9);
+        let result = r.crash.as_deref().map_or("ok".to_string(), |c| format!("CRASH {c}"));
+        println!(
+            "{:<15} {:>8.1} {:>14} {:>10.0} {:>8}  {result}",
+            r.target, r.secs, r.inputs, rate, r.corpus
+        );
+        rows.push(serde_json::json!({
+            "target": r.target,
+            "seconds": (r.secs * 10.0).round() / 10.0,
+            "inputs": r.inputs,
+            "inputs_per_s": rate.round(),
+            "corpus": r.corpus,
+            "crash": r.crash,
+        }));
+    }
+    let json = serde_json::json!({ "seconds_per_target": secs, "targets": rows });
+    let out = bench_dir()?.join("fuzz.json");
+    std::fs::write(&out, serde_json::to_string_pretty(&json).unwrap_or_default())
+        .map_err(|e| format!("{}: {e}", out.display()))?;
+    println!("wrote {}", out.display());
+    let crashed: Vec<_> = runs.iter().filter(|r| r.crash.is_some()).map(|r| r.target).collect();
+    if crashed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("crashes in {} (inputs saved under fuzz/artifacts/)", crashed.join(", ")))
+    }
+}
