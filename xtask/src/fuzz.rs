@@ -13,8 +13,11 @@ pub const TARGETS: [&str; 4] = ["device_decode", "app_decode", "roundtrip", "ses
 /// The session target reads a stream of frames split on this byte (never part of UTF-8).
 const FRAME_SEPARATOR: u8 = 0xFF;
 
-/// Every seed: (target, file name, contents).
-pub fn seeds() -> Result<Vec<(&'static str, String, Vec<u8>)>, String> {
+/// One seed: (target, file name, contents).
+pub type Seed = (&'static str, String, Vec<u8>);
+
+/// Every seed.
+pub fn seeds() -> Result<Vec<Seed>, String> {
     let path = root().join("protocol/vectors.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let json: serde_json::Value =
