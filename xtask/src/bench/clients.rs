@@ -41,14 +41,15 @@ pub fn main(opts: &super::Options) -> Result<(), String> {
         let before = state(sim.1)?;
         let figures = measure(sim.1, n, Duration::from_secs(secs))?;
         let after = state(sim.1)?;
-        let delta = |k: &str| after[k].as_u64().unwrap_or(0).saturating_sub(before[k].as_u64().unwrap_or(0));
-        runs.push((name, n, figures, delta("telemetry_frames"), delta("dropped_for_slow_clients")));
+        let delta = |k: &str| after[k].as_f64().unwrap_or(0.0) - before[k].as_f64().unwrap_or(0.0);
+        let produced = delta("telemetry_frames") / (delta("uptime_ms") / 1000.0).max(1e-9);
+        runs.push((name, n, figures, produced, delta("dropped_for_slow_clients") as u64));
     }
 
     println!("\nclients: {RATE_HZ} Hz telemetry, {secs} s per run, release simulator on 127.0.0.1");
     println!(
-        "{:<9} {:>7} {:>9} {:>20} {:>13} {:>13} {:>9}",
-        "run", "clients", "sent/s", "recv/s min/med/max", "max lag ms", "p99 lag ms", "dropped"
+        "{:<9} {:>7} {:>10} {:>20} {:>13} {:>13} {:>9}",
+        "run", "clients", "made/s", "recv/s min/med/max", "max lag ms", "p99 lag ms", "dropped"
     );
     let mut json_runs = Vec::new();
     let mut medians = Vec::new();
@@ -60,14 +61,13 @@ pub fn main(opts: &super::Options) -> Result<(), String> {
         let max_lag = figures.iter().map(|f| f.max_lag_ms).fold(0.0, f64::max);
         let p99 = figures.iter().map(|f| f.p99_lag_ms).fold(0.0, f64::max);
         println!(
-            "{name:<9} {n:>7} {:>9.0} {:>20} {max_lag:>13.1} {p99:>13.1} {dropped:>9}",
-            *produced as f64 / secs as f64,
+            "{name:<9} {n:>7} {produced:>10.0} {:>20} {max_lag:>13.1} {p99:>13.1} {dropped:>9}",
             format!("{:.0}/{median:.0}/{:.0}", rates[0], rates[rates.len() - 1]),
         );
         json_runs.push(serde_json::json!({
             "name": name,
             "clients": n,
-            "produced_per_s": (*produced as f64 / secs as f64).round(),
+            "produced_per_s": produced.round(),
             "dropped_for_slow_clients": dropped,
             "median_rate": median.round(),
             "max_lag_ms": max_lag,
