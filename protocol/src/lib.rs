@@ -10,6 +10,8 @@ extern crate alloc;
 mod app;
 mod device;
 mod error;
+#[doc(hidden)]
+pub mod mutate;
 mod value;
 
 pub use app::{AppMsg, Drive, FULL};

@@ -24,6 +24,11 @@ USAGE: wsdeck-sim [FLAGS]
                     http://127.0.0.1:8081 (repeatable; by default only this device's own pages)
   --allow-host H    also answer to host name H, e.g. car.local (repeatable; IPs and localhost
                     always work; other names are refused against DNS rebinding)
+  --max-msg-rate N  messages per second one client may send, with a burst of a quarter second's
+                    worth (default 200; 0 for no cap). Excess is dropped and counted, a stop
+                    frame never is; a client over the cap for 5 s on end is closed (1008)
+  --client-queue N  telemetry frames kept for a client that is behind; older ones are dropped
+                    (default 256)
   --seed N          seed of the simulated sensors' noise (default 1)
   --no-qr           do not print the QR code
   -h, --help        this text
@@ -79,6 +84,10 @@ pub struct Config {
     pub dialect: Dialect,
     pub seed: u64,
     pub qr: bool,
+    /// Messages per second one client may send; 0 for no cap.
+    pub max_msg_rate: u32,
+    /// Broadcast frames kept per client; older ones are dropped.
+    pub client_queue: usize,
     /// Who may open the control socket.
     pub guard: crate::guard::Policy,
 }
@@ -96,6 +105,8 @@ impl Default for Config {
             dialect: Dialect::Json,
             seed: 1,
             qr: true,
+            max_msg_rate: 200,
+            client_queue: 256,
             guard: crate::guard::Policy::default(),
         }
     }
@@ -152,6 +163,19 @@ impl Config {
                     c.seed = v.parse().map_err(|_| format!("--seed: `{v}` is not a number"))?;
                 }
                 "--no-qr" => c.qr = false,
+                "--max-msg-rate" => {
+                    let v = value("messages per second")?;
+                    c.max_msg_rate =
+                        v.parse().map_err(|_| format!("--max-msg-rate: `{v}` is not a whole number"))?;
+                }
+                "--client-queue" => {
+                    let v = value("a number of frames")?;
+                    c.client_queue = v
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=100_000).contains(n))
+                        .ok_or(format!("--client-queue: `{v}` is not a number from 1 to 100000"))?;
+                }
                 "--allow-origin" => {
                     let v = value("an origin such as http://192.168.4.1")?;
                     c.guard.allow_origins.push(v.trim_end_matches('/').to_string());

@@ -7,18 +7,21 @@ mod car;
 mod config;
 mod guard;
 mod http;
+mod limits;
 mod model;
+mod outbox;
 mod routes;
 mod ws;
 
 use car::Car;
 use config::{Config, Dialect, TelFormat};
+use outbox::Outbox;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use tokio::net::TcpListener;
-use tokio::sync::broadcast;
+use tokio_tungstenite::tungstenite::{Bytes, Utf8Bytes};
 use wsdeck_protocol::{AppMsg, DeviceMsg, Hello, Log, LogLevel, SeriesMeta, Telemetry, Value};
 use wsdeck_sim::assets::Assets;
 
@@ -41,8 +44,9 @@ const CAR_STEP: std::time::Duration = std::time::Duration::from_millis(5);
 /// A frame for every connected client.
 #[derive(Clone, Debug)]
 pub enum Out {
-    Text(Arc<str>),
-    Binary(Arc<[u8]>),
+    /// Cheap to clone: one frame's bytes are shared by every client's outbox.
+    Text(Utf8Bytes),
+    Binary(Bytes),
     /// The drive state changed: each client sends its own view of it (`you` differs).
     State,
 }
@@ -57,13 +61,32 @@ pub struct Stats {
     pub pings_answered: u64,
     pub bad_frames_from_app: u64,
     pub dropped_for_slow_clients: u64,
+    /// Frames from the app over `MAX_FRAME_LEN` (each closed its connection with 1009).
+    pub frames_too_large: u64,
+    /// Frames from the app dropped by the per-client message rate cap.
+    pub rate_limited_frames: u64,
+    /// Connections closed with 1008 for staying over the rate cap.
+    pub closed_for_abuse: u64,
     pub last_frame_from_app: Option<String>,
+}
+
+/// A connected client as the device keeps it: its outbound queue and its counters.
+pub struct Peer {
+    pub id: u64,
+    pub outbox: Outbox,
+    /// Messages received from it (before any cap).
+    pub frames_in: AtomicU64,
+    /// Of those, dropped by the rate cap.
+    pub rate_limited: AtomicU64,
+    /// Frames written to it.
+    pub sent: AtomicU64,
 }
 
 pub struct Sim {
     pub config: Config,
     pub assets: Assets,
-    pub tx: broadcast::Sender<Out>,
+    /// Every connected client, in connection order.
+    peers: Mutex<Vec<Arc<Peer>>>,
     started: Instant,
     stats: Mutex<Stats>,
     car: Mutex<Car>,
@@ -75,11 +98,13 @@ pub struct Sim {
 /// Held while a client is connected; counts it out when dropped.
 pub struct Client<'a> {
     pub id: u64,
+    pub peer: Arc<Peer>,
     sim: &'a Sim,
 }
 
 impl Drop for Client<'_> {
     fn drop(&mut self) {
+        self.sim.peers().retain(|p| p.id != self.id);
         self.sim.stats().clients -= 1;
         let now = self.sim.uptime_ms();
         self.sim.with_car(|car| car.disconnected(self.id, now));
@@ -88,13 +113,11 @@ impl Drop for Client<'_> {
 
 impl Sim {
     pub fn new(config: Config, assets: Assets) -> Sim {
-        // Room for ~1 s of telemetry at 1 kHz; a client further behind skips ahead.
-        let (tx, _) = broadcast::channel(1024);
         let car = Mutex::new(Car::new(config.watchdog_ms));
         Sim {
             config,
             assets,
-            tx,
+            peers: Mutex::default(),
             started: Instant::now(),
             stats: Mutex::default(),
             car,
@@ -111,11 +134,24 @@ impl Sim {
         self.started.elapsed().as_millis() as u64
     }
 
+    fn peers(&self) -> MutexGuard<'_, Vec<Arc<Peer>>> {
+        self.peers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn client_connected(&self) -> Client<'_> {
+        let id = self.next_client.fetch_add(1, Ordering::Relaxed);
+        let peer = Arc::new(Peer {
+            id,
+            outbox: Outbox::new(self.config.client_queue),
+            frames_in: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+        });
+        self.peers().push(peer.clone());
         let mut stats = self.stats();
         stats.clients += 1;
         stats.connections_total += 1;
-        Client { id: self.next_client.fetch_add(1, Ordering::Relaxed), sim: self }
+        Client { id, peer, sim: self }
     }
 
     /// Loses every frame, both ways, for `ms`, as a WiFi link that drops without closing.
@@ -173,9 +209,14 @@ impl Sim {
         DeviceMsg::State(car.state_for(client)).encode()
     }
 
-    /// Sends `out` to every client; returns how many there are.
+    /// Queues `out` for every client without waiting for any; returns how many there are.
     pub fn broadcast(&self, out: Out) -> usize {
-        self.tx.send(out).unwrap_or(0)
+        let peers = self.peers().clone();
+        let dropped = peers.iter().filter(|p| p.outbox.push(out.clone())).count() as u64;
+        if dropped > 0 {
+            self.stats().dropped_for_slow_clients += dropped;
+        }
+        peers.len()
     }
 
     /// Acts on a frame from `client` and returns the answer to send back, if any.
@@ -249,6 +290,22 @@ impl Sim {
             "stops": car.stops.iter().map(|s| serde_json::json!({"reason": s.reason, "at_ms": s.at_ms})).collect::<Vec<_>>(),
         });
         drop(car);
+        let peers: Vec<_> = self
+            .peers()
+            .iter()
+            .map(|p| {
+                let o = p.outbox.stats();
+                serde_json::json!({
+                    "id": p.id,
+                    "frames_in": p.frames_in.load(Ordering::Relaxed),
+                    "rate_limited": p.rate_limited.load(Ordering::Relaxed),
+                    "sent": p.sent.load(Ordering::Relaxed),
+                    "queued": o.queued,
+                    "max_queued": o.max_queued,
+                    "dropped": o.dropped,
+                })
+            })
+            .collect();
         let s = self.stats();
         serde_json::json!({
             "car": car_json,
@@ -265,6 +322,17 @@ impl Sim {
             "pings_answered": s.pings_answered,
             "bad_frames_from_app": s.bad_frames_from_app,
             "dropped_for_slow_clients": s.dropped_for_slow_clients,
+            "frames_too_large": s.frames_too_large,
+            "rate_limited_frames": s.rate_limited_frames,
+            "closed_for_abuse": s.closed_for_abuse,
+            "limits": {
+                "max_frame_len": wsdeck_protocol::MAX_FRAME_LEN,
+                "max_msg_rate": self.config.max_msg_rate,
+                "burst": limits::RateCap::new(self.config.max_msg_rate, 0).burst(),
+                "client_queue": self.config.client_queue,
+            },
+            "client_list": peers,
+            "rss_kib": rss_kib(),
             "last_frame_from_app": s.last_frame_from_app,
         })
         .to_string()
@@ -307,7 +375,7 @@ async fn telemetry(sim: Arc<Sim>) {
             readings.extend([("x_m", round(car.x)), ("y_m", round(car.y))]);
             readings.push(("heading_deg", (car.heading.to_degrees() * 10.0).round() / 10.0));
         }
-        if sim.tx.receiver_count() == 0 {
+        if sim.peers().is_empty() {
             continue;
         }
         let frame = sim.telemetry_frame(t_ms, &readings);
@@ -321,6 +389,13 @@ async fn telemetry(sim: Arc<Sim>) {
             sim.broadcast(Out::Text(DeviceMsg::Log(Log { level, msg }).encode().into()));
         }
     }
+}
+
+/// Resident memory of this process (Linux), so tests can see that nothing piles up.
+fn rss_kib() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4)
 }
 
 /// Moves the car and runs its watchdog, whether or not telemetry is on.

@@ -33,7 +33,7 @@ pub fn route(sim: &Arc<Sim>, req: &Request, peer: SocketAddr) -> Response {
                 let out = if binary {
                     Out::Binary(req.body.clone().into())
                 } else {
-                    Out::Text(String::from_utf8_lossy(&req.body).into())
+                    Out::Text(String::from_utf8_lossy(&req.body).into_owned().into())
                 };
                 let receivers = sim.broadcast(out);
                 Response::text(200, &format!("sent to {receivers} client(s)\n"))

@@ -403,5 +403,185 @@ fn only_its_own_pages_may_open_the_control_socket() {
     let rebind = upgrade(sim.port, "evil.example", Some("http://evil.example"));
     assert_eq!(rebind.status, 403);
     assert!(String::from_utf8_lossy(&rebind.body).contains("--allow-host"));
+    // The last upgrade's 101 can reach us before its connection is counted.
+    wait_for("3 connections", || state(sim.port)["connections_total"] == 3);
+    std::thread::sleep(Duration::from_millis(50));
     assert_eq!(state(sim.port)["connections_total"], 3);
+}
+
+/// Reads until the server's close frame; its code (None when the connection ended without one).
+fn close_code(ws: &mut WebSocket<TcpStream>) -> Option<u16> {
+    loop {
+        match ws.read() {
+            Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+            Ok(_) => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+#[test]
+fn frames_over_the_protocol_limit_are_refused_with_1009() {
+    let sim = start(&["--rate", "0"]);
+    let limit = wsdeck_protocol::MAX_FRAME_LEN;
+    let mut ws = connect(sim.port);
+    // Exactly at the limit: read (and ignored as an unknown type), the connection stays.
+    let head = r#"{"t":"padding","p":""#;
+    let at_limit = format!("{head}{}\"}}", "x".repeat(limit - head.len() - 2));
+    assert_eq!(at_limit.len(), limit);
+    ws.send(Message::text(at_limit)).unwrap();
+    ws.send(Message::text(AppMsg::Ping { id: 1 }.encode())).unwrap();
+    read_until(&mut ws, 20, |t| t.contains("pong"));
+    // One byte more: closed with 1009 "message too big", before the payload is read.
+    ws.send(Message::text("x".repeat(limit + 1))).unwrap();
+    assert_eq!(close_code(&mut ws), Some(1009));
+    let s = state(sim.port);
+    assert_eq!(s["frames_too_large"], 1);
+    assert_eq!(s["limits"]["max_frame_len"], limit);
+    wait_for("the client to be counted out", || state(sim.port)["clients"] == 0);
+}
+
+#[test]
+fn a_flood_is_capped_but_every_stop_is_obeyed() {
+    let sim = start(&["--rate", "0", "--watchdog-ms", "10000", "--max-msg-rate", "100"]);
+    let mut driver = connect(sim.port);
+    let mut flooder = connect(sim.port);
+    wait_for("both clients", || state(sim.port)["clients"] == 2);
+    let flooder_id = state(sim.port)["client_list"][1]["id"].as_u64().unwrap();
+    driver.send(Message::text(AppMsg::Claim.encode())).unwrap();
+    driver.send(drive(1, 500, 500)).unwrap();
+    wait_for("the car to move", || car(sim.port)["moving"] == true);
+
+    // 2000 pings at once: the burst (25) and what the rate refills are answered, the rest dropped.
+    for id in 0..2000 {
+        flooder.send(Message::text(AppMsg::Ping { id }.encode())).unwrap();
+    }
+    // ... and the flooder's own stop, far over its cap, is obeyed.
+    flooder.send(Message::text(AppMsg::Stop { seq: 1 }.encode())).unwrap();
+    wait_for("the flooder's stop", || car(sim.port)["moving"] == false);
+    let stops = car(sim.port)["stops"].clone();
+    assert_eq!(
+        stops.as_array().unwrap().last().unwrap()["reason"],
+        format!("stop from client #{flooder_id}")
+    );
+    let s = state(sim.port);
+    let dropped = s["rate_limited_frames"].as_u64().unwrap();
+    let answered = s["pings_answered"].as_u64().unwrap();
+    assert_eq!(dropped + answered, 2000, "every ping is either answered or dropped");
+    assert!(answered < 1000, "{answered} pings answered: not capped");
+    assert_eq!(s["client_list"][1]["rate_limited"], dropped);
+    assert_eq!(s["client_list"][0]["rate_limited"], 0, "the driver has its own cap");
+
+    // The driver drives again while the flood goes on; a third client's stop is obeyed.
+    driver.send(drive(2, 500, 500)).unwrap();
+    wait_for("the car to move again", || car(sim.port)["moving"] == true);
+    let mut watcher = connect(sim.port);
+    for id in 0..1000 {
+        flooder.send(Message::text(AppMsg::Ping { id }.encode())).unwrap();
+    }
+    watcher.send(Message::text(AppMsg::Stop { seq: 1 }.encode())).unwrap();
+    wait_for("the watcher's stop", || car(sim.port)["moving"] == false);
+}
+
+#[test]
+fn a_client_over_the_cap_for_seconds_on_end_is_closed_with_1008() {
+    let sim = start(&["--rate", "0", "--max-msg-rate", "50"]);
+    let mut ws = connect(sim.port);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut code = None;
+    'flood: while Instant::now() < deadline {
+        for id in 0..200 {
+            if ws.send(Message::text(AppMsg::Ping { id }.encode())).is_err() {
+                break 'flood;
+            }
+        }
+        // Collect what came back without waiting.
+        ws.get_mut().set_read_timeout(Some(Duration::from_millis(1))).unwrap();
+        loop {
+            match ws.read() {
+                Ok(Message::Close(frame)) => {
+                    code = frame.map(|f| u16::from(f.code));
+                    break 'flood;
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(code, Some(1008));
+    let s = state(sim.port);
+    assert_eq!(s["closed_for_abuse"], 1);
+    assert!(s["rate_limited_frames"].as_u64().unwrap() > 1000);
+}
+
+#[test]
+fn eight_clients_keep_up_while_one_stalls_and_its_stop_still_counts() {
+    const QUEUE: u64 = 512;
+    let sim = start(&["--rate", "1000", "--watchdog-ms", "10000", "--client-queue", &QUEUE.to_string()]);
+    let mut stalled = connect(sim.port);
+    read_until(&mut stalled, 50, |t| t.starts_with(r#"{"t":"tel""#));
+    wait_for("the first client", || state(sim.port)["clients"] == 1);
+    let stalled_id = state(sim.port)["client_list"][0]["id"].as_u64().unwrap();
+    let rss_before = state(sim.port)["rss_kib"].as_u64().unwrap();
+    let stall = Duration::from_secs(3);
+    // Seven clients read telemetry during the stall; the first of them drives.
+    let readers: Vec<_> = (0..7)
+        .map(|i| {
+            let mut ws = connect(sim.port);
+            std::thread::spawn(move || {
+                if i == 0 {
+                    ws.send(Message::text(AppMsg::Claim.encode())).unwrap();
+                    ws.send(drive(1, 400, 400)).unwrap();
+                }
+                let until = Instant::now() + stall;
+                let (mut count, mut first, mut last) = (0u64, f64::MAX, 0.0f64);
+                while Instant::now() < until {
+                    if let Ok(DeviceMsg::Telemetry(t)) = DeviceMsg::decode(&next_text(&mut ws)) {
+                        let ms = t.ms.unwrap();
+                        count += 1;
+                        first = first.min(ms);
+                        last = last.max(ms);
+                    }
+                }
+                (ws, count, first, last)
+            })
+        })
+        .collect();
+    let readers: Vec<_> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+    assert_eq!(car(sim.port)["moving"], true);
+
+    let s = state(sim.port);
+    let list = s["client_list"].as_array().unwrap().clone();
+    assert_eq!(list.len(), 8);
+    let stalled_stats = list.iter().find(|c| c["id"] == stalled_id).unwrap();
+    assert!(stalled_stats["dropped"].as_u64().unwrap() > 0, "the stalled client loses old telemetry");
+    assert!(stalled_stats["max_queued"].as_u64().unwrap() <= QUEUE + 3, "bounded: {stalled_stats}");
+    for (_, count, first, last) in &readers {
+        assert!(*count > 1000 && last - first > 2000.0, "{count} frames over {} ms", last - first);
+    }
+    for c in list.iter().filter(|c| c["id"] != stalled_id) {
+        let (dropped, sent) = (c["dropped"].as_u64().unwrap(), c["sent"].as_u64().unwrap());
+        assert!(dropped * 20 <= sent, "a reading client lost {dropped} of {sent} frames: {c}");
+    }
+    let rss_after = s["rss_kib"].as_u64().unwrap();
+    assert!(rss_after < rss_before + 32 * 1024, "memory grew from {rss_before} to {rss_after} KiB");
+
+    // The stalled client has not read a byte for seconds; its stop is obeyed at once all the same.
+    stalled.send(Message::text(AppMsg::Stop { seq: 1 }.encode())).unwrap();
+    wait_for("the stalled client's stop", || car(sim.port)["moving"] == false);
+    // Reading again, it reaches telemetry from after the stall within what the queue and the
+    // kernel buffers hold, not everything it missed.
+    let resumed_ms = state(sim.port)["uptime_ms"].as_f64().unwrap();
+    let mut read = 0;
+    loop {
+        read += 1;
+        assert!(read < 3000, "still reading old telemetry after {read} frames");
+        if let Ok(DeviceMsg::Telemetry(t)) = DeviceMsg::decode(&next_text(&mut stalled)) {
+            if t.ms.unwrap() >= resumed_ms {
+                break;
+            }
+        }
+    }
+    println!("the stalled client caught up after {read} frames");
 }

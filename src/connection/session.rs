@@ -463,6 +463,38 @@ mod tests {
         assert_eq!(s.status(30.0).drive, None);
     }
 
+    /// The fuzz target `session` (fuzz/) on stable Rust: mutated test vectors fed to a session
+    /// as a device would send them, interleaved with the clock. Nothing may panic, every frame is
+    /// counted once, and the link stays up because frames keep coming.
+    #[test]
+    fn thousands_of_hostile_frames_are_survived_and_counted() {
+        let file: serde_json::Value =
+            serde_json::from_str(include_str!("../../protocol/vectors.json")).unwrap();
+        let frames: Vec<&str> =
+            file["vectors"].as_array().unwrap().iter().map(|v| v["frame"].as_str().unwrap()).collect();
+        let mut m = wsdeck_protocol::mutate::Mutator::new(0x5E55);
+        for _ in 0..10 {
+            let mut s = session();
+            let mut now = 20.0;
+            for _ in 0..2000 {
+                let bytes = m.mutate(&frames);
+                now += (m.below(20) as f64) * 0.5;
+                match std::str::from_utf8(&bytes) {
+                    Ok(text) => s.on_text(now, text),
+                    Err(_) => s.on_binary(now, bytes.len()),
+                }
+                for action in s.tick(now, 0.5) {
+                    assert!(matches!(action, Action::Send(_)), "{action:?}");
+                }
+            }
+            let c = s.counters();
+            assert_eq!(c.frames, 2000);
+            assert!(c.malformed + c.oversized + c.binary + c.unknown < c.frames);
+            assert_eq!(s.status(now).state, LinkState::Connected);
+            assert!(s.telemetry().series().len() <= crate::telemetry::store::MAX_SERIES);
+        }
+    }
+
     #[test]
     fn previews_are_short_and_printable() {
         assert_eq!(preview("a\u{0}b"), "a·b");

@@ -5,6 +5,7 @@ mod bench;
 mod dist;
 mod firmware;
 mod flash;
+mod fuzz;
 mod icons;
 mod pwa;
 mod run;
@@ -33,11 +34,20 @@ cargo xtask <task>
                                total is over the budget (default 150 KiB). See docs/FIRMWARE.md.
   icons [--check]              render public/icon.svg into the PNG app icons in public/ (npm
                                packages in xtask/icons); --check only fails if they differ.
-  bench                        benchmarks in headless Chromium against the simulator: drive
-                               input -> frame and release -> stop latency (against a minimal
-                               hand-written page); chart frame time and main-thread load against
-                               uPlot, a 10 min 1 kHz memory soak, and what the charts weigh.
-                               Tables + target/bench/*.json.
+  bench [--only B,B] [--fuzz-secs N] [--clients N] [--clients-secs N]
+                               benchmarks, each a table + target/bench/<name>.json:
+                               drive-latency: drive input -> frame and release -> stop latency in
+                                 headless Chromium, wsdeck against a minimal hand-written page;
+                               charts: chart frame time and main-thread load against uPlot (same
+                                 data), a 10 min 1 kHz memory soak, and what the charts weigh;
+                               faults: the fault-proxy scenario matrix and a 10 min soak
+                                 (docs/RELIABILITY.md);
+                               fuzz: each fuzz target (fuzz/, nightly + cargo-fuzz) for N s
+                                 (default 60), inputs executed; a crash fails the bench;
+                               clients: N clients (default 50) at 1 kHz telemetry against the
+                                 simulator for N s (default 10): received rate and lag per client,
+                                 against one client alone.
+                               --only picks some (default: all).
 ";
 
 /// Flags of all tasks.
@@ -51,6 +61,8 @@ pub struct Flags {
     pub sim_args: Vec<String>,
     /// `dist`: the flash bundle's settings.
     pub flash: flash::Options,
+    /// `bench`: which benchmarks, and how long.
+    pub bench: bench::Options,
 }
 
 /// `4096`, `0x100000`, `1536K`, `1M` (K and M are KiB and MiB, as partition tables mean them).
@@ -94,6 +106,27 @@ fn parse(args: &[String]) -> Result<(String, Flags), String> {
                     _ => opts.fs_size = parse_size(value)?,
                 }
             }
+            "--only" | "--fuzz-secs" | "--clients" | "--clients-secs" if task == "bench" => {
+                let value = rest.next().ok_or_else(|| format!("`{arg}` needs a value"))?;
+                let number = || {
+                    value.parse().ok().filter(|n| *n > 0).ok_or(format!("`{value}` is not a positive number"))
+                };
+                let opts = &mut flags.bench;
+                match arg.as_str() {
+                    "--only" => {
+                        opts.only = value.split(',').map(str::to_string).collect();
+                        if let Some(bad) = opts.only.iter().find(|b| !bench::BENCHES.contains(&b.as_str())) {
+                            return Err(format!(
+                                "`{bad}` is not a benchmark ({})",
+                                bench::BENCHES.join(", ")
+                            ));
+                        }
+                    }
+                    "--fuzz-secs" => opts.fuzz_secs = number()?,
+                    "--clients" => opts.clients = number()? as usize,
+                    _ => opts.clients_secs = number()?,
+                }
+            }
             other => return Err(format!("`{other}` is not a flag of `{task}`")),
         }
     }
@@ -118,7 +151,7 @@ fn main() -> ExitCode {
         "run" => run::main(&flags),
         "test" => test::main(),
         "dist" => dist::main(&flags.flash),
-        "bench" => bench::main(),
+        "bench" => bench::main(&flags.bench),
         "icons" => icons::main(flags.check),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
@@ -173,6 +206,19 @@ mod tests {
         assert_eq!(parse_size("1536K"), Ok(1536 * 1024));
         assert_eq!(parse_size("0x160000"), Ok(0x16_0000));
         assert!(parse_size("1 MiB").is_err() && parse_size("0").is_err());
+    }
+
+    #[test]
+    fn bench_runs_all_or_the_ones_named() {
+        let (_, defaults) = parse(&args(&["bench"])).unwrap();
+        assert_eq!(defaults.bench.only, bench::BENCHES);
+        assert_eq!(defaults.bench.fuzz_secs, 60);
+        let (_, flags) =
+            parse(&args(&["bench", "--only", "fuzz,clients", "--fuzz-secs", "5", "--clients", "8"])).unwrap();
+        assert_eq!(flags.bench.only, ["fuzz", "clients"]);
+        assert_eq!((flags.bench.fuzz_secs, flags.bench.clients), (5, 8));
+        assert!(parse(&args(&["bench", "--only", "speed"])).unwrap_err().contains("not a benchmark"));
+        assert!(parse(&args(&["bench", "--fuzz-secs", "0"])).is_err());
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub const WASM_OPT_VERSION: &str = "version 132";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// An ESP32-C3's target: proves the protocol crate stays `no_std`.
 pub const BARE_METAL_TARGET: &str = "riscv32imc-unknown-none-elf";
+/// libFuzzer driver for the fuzz/ targets (`cargo xtask bench` only; tests do not need it).
+pub const CARGO_FUZZ: &str = "0.13.2";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -52,6 +54,16 @@ pub fn ensure_test_tools() -> Result<(), String> {
     ensure_libclang()?;
     ensure_c_toolchain()?;
     ensure_npm(&root().join("e2e"))
+}
+
+/// What `cargo xtask bench --only fuzz` needs: the nightly toolchain (sanitizer flags) and
+/// cargo-fuzz.
+pub fn ensure_fuzz_tools() -> Result<(), String> {
+    let toolchains = output(cmd("rustup").args(["toolchain", "list"])).unwrap_or_default();
+    if !toolchains.lines().any(|l| l.starts_with("nightly")) {
+        run(cmd("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]))?;
+    }
+    ensure_cargo_tool("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ, &["--locked"])
 }
 
 /// The crate and the CLI must be the same wasm-bindgen, or the build fails late and obscurely.

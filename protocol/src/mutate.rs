@@ -1,0 +1,157 @@
+//! Seeded mutation of frames: a stand-in for the fuzzer (`fuzz/`, nightly + cargo-fuzz) that runs
+//! in plain `cargo test` on stable Rust, so every test run throws thousands of hostile frames at
+//! the decoders, exactly repeatably. Not part of the wire format; hidden from the docs.
+
+use alloc::vec::Vec;
+
+/// Pieces of JSON (and of things that are almost JSON) that random byte flips rarely produce.
+const TOKENS: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    ":",
+    ",",
+    "\\",
+    "\\u0000",
+    "\\ud800",
+    "\\udc00\\ud800",
+    "-",
+    "0",
+    "-0",
+    "1e308",
+    "-1e400",
+    "1e-320",
+    "0.30000000000000004",
+    "9007199254740993",
+    "4294967295",
+    "4294967296",
+    "-1",
+    "1001",
+    "-1000",
+    "32768",
+    "NaN",
+    "Infinity",
+    "null",
+    "true",
+    "false",
+    "\"t\"",
+    "\"tel\"",
+    "\"hello\"",
+    "\"pong\"",
+    "\"log\"",
+    "\"state\"",
+    "\"ping\"",
+    "\"drive\"",
+    "\"stop\"",
+    "\"claim\"",
+    "\"d\"",
+    "\"id\"",
+    "\"seq\"",
+    "\"ms\"",
+    "\"v\"",
+    "\"caps\"",
+    "\"series\"",
+    "\"you\"",
+    "\"driver\"",
+    "\"armed\"",
+    "\"failsafe\"",
+    "\"level\"",
+    "\"msg\"",
+    "é",
+    "😀",
+    "\u{feff}",
+    " ",
+    "\n",
+    "[[[[[[[[[[[[[[[[",
+    "{\"a\":{\"a\":{\"a\":{\"a\":",
+];
+
+/// xorshift64* with a fixed seed: the same cases on every machine and every run.
+pub struct Mutator(u64);
+
+impl Mutator {
+    pub fn new(seed: u64) -> Mutator {
+        Mutator(seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    /// One of `seeds` with a few random edits: a field's value swapped for an awkward one (which
+    /// keeps the JSON valid and reaches the message decoders), bytes changed, JSON tokens
+    /// inserted, ranges cut or repeated, the tail of another seed spliced on. Often not UTF-8.
+    pub fn mutate(&mut self, seeds: &[&str]) -> Vec<u8> {
+        let mut out: Vec<u8> = seeds.get(self.below(seeds.len())).map_or(&[][..], |s| s.as_bytes()).to_vec();
+        let edits = if self.below(4) == 0 { 1 + self.below(8) } else { 1 };
+        for _ in 0..edits {
+            let at = self.below(out.len() + 1);
+            match self.below(10) {
+                0..=3 => self.swap_value(&mut out),
+                4 if !out.is_empty() => {
+                    let i = self.below(out.len());
+                    out[i] = self.next_u64() as u8;
+                }
+                5 | 6 => {
+                    let token = TOKENS[self.below(TOKENS.len())].as_bytes();
+                    out.splice(at..at, token.iter().copied());
+                }
+                7 => {
+                    let end = (at + self.below(16)).min(out.len());
+                    out.drain(at..end);
+                }
+                8 => {
+                    let end = (at + self.below(32)).min(out.len());
+                    let piece = out[at..end].to_vec();
+                    out.splice(at..at, piece);
+                }
+                9 => {
+                    let other = seeds.get(self.below(seeds.len())).map_or(&[][..], |s| s.as_bytes());
+                    let from = self.below(other.len() + 1);
+                    out.truncate(at);
+                    out.extend_from_slice(&other[from..]);
+                }
+                _ => out.truncate(at),
+            }
+        }
+        out
+    }
+
+    /// Replaces the value after a random `:` (up to the next `,` or `}`) with a token.
+    fn swap_value(&mut self, out: &mut Vec<u8>) {
+        let colons: Vec<usize> =
+            out.iter().enumerate().filter(|(_, b)| **b == b':').map(|(i, _)| i).collect();
+        let Some(&colon) = colons.get(self.below(colons.len())) else { return };
+        let start = colon + 1;
+        let end = out[start..].iter().position(|b| matches!(b, b',' | b'}')).map_or(out.len(), |n| start + n);
+        let token = TOKENS[self.below(TOKENS.len())].as_bytes();
+        out.splice(start..end, token.iter().copied());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_cases() {
+        let seeds = ["{\"t\":\"ping\",\"id\":7}", "23.5"];
+        let (mut a, mut b) = (Mutator::new(3), Mutator::new(3));
+        for _ in 0..100 {
+            assert_eq!(a.mutate(&seeds), b.mutate(&seeds));
+        }
+        assert_eq!(Mutator::new(1).mutate(&[]).len(), Mutator::new(1).mutate(&[]).len());
+    }
+}

@@ -1,0 +1,158 @@
+//! `cargo xtask bench`: speed figures that tests must not assert. Each benchmark prints a table
+//! and writes JSON under target/bench/, with ratios against a baseline measured in the same run.
+//! `--only drive-latency,charts,faults,fuzz,clients` picks some (default: all).
+
+mod clients;
+
+use crate::flash::{compress, read_dist};
+use crate::util::{cmd, root, run};
+use crate::{fuzz, run as run_task, tools};
+use std::path::Path;
+
+pub const BENCHES: [&str; 5] = ["drive-latency", "charts", "faults", "fuzz", "clients"];
+
+/// Flags of `cargo xtask bench`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub only: Vec<String>,
+    /// Seconds each fuzz target runs.
+    pub fuzz_secs: u64,
+    /// Seconds each clients run measures.
+    pub clients_secs: u64,
+    /// Clients in the big clients run.
+    pub clients: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            only: BENCHES.iter().map(|b| b.to_string()).collect(),
+            fuzz_secs: 60,
+            clients_secs: 10,
+            clients: 50,
+        }
+    }
+}
+
+pub fn main(opts: &Options) -> Result<(), String> {
+    let mut failed = Vec::new();
+    for bench in &opts.only {
+        println!("\n=== bench {bench}");
+        let result = match bench.as_str() {
+            "drive-latency" => browser_bench("drive-latency"),
+            "charts" => browser_bench("charts").and_then(|()| chart_weight()),
+            "faults" => browser_bench("faults"),
+            "fuzz" => fuzz_bench(opts.fuzz_secs),
+            "clients" => clients::main(opts),
+            other => Err(format!("unknown benchmark `{other}` (known: {})", BENCHES.join(", "))),
+        };
+        if let Err(e) = result {
+            println!("xtask: bench {bench} failed: {e}");
+            failed.push(bench.as_str());
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("failed: {}", failed.join(", ")))
+    }
+}
+
+fn bench_dir() -> Result<std::path::PathBuf, String> {
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// `e2e/bench/<name>.mjs` in headless Chromium against the release build: drive-latency (input
+/// -> frame, release -> stop), charts (against uPlot, and a 1 kHz soak), faults (the fault-proxy
+/// matrix and a soak, docs/RELIABILITY.md).
+fn browser_bench(name: &str) -> Result<(), String> {
+    tools::ensure_test_tools()?;
+    run_task::build_app(true)?;
+    let sim = run_task::build_sim()?;
+    let out = bench_dir()?.join(format!("{name}.json"));
+    run(cmd("node")
+        .arg(root().join(format!("e2e/bench/{name}.mjs")))
+        .arg(&out)
+        .env("WSDECK_SIM", &sim)
+        .env("WSDECK_DIST", root().join("dist"))
+        .env("WSDECK_CHROMIUM", tools::CHROMIUM))
+}
+
+/// What the charts add to the bundle: the release build against one without the `charts`
+/// feature (the Charts page then shows the tiles alone), wasm + JS, gzip -9.
+fn chart_weight() -> Result<(), String> {
+    let out = bench_dir()?;
+    let without = out.join("dist-without-charts");
+    run(cmd("trunk").args(["build", "--release", "--no-default-features", "--dist"]).arg(&without))?;
+    let with = code_bytes(&root().join("dist"))?;
+    let bare = code_bytes(&without)?;
+    let kib = |b: usize| b as f64 / 1024.0;
+    println!("\nWhat the charts weigh (gzip -9, wasm + JS)");
+    println!("{:<18} {:>10} {:>10}", "build", "wasm KiB", "JS KiB");
+    println!("{:<18} {:>10.1} {:>10.1}", "with charts", kib(with.0), kib(with.1));
+    println!("{:<18} {:>10.1} {:>10.1}", "without charts", kib(bare.0), kib(bare.1));
+    let added = (with.0 + with.1) as i64 - (bare.0 + bare.1) as i64;
+    println!("charts add {added} bytes ({:.1} KiB) to the first load", added as f64 / 1024.0);
+    let json = serde_json::json!({
+        "with": { "wasm_gzip": with.0, "js_gzip": with.1 },
+        "without": { "wasm_gzip": bare.0, "js_gzip": bare.1 },
+        "added_bytes": added,
+    });
+    let path = out.join("charts-size.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap_or_default())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// gzip -9 bytes of the wasm and of the JavaScript (the service worker aside) in a built dist.
+fn code_bytes(dist: &Path) -> Result<(usize, usize), String> {
+    let mut sizes = (0, 0);
+    for (name, raw) in read_dist(dist)? {
+        let gz = compress::gzip9(&raw).len();
+        if name.ends_with(".wasm") {
+            sizes.0 += gz;
+        } else if name.ends_with(".js") && !name.ends_with("sw.js") {
+            sizes.1 += gz;
+        }
+    }
+    Ok(sizes)
+}
+
+/// Each fuzz target for `secs` seconds: inputs executed, and any crash (which fails the bench).
+fn fuzz_bench(secs: u64) -> Result<(), String> {
+    tools::ensure_fuzz_tools()?;
+    let runs = fuzz::run_all(secs)?;
+    println!("\nfuzzing, {secs} s per target (libFuzzer, cargo fuzz run -O)");
+    println!("{:<15} {:>8} {:>14} {:>10} {:>8}  result", "target", "seconds", "inputs", "inputs/s", "corpus");
+    let mut rows = Vec::new();
+    for r in &runs {
+        let rate = r.inputs as f64 / r.secs.max(1e-9);
+        let result = r.crash.as_deref().map_or("ok".to_string(), |c| format!("CRASH {c}"));
+        println!(
+            "{:<15} {:>8.1} {:>14} {:>10.0} {:>8}  {result}",
+            r.target, r.secs, r.inputs, rate, r.corpus
+        );
+        rows.push(serde_json::json!({
+            "target": r.target,
+            "seconds": (r.secs * 10.0).round() / 10.0,
+            "inputs": r.inputs,
+            "inputs_per_s": rate.round(),
+            "corpus": r.corpus,
+            "crash": r.crash,
+        }));
+    }
+    let json = serde_json::json!({ "seconds_per_target": secs, "targets": rows });
+    let out = bench_dir()?.join("fuzz.json");
+    std::fs::write(&out, serde_json::to_string_pretty(&json).unwrap_or_default())
+        .map_err(|e| format!("{}: {e}", out.display()))?;
+    println!("wrote {}", out.display());
+    let crashed: Vec<_> = runs.iter().filter(|r| r.crash.is_some()).map(|r| r.target).collect();
+    if crashed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("crashes in {} (inputs saved under fuzz/artifacts/)", crashed.join(", ")))
+    }
+}
