@@ -30,6 +30,9 @@ impl Drive {
 }
 
 /// One frame from the app.
+/// A pairing token is at most this many characters.
+pub const MAX_TOKEN_CHARS: usize = 64;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum AppMsg {
     /// Heartbeat, sent every second; the device answers `pong` with the same id.
@@ -45,6 +48,10 @@ pub enum AppMsg {
     Claim,
     /// Gives up driving.
     Release,
+    /// The device's pairing token, sent after a `hello` that asks for one.
+    Auth {
+        token: String,
+    },
     /// A type this version does not know. Devices ignore it.
     Unknown {
         t: String,
@@ -76,6 +83,12 @@ impl AppMsg {
             "stop" => Ok(AppMsg::Stop { seq: seq(&value, "stop")? }),
             "claim" => Ok(AppMsg::Claim),
             "release" => Ok(AppMsg::Release),
+            "auth" => match value.get("token").and_then(Value::as_str) {
+                Some(token) if token.chars().count() <= MAX_TOKEN_CHARS => {
+                    Ok(AppMsg::Auth { token: token.to_owned() })
+                }
+                _ => Err(DecodeError::BadField { t: "auth", field: "token" }),
+            },
             other => Ok(AppMsg::Unknown { t: other.to_owned() }),
         }
     }
@@ -94,6 +107,7 @@ impl AppMsg {
             AppMsg::Stop { seq } => ObjBuilder::new("stop").with("seq", num(i64::from(*seq))),
             AppMsg::Claim => ObjBuilder::new("claim"),
             AppMsg::Release => ObjBuilder::new("release"),
+            AppMsg::Auth { token } => ObjBuilder::new("auth").with("token", Value::Str(token.clone())),
             AppMsg::Unknown { t } => ObjBuilder::new(t),
         };
         o.0.to_json()

@@ -18,6 +18,34 @@ pub struct Hello {
     pub watchdog_ms: Option<u32>,
     /// How to show some series, in the device's order. Series not listed still show, by name.
     pub series: Vec<(String, SeriesMeta)>,
+    /// The device wants a pairing token (docs/PROTOCOL.md, Pairing).
+    pub pairing: Option<Pairing>,
+}
+
+/// What a device keeps from connections that have not sent its pairing token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pairing {
+    /// Anyone may watch; driving needs the token.
+    Control,
+    /// Nothing but `hello` until paired.
+    Required,
+}
+
+impl Pairing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pairing::Control => "control",
+            Pairing::Required => "required",
+        }
+    }
+
+    /// An unknown mode is taken as the stricter one: the app asks for the token.
+    pub fn parse(s: &str) -> Pairing {
+        match s {
+            "control" => Pairing::Control,
+            _ => Pairing::Required,
+        }
+    }
 }
 
 /// How to show one series; every field optional.
@@ -106,6 +134,12 @@ pub enum DeviceMsg {
     /// Driver lease and motor state.
     State(DriveState),
     Log(Log),
+    /// The answer to the app's pairing token: right, or wrong and how long the device will not
+    /// look at another one from this address.
+    Auth {
+        ok: bool,
+        retry_ms: Option<u32>,
+    },
     /// A message type this version does not know (or an object with no number in it). Receivers
     /// ignore it and count it.
     Unknown {
@@ -148,6 +182,18 @@ impl DeviceMsg {
                 msg: obj.get("msg").and_then(Value::as_str).unwrap_or_default().to_owned(),
             })),
             "state" => decode_state(&obj).map(DeviceMsg::State),
+            "auth" => {
+                let bad = |field| DecodeError::BadField { t: "auth", field };
+                let ok = match obj.get("ok") {
+                    Some(Value::Bool(b)) => *b,
+                    _ => return Err(bad("ok")),
+                };
+                let retry_ms = match obj.get("retry_ms") {
+                    None | Some(Value::Null) => None,
+                    Some(v) => Some(v.as_u32().ok_or(bad("retry_ms"))?),
+                };
+                Ok(DeviceMsg::Auth { ok, retry_ms })
+            }
             other => Ok(DeviceMsg::Unknown { t: other.to_owned() }),
         }
     }
@@ -160,6 +206,7 @@ impl DeviceMsg {
             DeviceMsg::Pong { .. } => "pong",
             DeviceMsg::State(_) => "state",
             DeviceMsg::Log(_) => "log",
+            DeviceMsg::Auth { .. } => "auth",
             DeviceMsg::Unknown { t } => t,
         });
         match self {
@@ -174,6 +221,15 @@ impl DeviceMsg {
                 if !h.series.is_empty() {
                     let series = h.series.iter().map(|(name, m)| (name.clone(), m.to_value())).collect();
                     o.put("series", Value::Obj(series));
+                }
+                if let Some(p) = h.pairing {
+                    o.str("pairing", p.as_str());
+                }
+            }
+            DeviceMsg::Auth { ok, retry_ms } => {
+                o.put("ok", Value::Bool(*ok));
+                if let Some(ms) = retry_ms {
+                    o.num("retry_ms", f64::from(*ms));
                 }
             }
             DeviceMsg::Telemetry(tel) => {
@@ -253,7 +309,11 @@ fn decode_hello(obj: &Value) -> Result<Hello, DecodeError> {
         }
         Some(_) => return Err(bad("series")),
     };
-    Ok(Hello { v, name, caps, watchdog_ms, series })
+    let pairing = match obj.get("pairing") {
+        None | Some(Value::Null) => None,
+        Some(p) => Some(Pairing::parse(p.as_str().unwrap_or_default())),
+    };
+    Ok(Hello { v, name, caps, watchdog_ms, series, pairing })
 }
 
 impl SeriesMeta {

@@ -14,8 +14,8 @@ mod error;
 pub mod mutate;
 mod value;
 
-pub use app::{AppMsg, Drive, FULL};
-pub use device::{DeviceMsg, DriveState, Hello, Log, LogLevel, SeriesMeta, Telemetry};
+pub use app::{AppMsg, Drive, FULL, MAX_TOKEN_CHARS};
+pub use device::{DeviceMsg, DriveState, Hello, Log, LogLevel, Pairing, SeriesMeta, Telemetry};
 pub use error::DecodeError;
 pub use value::Value;
 

@@ -29,6 +29,9 @@ USAGE: wsdeck-sim [FLAGS]
                     frame never is; a client over the cap for 5 s on end is closed (1008)
   --client-queue N  telemetry frames kept for a client that is behind; older ones are dropped
                     (default 256)
+  --token T         ask for pairing token T (docs/PROTOCOL.md, Pairing): until a connection sends
+                    it, the device obeys only `stop` and sends nothing but hello
+  --token-read-only with --token: anyone may watch (telemetry, state, log); driving needs it
   --seed N          seed of the simulated sensors' noise (default 1)
   --no-qr           do not print the QR code
   -h, --help        this text
@@ -90,6 +93,10 @@ pub struct Config {
     pub client_queue: usize,
     /// Who may open the control socket.
     pub guard: crate::guard::Policy,
+    /// The pairing token, if the device asks for one.
+    pub token: Option<String>,
+    /// With a token: watching needs none, driving does.
+    pub token_read_only: bool,
 }
 
 impl Default for Config {
@@ -108,6 +115,8 @@ impl Default for Config {
             max_msg_rate: 200,
             client_queue: 256,
             guard: crate::guard::Policy::default(),
+            token: None,
+            token_read_only: false,
         }
     }
 }
@@ -163,6 +172,14 @@ impl Config {
                     c.seed = v.parse().map_err(|_| format!("--seed: `{v}` is not a number"))?;
                 }
                 "--no-qr" => c.qr = false,
+                "--token" => {
+                    let v = value("a pairing token")?;
+                    if v.is_empty() || v.chars().count() > wsdeck_protocol::MAX_TOKEN_CHARS {
+                        return Err(format!("--token: 1 to {} characters", wsdeck_protocol::MAX_TOKEN_CHARS));
+                    }
+                    c.token = Some(v);
+                }
+                "--token-read-only" => c.token_read_only = true,
                 "--max-msg-rate" => {
                     let v = value("messages per second")?;
                     c.max_msg_rate =
@@ -186,6 +203,17 @@ impl Config {
             }
         }
         Ok(Some(c))
+    }
+
+    /// What the device keeps from connections without its token (`None`: no pairing). A tutorial
+    /// car (`--dialect text`) speaks no JSON, so it has no pairing.
+    pub fn pairing(&self) -> Option<wsdeck_protocol::Pairing> {
+        use wsdeck_protocol::Pairing;
+        match (&self.token, self.dialect) {
+            (Some(_), Dialect::Json) if self.token_read_only => Some(Pairing::Control),
+            (Some(_), Dialect::Json) => Some(Pairing::Required),
+            _ => None,
+        }
     }
 
     /// Time between telemetry frames, `None` when telemetry is off.

@@ -10,19 +10,21 @@ mod http;
 mod limits;
 mod model;
 mod outbox;
+mod pairing;
 mod routes;
 mod ws;
 
 use car::Car;
 use config::{Config, Dialect, TelFormat};
 use outbox::Outbox;
+use std::net::IpAddr;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::{Bytes, Utf8Bytes};
-use wsdeck_protocol::{AppMsg, DeviceMsg, Hello, Log, LogLevel, SeriesMeta, Telemetry, Value};
+use wsdeck_protocol::{AppMsg, DeviceMsg, Hello, Log, LogLevel, Pairing, SeriesMeta, Telemetry, Value};
 use wsdeck_sim::assets::Assets;
 
 /// How the simulated device describes its series in hello: name, label, unit, range, group.
@@ -80,6 +82,22 @@ pub struct Peer {
     pub rate_limited: AtomicU64,
     /// Frames written to it.
     pub sent: AtomicU64,
+    /// Where it connects from: wrong pairing tokens are counted per address.
+    pub addr: IpAddr,
+    /// It sent the pairing token (always true when the device asks for none).
+    pub paired: AtomicBool,
+    /// It may receive telemetry, state and log: paired, or the device lets anyone watch.
+    pub watching: AtomicBool,
+}
+
+impl Peer {
+    fn may_control(&self) -> bool {
+        self.paired.load(Ordering::Relaxed)
+    }
+
+    pub fn may_watch(&self) -> bool {
+        self.watching.load(Ordering::Relaxed)
+    }
 }
 
 pub struct Sim {
@@ -93,6 +111,10 @@ pub struct Sim {
     /// Until this uptime the link is "stalled": frames both ways are lost, nothing closes.
     stalled_until_ms: AtomicU64,
     next_client: AtomicU64,
+    /// Wrong pairing tokens per remote address.
+    lockouts: Mutex<pairing::Lockouts>,
+    /// Control frames (drive, claim, release) ignored from connections without the token.
+    unpaired_frames: AtomicU64,
 }
 
 /// Held while a client is connected; counts it out when dropped.
@@ -123,6 +145,8 @@ impl Sim {
             car,
             stalled_until_ms: AtomicU64::new(0),
             next_client: AtomicU64::new(1),
+            lockouts: Mutex::default(),
+            unpaired_frames: AtomicU64::new(0),
         }
     }
 
@@ -138,14 +162,18 @@ impl Sim {
         self.peers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn client_connected(&self) -> Client<'_> {
+    pub fn client_connected(&self, addr: IpAddr) -> Client<'_> {
         let id = self.next_client.fetch_add(1, Ordering::Relaxed);
+        let pairing = self.config.pairing();
         let peer = Arc::new(Peer {
             id,
             outbox: Outbox::new(self.config.client_queue),
             frames_in: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             sent: AtomicU64::new(0),
+            addr,
+            paired: AtomicBool::new(pairing.is_none()),
+            watching: AtomicBool::new(pairing != Some(Pairing::Required)),
         });
         self.peers().push(peer.clone());
         let mut stats = self.stats();
@@ -173,6 +201,7 @@ impl Sim {
             name: self.config.name.clone(),
             caps: vec!["telemetry".into(), "drive".into()],
             watchdog_ms: Some(self.config.watchdog_ms as u32),
+            pairing: self.config.pairing(),
             series: SERIES_META
                 .iter()
                 .map(|(name, label, unit, min, max, group)| {
@@ -212,15 +241,17 @@ impl Sim {
     /// Queues `out` for every client without waiting for any; returns how many there are.
     pub fn broadcast(&self, out: Out) -> usize {
         let peers = self.peers().clone();
-        let dropped = peers.iter().filter(|p| p.outbox.push(out.clone())).count() as u64;
+        // Connections without the token of a device that asks for it get nothing.
+        let dropped = peers.iter().filter(|p| p.may_watch() && p.outbox.push(out.clone())).count() as u64;
         if dropped > 0 {
             self.stats().dropped_for_slow_clients += dropped;
         }
         peers.len()
     }
 
-    /// Acts on a frame from `client` and returns the answer to send back, if any.
-    pub fn on_app_frame(&self, client: u64, text: &str) -> Option<String> {
+    /// Acts on a frame from `peer` and returns the answer to send back, if any.
+    pub fn on_app_frame(&self, peer: &Peer, text: &str) -> Option<String> {
+        let client = peer.id;
         let now = self.uptime_ms();
         {
             let mut stats = self.stats();
@@ -242,7 +273,14 @@ impl Sim {
                 return None;
             }
         };
+        let control = matches!(msg, AppMsg::Drive(_) | AppMsg::Claim | AppMsg::Release);
+        if control && !peer.may_control() {
+            // Stop is never refused; everything else that moves the car needs the token.
+            self.unpaired_frames.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
         match msg {
+            AppMsg::Auth { token } => Some(self.on_auth(peer, &token, now)),
             AppMsg::Ping { id } => {
                 self.stats().pings_answered += 1;
                 Some(DeviceMsg::Pong { id }.encode())
@@ -265,6 +303,30 @@ impl Sim {
                 None
             }
             AppMsg::Unknown { .. } => None,
+        }
+    }
+
+    /// A pairing token from `peer`: right (it may now watch and control), or wrong and how long
+    /// its address must wait.
+    fn on_auth(&self, peer: &Peer, given: &str, now: u64) -> String {
+        let Some(token) = &self.config.token else {
+            return DeviceMsg::Auth { ok: true, retry_ms: None }.encode();
+        };
+        let verdict =
+            self.lockouts.lock().unwrap_or_else(|e| e.into_inner()).check(peer.addr, given, token, now);
+        match verdict {
+            pairing::Verdict::Right => {
+                let first = !peer.paired.swap(true, Ordering::Relaxed);
+                let was_watching = peer.watching.swap(true, Ordering::Relaxed);
+                if first && !was_watching {
+                    // It saw nothing so far: who drives comes right after the answer.
+                    peer.outbox.push(Out::State);
+                }
+                DeviceMsg::Auth { ok: true, retry_ms: None }.encode()
+            }
+            pairing::Verdict::Wait(ms) => {
+                DeviceMsg::Auth { ok: false, retry_ms: Some(ms.min(u64::from(u32::MAX)) as u32) }.encode()
+            }
         }
     }
 
@@ -303,6 +365,7 @@ impl Sim {
                     "queued": o.queued,
                     "max_queued": o.max_queued,
                     "dropped": o.dropped,
+                    "paired": p.paired.load(Ordering::Relaxed),
                 })
             })
             .collect();
@@ -332,6 +395,9 @@ impl Sim {
                 "client_queue": self.config.client_queue,
             },
             "client_list": peers,
+            "pairing": self.config.pairing().map(Pairing::as_str),
+            "wrong_tokens": self.lockouts.lock().unwrap_or_else(|e| e.into_inner()).wrong,
+            "unpaired_frames": self.unpaired_frames.load(Ordering::Relaxed),
             "rss_kib": rss_kib(),
             "last_frame_from_app": s.last_frame_from_app,
         })

@@ -38,22 +38,26 @@ pub fn accept_key(req: &Request) -> Option<String> {
 
 pub async fn run(sim: Arc<Sim>, stream: TcpStream) {
     let _ = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER);
+    let ws_peer_addr = stream.peer_addr().ok();
     // Frames over the protocol's limit are refused before their payload is read.
     let config =
         WebSocketConfig::default().max_message_size(Some(MAX_FRAME_LEN)).max_frame_size(Some(MAX_FRAME_LEN));
     let ws = WebSocketStream::from_raw_socket(stream, Role::Server, Some(config)).await;
     let (sink, mut rx) = ws.split();
-    let client = sim.client_connected();
+    let addr = ws_peer_addr.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let client = sim.client_connected(addr);
     let peer = client.peer.clone();
 
     if sim.config.hello {
         peer.outbox.reply(sim.hello().encode());
     }
-    if sim.config.dialect == Dialect::Json {
-        peer.outbox.reply(sim.state_frame(client.id));
+    if peer.may_watch() {
+        if sim.config.dialect == Dialect::Json {
+            peer.outbox.reply(sim.state_frame(client.id));
+        }
+        let msg = format!("wsdeck-sim: you are client #{} ({} connected)", client.id, sim.client_count());
+        peer.outbox.reply(DeviceMsg::Log(Log { level: LogLevel::Info, msg }).encode());
     }
-    let msg = format!("wsdeck-sim: you are client #{} ({} connected)", client.id, sim.client_count());
-    peer.outbox.reply(DeviceMsg::Log(Log { level: LogLevel::Info, msg }).encode());
 
     let mut writer = tokio::spawn(write(sim.clone(), peer.clone(), sink));
     let mut cap = RateCap::new(sim.config.max_msg_rate, sim.uptime_ms());
@@ -82,7 +86,7 @@ pub async fn run(sim: Arc<Sim>, stream: TcpStream) {
         let stop = text.as_deref().is_some_and(|t| is_stop(sim.config.dialect, t));
         match cap.check(sim.uptime_ms(), stop) {
             Verdict::Process => {
-                let reply = text.and_then(|t| sim.on_app_frame(client.id, &t));
+                let reply = text.and_then(|t| sim.on_app_frame(&peer, &t));
                 if let Some(reply) = reply {
                     peer.outbox.reply(reply);
                 }

@@ -585,3 +585,69 @@ fn eight_clients_keep_up_while_one_stalls_and_its_stop_still_counts() {
     }
     println!("the stalled client caught up after {read} frames");
 }
+
+fn auth(token: &str) -> Message {
+    Message::text(AppMsg::Auth { token: token.into() }.encode())
+}
+
+#[test]
+fn with_a_token_nothing_moves_and_nothing_is_seen_until_the_app_pairs() {
+    let sim = start(&["--rate", "50", "--token", "blue-tiger-42"]);
+    let mut ws = connect(sim.port);
+    let hello = next_text(&mut ws);
+    assert!(hello.contains(r#""pairing":"required""#), "{hello}");
+    // Unpaired: claim and drive are ignored, no telemetry, state or log arrives, pings are answered.
+    ws.send(Message::text(AppMsg::Claim.encode())).unwrap();
+    ws.send(drive(1, 1000, 1000)).unwrap();
+    ws.send(Message::text(AppMsg::Ping { id: 9 }.encode())).unwrap();
+    assert_eq!(next_text(&mut ws), r#"{"t":"pong","id":9}"#, "nothing else came first");
+    assert_eq!(car(sim.port)["moving"], false);
+    assert_eq!(state(sim.port)["unpaired_frames"], 2);
+    // A wrong token waits 1 s; during the wait even the right one is not looked at.
+    ws.send(auth("guess")).unwrap();
+    assert_eq!(next_text(&mut ws), r#"{"t":"auth","ok":false,"retry_ms":1000}"#);
+    ws.send(auth("blue-tiger-42")).unwrap();
+    let early = DeviceMsg::decode(&next_text(&mut ws)).unwrap();
+    assert!(matches!(early, DeviceMsg::Auth { ok: false, retry_ms: Some(ms) } if ms <= 1000), "{early:?}");
+    // The wait outlives the connection: it is kept per address.
+    drop(ws);
+    let mut ws = connect(sim.port);
+    next_text(&mut ws);
+    ws.send(auth("blue-tiger-42")).unwrap();
+    assert!(next_text(&mut ws).contains(r#""ok":false"#), "reconnecting does not reset the wait");
+    std::thread::sleep(Duration::from_millis(1000));
+    ws.send(auth("blue-tiger-42")).unwrap();
+    assert_eq!(next_text(&mut ws), r#"{"t":"auth","ok":true}"#);
+    // Paired: who drives comes at once, then telemetry; driving works.
+    read_until(&mut ws, 3, |t| t.contains(r#""t":"state""#));
+    read_until(&mut ws, 20, |t| t.contains(r#""t":"tel""#));
+    ws.send(Message::text(AppMsg::Claim.encode())).unwrap();
+    ws.send(drive(2, 1000, 1000)).unwrap();
+    wait_for("the car to move", || car(sim.port)["moving"] == true);
+    assert_eq!(state(sim.port)["wrong_tokens"], 1);
+}
+
+#[test]
+fn without_the_token_a_watcher_sees_everything_and_its_stop_still_counts() {
+    let sim = start(&["--rate", "50", "--token", "s3cret", "--token-read-only"]);
+    let mut driver = connect(sim.port);
+    assert!(next_text(&mut driver).contains(r#""pairing":"control""#));
+    driver.send(auth("s3cret")).unwrap();
+    read_until(&mut driver, 10, |t| t == r#"{"t":"auth","ok":true}"#);
+    driver.send(Message::text(AppMsg::Claim.encode())).unwrap();
+    driver.send(drive(1, 1000, 1000)).unwrap();
+    wait_for("the car to move", || car(sim.port)["moving"] == true);
+    // A watcher without the token gets telemetry and state, may not drive, but may stop.
+    let mut watcher = connect(sim.port);
+    read_until(&mut watcher, 20, |t| t.contains(r#""t":"tel""#));
+    watcher.send(drive(1, -1000, -1000)).unwrap();
+    watcher.send(Message::text(AppMsg::Stop { seq: 1 }.encode())).unwrap();
+    wait_for("the watcher's stop", || car(sim.port)["moving"] == false);
+    let stops = car(sim.port)["stops"].clone();
+    assert!(stops
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["reason"].as_str().unwrap().contains("stop from client")));
+    assert_eq!(state(sim.port)["unpaired_frames"], 1);
+}

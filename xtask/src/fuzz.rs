@@ -144,7 +144,18 @@ mod tests {
                 .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
                 .collect();
             have.sort();
-            assert!(have == want, "fuzz/corpus/{target} is stale: run `cargo xtask bench --only fuzz`");
+            assert!(
+                have == want,
+                "fuzz/corpus/{target} is stale: run `cargo test -p xtask -- --ignored write_seed_corpus` \
+                 (or `cargo xtask bench --only fuzz`)"
+            );
         }
+    }
+
+    /// Rewrites the seed corpus from protocol/vectors.json without cargo-fuzz or nightly.
+    #[test]
+    #[ignore]
+    fn write_seed_corpus() {
+        write_seeds().unwrap();
     }
 }
