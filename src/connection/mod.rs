@@ -3,11 +3,14 @@
 
 pub mod backoff;
 pub mod link;
+pub mod pairing;
+mod pairing_card;
 pub mod session;
 mod socket;
 pub mod stats;
 mod status_bar;
 pub mod url;
 
+pub use pairing_card::PairingCard;
 pub use socket::{provide_connection, Connection};
 pub use status_bar::StatusBar;

@@ -3,6 +3,7 @@
 //! No browser API here: `socket.rs` feeds it events and carries out the actions it returns.
 
 use super::link::{Action, CloseReason, Link, Phase};
+use super::pairing::{Pairing, PairingState, Store};
 use super::stats::RateMeter;
 use crate::chart::history::History;
 use crate::device::log::{EventLog, Origin};
@@ -69,6 +70,8 @@ pub struct Status {
     pub counters: Counters,
     /// Who drives, as the device last said (`None` for devices without a lease).
     pub drive: Option<DriveState>,
+    /// The pairing token: needed, sent, accepted (docs/PROTOCOL.md, Pairing).
+    pub pairing: Pairing,
 }
 
 pub struct Session {
@@ -82,11 +85,21 @@ pub struct Session {
     counters: Counters,
     rate: RateMeter,
     last_malformed_log_ms: f64,
+    pairing: PairingState,
+    /// Frames the session decided to send (the pairing token), for the glue to send.
+    outgoing: Vec<String>,
+    /// What to do with the stored token, for the glue to do.
+    store: Option<Store>,
 }
 
 impl Session {
     /// A session that starts connecting to `url` at once: carry out the returned action.
     pub fn new(url: String, now_ms: f64) -> (Session, Action) {
+        Session::with_token(url, None, now_ms)
+    }
+
+    /// As [`Session::new`], with the pairing token remembered for `url`.
+    pub fn with_token(url: String, token: Option<String>, now_ms: f64) -> (Session, Action) {
         let (link, first) = Link::new(now_ms);
         let mut log = EventLog::default();
         log.app(now_ms, LogLevel::Info, format!("connecting to {url}"));
@@ -101,6 +114,9 @@ impl Session {
             counters: Counters::default(),
             rate: RateMeter::default(),
             last_malformed_log_ms: f64::NEG_INFINITY,
+            pairing: PairingState::new(token),
+            outgoing: Vec::new(),
+            store: None,
         };
         (session, first)
     }
@@ -151,6 +167,7 @@ impl Session {
     pub fn on_open(&mut self, now_ms: f64) {
         self.link.opened(now_ms);
         self.drive = None;
+        self.pairing.reset();
         self.log.app(now_ms, LogLevel::Info, format!("connected to {}", self.url));
     }
 
@@ -191,7 +208,25 @@ impl Session {
                 let name = if hello.name.is_empty() { "unnamed device" } else { &hello.name };
                 let msg = format!("device \"{name}\" says hello (protocol v{})", hello.v);
                 self.log.app(now_ms, LogLevel::Info, msg);
+                if let Some(frame) = self.pairing.on_hello(hello.pairing) {
+                    self.log.app(now_ms, LogLevel::Info, "sending the pairing token");
+                    self.outgoing.push(frame);
+                }
                 self.device = Some(hello);
+            }
+            Ok(DeviceMsg::Auth { ok, retry_ms }) => {
+                let note = match (ok, retry_ms) {
+                    (true, _) => "paired: the device accepted the token".to_string(),
+                    (false, Some(ms)) => format!(
+                        "the device refused the pairing token (retry in {:.0} s)",
+                        f64::from(ms) / 1000.0
+                    ),
+                    (false, None) => "the device refused the pairing token".to_string(),
+                };
+                self.log.app(now_ms, if ok { LogLevel::Info } else { LogLevel::Warn }, note);
+                if let Some(store) = self.pairing.on_answer(ok, retry_ms, now_ms) {
+                    self.store = Some(store);
+                }
             }
             Ok(DeviceMsg::Log(log)) => self.log.push(now_ms, log.level, Origin::Device, log.msg),
             Ok(DeviceMsg::State(state)) => self.drive = Some(state),
@@ -240,9 +275,33 @@ impl Session {
         self.link.set_online(online, now_ms)
     }
 
+    /// The person typed the device's pairing token: sends it if the device is waiting for one.
+    pub fn submit_token(&mut self, token: &str, now_ms: f64) -> Vec<Action> {
+        match self.pairing.submit(token, now_ms) {
+            Some(frame) => vec![Action::Send(frame)],
+            None => Vec::new(),
+        }
+    }
+
+    /// Frames the session wants sent (a remembered pairing token after hello).
+    pub fn take_outgoing(&mut self) -> Vec<Action> {
+        self.outgoing.drain(..).map(Action::Send).collect()
+    }
+
+    /// What to do with the stored pairing token of this address, once.
+    pub fn take_store(&mut self) -> Option<Store> {
+        self.store.take()
+    }
+
+    /// The device wants a pairing token this connection has not given: no driving.
+    pub fn needs_pairing(&self) -> bool {
+        self.pairing.blocks_control()
+    }
+
     /// Connects to another address, forgetting what the previous device said.
-    pub fn set_url(&mut self, url: String, now_ms: f64) -> Vec<Action> {
+    pub fn set_url(&mut self, url: String, token: Option<String>, now_ms: f64) -> Vec<Action> {
         self.log.app(now_ms, LogLevel::Info, format!("connecting to {url}"));
+        self.pairing.set_known(token);
         self.url = url;
         self.device = None;
         self.drive = None;
@@ -278,6 +337,7 @@ impl Session {
             rate: self.rate.per_second(now_ms).round(),
             counters: self.counters,
             drive: self.drive.clone().filter(|_| connected),
+            pairing: if connected { self.pairing.state.clone() } else { Pairing::NotNeeded },
         }
     }
 
@@ -335,6 +395,32 @@ mod tests {
 
     fn last_log(s: &Session) -> String {
         s.log().entries().last().map(|e| e.text.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_device_that_asks_for_a_token_gets_the_remembered_one_and_it_is_kept() {
+        let (mut s, _) = Session::with_token("ws://10.0.0.7/ws".into(), Some("tok".into()), 0.0);
+        s.on_open(10.0);
+        s.on_text(20.0, r#"{"t":"hello","name":"Car","pairing":"required"}"#);
+        assert_eq!(s.take_outgoing(), vec![Action::Send(r#"{"t":"auth","token":"tok"}"#.into())]);
+        assert!(s.needs_pairing());
+        assert!(s.status(21.0).pairing.blocks_control());
+        s.on_text(30.0, r#"{"t":"auth","ok":true}"#);
+        assert_eq!(s.take_store(), Some(Store::Save("tok".into())));
+        assert_eq!(s.status(31.0).pairing, Pairing::Paired);
+        assert!(last_log(&s).contains("paired"));
+        // A wrong token on the next connection is forgotten, and the person is asked.
+        s.on_close(40.0, 1006, 0.5);
+        s.on_open(50.0);
+        s.on_text(60.0, r#"{"t":"hello","name":"Car","pairing":"required"}"#);
+        s.take_outgoing();
+        s.on_text(70.0, r#"{"t":"auth","ok":false,"retry_ms":1000}"#);
+        assert_eq!(s.take_store(), Some(Store::Forget));
+        assert!(
+            matches!(s.status(71.0).pairing, Pairing::Needed { wrong: true, retry_at_ms: Some(t), .. } if t == 1070.0)
+        );
+        assert!(s.submit_token("new", 500.0).is_empty(), "not before the device takes another");
+        assert_eq!(s.submit_token("new", 1070.0), vec![Action::Send(r#"{"t":"auth","token":"new"}"#.into())]);
     }
 
     #[test]
@@ -447,7 +533,7 @@ mod tests {
         let mut s = session();
         s.on_text(20.0, r#"{"t":"hello","name":"Old"}"#);
         s.on_text(21.0, r#"{"t":"tel","d":{"a":1}}"#);
-        let actions = s.set_url("ws://127.0.0.1:9/ws".into(), 30.0);
+        let actions = s.set_url("ws://127.0.0.1:9/ws".into(), None, 30.0);
         assert_eq!(actions, vec![Action::Close(CloseReason::Restart), Action::Open]);
         assert_eq!(s.status(30.0).device_name, None);
         assert!(s.telemetry().series().is_empty());

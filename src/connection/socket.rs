@@ -2,6 +2,7 @@
 //! listeners, feeds their events to the [`Session`] and carries out the actions it returns.
 
 use super::link::Action;
+use super::pairing::Store;
 use super::session::{Session, Status};
 use super::url::{self, Source};
 use crate::dom::{self, Interval, Listener};
@@ -64,6 +65,15 @@ impl Connection {
         self.driver.with_value(|d| (d.source.get(), d.default_url.clone()))
     }
 
+    /// Sends the pairing token the person typed, if the device is waiting for one.
+    pub fn submit_token(&self, token: &str) {
+        self.driver.with_value(|d| {
+            let actions = d.session.borrow_mut().submit_token(token, dom::now_ms());
+            d.apply(actions);
+            d.refresh();
+        });
+    }
+
     /// Connects to `url` (already normalised) and remembers it; `None` forgets the saved address
     /// and goes back to the page's own host.
     pub fn choose_url(&self, url: Option<String>) {
@@ -74,11 +84,22 @@ impl Connection {
                 None => (d.default_url.clone(), Source::PageHost),
             };
             d.source.set(source);
-            let actions = d.session.borrow_mut().set_url(url, dom::now_ms());
+            let token = load_token(&url);
+            let actions = d.session.borrow_mut().set_url(url, token, dom::now_ms());
             d.apply(actions);
             d.refresh();
         });
     }
+}
+
+/// Pairing tokens are kept per device *address*, never per name: a device that copies another's
+/// name must not be sent its token.
+fn token_key(url: &str) -> String {
+    format!("wsdeck.token.{url}")
+}
+
+fn load_token(url: &str) -> Option<String> {
+    dom::storage_get(&token_key(url)).filter(|t| !t.is_empty())
 }
 
 /// Starts the connection and provides it as context. Everything it acquires is released when the
@@ -96,7 +117,8 @@ pub fn provide_connection() -> Connection {
     let (url, source) = url::resolve(query.as_deref(), saved.as_deref(), &protocol, &host);
 
     let now = dom::now_ms();
-    let (mut session, first) = Session::new(url, now);
+    let token = load_token(&url);
+    let (mut session, first) = Session::with_token(url, token, now);
     let status = RwSignal::new(session.status(now));
     let telemetry_frame = RwSignal::new(0u64);
     let log_version = RwSignal::new(0u64);
@@ -275,10 +297,31 @@ impl Driver {
                 self.session.borrow_mut().on_oversized(now, units);
             } else {
                 self.session.borrow_mut().on_text(now, &String::from(text));
+                self.after_frame();
             }
         } else {
             let len = data.dyn_ref::<js_sys::ArrayBuffer>().map(|b| b.byte_length() as usize).unwrap_or(0);
             self.session.borrow_mut().on_binary(now, len);
+        }
+    }
+
+    /// Carries out what a frame made the session decide: send the remembered pairing token, save
+    /// or forget it.
+    fn after_frame(&self) {
+        let (actions, store, url) = {
+            let mut s = self.session.borrow_mut();
+            (s.take_outgoing(), s.take_store(), s.url().to_string())
+        };
+        if !actions.is_empty() {
+            self.apply(actions);
+        }
+        if let Some(store) = store {
+            let token = match &store {
+                Store::Save(t) => Some(t.as_str()),
+                Store::Forget => None,
+            };
+            dom::storage_set(&token_key(&url), token);
+            self.refresh();
         }
     }
 

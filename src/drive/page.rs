@@ -103,6 +103,13 @@ pub fn DrivePage() -> impl IntoView {
         }
         up
     });
+    // A device that wants its pairing token obeys no drive frame until it has it: no arming.
+    let locked = Memo::new(move |_| conn.status.with(|s| s.pairing.blocks_control()));
+    Effect::new(move |_| {
+        if locked.get() {
+            drive.apply(|c, _, _| c.disarm(Disarm::LinkLost));
+        }
+    });
     // Only a new state from the device reaches the controller, not every status tick.
     let device_state = Memo::new(move |_| conn.status.with(|s| s.drive.clone()));
     Effect::new(move |_| {
@@ -126,6 +133,9 @@ pub fn DrivePage() -> impl IntoView {
     });
 
     let toggle_arm = move |_| {
+        if locked.get_untracked() {
+            return;
+        }
         if shown.with_untracked(|s| s.arming.is_armed()) {
             drive.apply(|c, _, _| c.disarm(Disarm::User));
         } else {
@@ -214,7 +224,8 @@ pub fn DrivePage() -> impl IntoView {
         <div class="drive" data-testid="drive" data-arming=arming_name data-mode=move || mode.get().slug()>
             <div class="drive-bar">
                 <button class="arm" class:on=move || shown.with(|s| s.arming.is_armed())
-                    data-testid="arm" on:click=toggle_arm>{arm_label}</button>
+                    data-testid="arm" on:click=toggle_arm prop:disabled=move || locked.get()
+                    title=move || locked.get().then_some("The device needs its pairing token first")>{arm_label}</button>
                 <select class="mode" aria-label="Controls" on:change=set_mode prop:value=move || mode.get().slug()>
                     {Mode::ALL.into_iter().map(|m| view! { <option value=m.slug()>{m.label()}</option> }).collect_view()}
                 </select>

@@ -3,7 +3,7 @@
 
 mod settings;
 
-use crate::connection::StatusBar;
+use crate::connection::{PairingCard, StatusBar};
 use crate::device::DevicePage;
 use crate::dom::{self, Listener};
 use crate::drive::DrivePage;
@@ -109,7 +109,7 @@ pub fn Shell() -> impl IntoView {
     view! {
         <div class="app">
             <StatusBar/>
-            <main class="page" data-page=move || page.get().slug()>{body}</main>
+            <main class="page" data-page=move || page.get().slug()><PairingCard/>{body}</main>
             <nav class="tabs">
                 {Page::ALL
                     .into_iter()
