@@ -1,4 +1,4 @@
-// Makes the README's pictures: docs/screenshot.png (live values) and docs/drive.png (driving),
+// Makes the README's pictures: docs/screenshot.png (live values), docs/charts.png and docs/drive.png (driving),
 // the app on a phone-sized screen connected to the simulator. Run after a release build:
 //   cargo xtask dist && cargo build -p wsdeck-sim
 //   WSDECK_SIM=target/debug/wsdeck-sim WSDECK_DIST=dist node e2e/screenshot.mjs
@@ -16,13 +16,21 @@ try {
   await browser.page.waitForTimeout(2500); // let RTT and rate settle
   await browser.page.screenshot({ path: path.join(docs, 'screenshot.png') });
   const page = browser.page;
+  // The charts, with the crosshair on the obstacle distance.
+  await page.waitForTimeout(8000);
+  const chart = await page.$('canvas[data-series=distance_cm]');
+  await page.evaluate(() => document.querySelector('[data-testid=readout]').scrollIntoView());
+  const box = await chart.boundingBox();
+  await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.6);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(docs, 'charts.png') });
   await armed(page, device);
   const { touch, pad } = await holdForward(page, device);
   await touch.move(1, { x: pad.x + pad.r * 0.3, y: pad.y - pad.r * 0.6 });
   await page.waitForTimeout(500);
   await page.screenshot({ path: path.join(docs, 'drive.png') });
   await touch.lift(1);
-  console.log(`wrote ${docs}/screenshot.png and drive.png`);
+  console.log(`wrote ${docs}/screenshot.png, charts.png and drive.png`);
 } finally {
   await browser.close();
   await device.kill();

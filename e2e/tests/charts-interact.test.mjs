@@ -9,13 +9,13 @@ const ctx = suite({ before, after });
 
 const pixels = (page, sel) => page.$eval(sel, (c) => c.toDataURL());
 
-/** A point at `frac` across the plotting area of the chart `sel` (58 px left, 10 px right margins). */
+/** A point at `frac` across the plotting area of the chart `sel` (58 px left, 14 px right margins). */
 async function at(page, sel, frac) {
   const el = await page.$(sel);
   await el.scrollIntoViewIfNeeded();
   const box = await el.boundingBox();
   const left = box.x + 58;
-  const right = box.x + box.width - 10;
+  const right = box.x + box.width - 14;
   return { x: left + frac * (right - left), y: box.y + box.height * 0.6 };
 }
 

@@ -59,7 +59,7 @@ pub struct Plot<'a> {
 pub fn plot_area(w: f64, h: f64, dpr: f64, lines: usize) -> (f64, f64, f64, f64) {
     let header = (4.0 + 17.0 * lines.max(1) as f64) * dpr;
     let left = 58.0 * dpr;
-    let right = w - 10.0 * dpr;
+    let right = w - 14.0 * dpr;
     let bottom = h - 18.0 * dpr;
     (left, header.min(h), right.max(left + 1.0), bottom.max(header + 1.0))
 }
