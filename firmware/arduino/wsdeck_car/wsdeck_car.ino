@@ -453,7 +453,7 @@ void setup() {
   config.pairing_mode = PAIRING_MODE;
   config.max_msg_rate = MAX_MSG_RATE;
   config.max_clients = MAX_CLIENTS;
-  static wsdeck::Device the_device(config);  // ~1.9 KB, in .bss rather than on the heap
+  static wsdeck::Device the_device(config);  // ~2 KB, in .bss rather than on the heap
   device = &the_device;
   if (BATTERY_PIN >= 0) analogSetPinAttenuation(BATTERY_PIN, ADC_11db);
 
