@@ -52,12 +52,30 @@ static const char *const ALLOW_HOSTS[] = {
     nullptr,
 };
 
+// Pairing (docs/PROTOCOL.md "Pairing"): with a token, someone else on the WiFi cannot drive the
+// car. The app asks for the token once per car address and remembers it on the phone. "" for
+// none. At most 64 characters; use something not easy to guess (a wrong guess makes that
+// address wait 1 s, then 2, 4, ... up to 60 s, until the right token comes).
+static const char *const PAIRING_TOKEN = "";
+// REQUIRED: a phone without the token gets nothing but hello (no telemetry, no state).
+// CONTROL: anyone may watch the telemetry; driving needs the token.
+// Either way a STOP from any phone is obeyed.
+static const wsdeck::PairingMode PAIRING_MODE = wsdeck::PairingMode::Required;
+
 static const char *const CAR_NAME = "wsdeck car";
 static const uint32_t WATCHDOG_MS = 300;  // motors stop when no drive frame came for this long
 static const uint32_t TELEMETRY_HZ = 20;  // 0 for none
-// Frames from the app are under 100 bytes; anything much longer (or fragmented) closes the
-// connection, as the simulator does for frames over its limit.
+// Limits (docs/PROTOCOL.md "Limits"). Frames from the app are under 100 bytes: a longer frame
+// than MAX_INCOMING closes the connection with 1009 before its payload is read (the protocol's
+// cap is 64 KiB; an ESP32 has no RAM to spare for that, and the sketch keeps one MAX_INCOMING
+// buffer per client to put frames split across TCP segments back together). Fragmented
+// messages, which the app never sends, close it with 1003.
 static const size_t MAX_INCOMING = 1024;
+// Messages per client per second (bursts of a quarter of that): the excess is dropped, a stop
+// never; 5 s on end over it closes the connection with 1008. 0 for no cap.
+static const uint32_t MAX_MSG_RATE = 200;
+// Phones connected at once (at most wsdeck::kMaxClients, 8); more are closed with 1013.
+static const size_t MAX_CLIENTS = wsdeck::kMaxClients;
 
 // Motor driver. L298N: ENA/ENB are the PWM pins, IN1..IN4 the direction pins (remove the ENA/ENB
 // jumpers). TB6612FNG: PWMA/PWMB, AIN1/AIN2, BIN1/BIN2, and STBY (set STBY_PIN, or tie it high).
@@ -106,6 +124,23 @@ static SemaphoreHandle_t core_lock = nullptr;
 typedef wsdeck::FrameQueue<1536> EventQueue;
 static wsdeck::FrameQueue<1536> loop_out;
 
+// Per connection: where a text frame split across TCP segments is put back together. Used under
+// core_lock, like the core (connect/disconnect/data on the AsyncTCP task, telemetry in loop()).
+struct Conn {
+  uint32_t id;  // 0: free
+  bool closing; // we asked the library to close it
+  char buf[MAX_INCOMING];
+  wsdeck::Assembler rx;
+  Conn() : id(0), closing(false), rx(buf, sizeof buf) {}
+};
+static Conn conns[wsdeck::kMaxClients];
+
+static Conn *conn(uint32_t id) {
+  for (Conn &c : conns) {
+    if (c.id == id) return &c;
+  }
+  return nullptr;
+}
 struct CoreLock {
   CoreLock() { xSemaphoreTake(core_lock, portMAX_DELAY); }
   ~CoreLock() { xSemaphoreGive(core_lock); }
@@ -191,6 +226,22 @@ static void send_queued(wsdeck::FrameQueue<N> &q, AsyncWebSocketClient *self) {
   });
 }
 
+// Closes a connection once, with a close frame saying why (the app shows it).
+static void close_once(AsyncWebSocketClient *client, Conn *c, uint16_t code, const char *reason) {
+  if (c) {
+    if (c->closing) return;
+    c->closing = true;
+  }
+  client->close(code, reason);
+}
+
+// After the core saw something from this client: close it when it broke a limit. Lock held.
+static void close_if_wanted(AsyncWebSocketClient *client, Conn *c) {
+  uint16_t code = 0;
+  const char *reason = nullptr;
+  if (device->close_wanted(client->id(), code, reason)) close_once(client, c, code, reason);
+}
+
 static void on_ws_event(AsyncWebSocket *, AsyncWebSocketClient *client, AwsEventType type, void *arg,
                         uint8_t *data, size_t len) {
   EventQueue out;
@@ -198,13 +249,23 @@ static void on_ws_event(AsyncWebSocket *, AsyncWebSocketClient *client, AwsEvent
     case WS_EVT_CONNECT: {
       // Small frames (pong, stop) must not wait for Nagle's algorithm.
       if (client->client()) client->client()->setNoDelay(true);
+      // Wrong pairing tokens are counted per remote address (IPv4 as a number).
+      const uint64_t remote = static_cast<uint32_t>(client->remoteIP());
       bool accepted;
       {
         CoreLock lock;
-        accepted = device->on_open(client->id(), millis(), out);
+        Conn *c = conn(0);
+        accepted = c != nullptr && device->on_open(client->id(), remote, millis(), out);
+        if (accepted) {
+          c->id = client->id();
+          c->closing = false;
+          c->rx.reset();
+        }
       }
       if (!accepted) {
-        client->close(1013, "too many clients");
+        char why[48];
+        snprintf(why, sizeof why, "too many clients (%u connected)", static_cast<unsigned>(MAX_CLIENTS));
+        client->close(wsdeck::kCloseTryLater, why);
         return;
       }
       send_queued(out, client);
@@ -213,6 +274,8 @@ static void on_ws_event(AsyncWebSocket *, AsyncWebSocketClient *client, AwsEvent
     case WS_EVT_DISCONNECT: {
       {
         CoreLock lock;
+        Conn *c = conn(client->id());
+        if (c) c->id = 0;
         device->on_close(client->id(), millis(), out);
         motors_apply();
       }
@@ -224,22 +287,34 @@ static void on_ws_event(AsyncWebSocket *, AsyncWebSocketClient *client, AwsEvent
       if (info->opcode == WS_BINARY) {
         if (info->index == 0) {
           CoreLock lock;
-          device->on_binary(client->id());
+          device->on_binary(client->id(), millis());
+          close_if_wanted(client, conn(client->id()));
         }
         return;
       }
-      if (info->opcode != WS_TEXT) return;  // continuations: the first part closed the connection
-      // The app's frames are small and never fragmented: one event holds the whole frame.
-      const bool whole = info->final && info->num == 0 && info->index == 0 && info->len == len;
-      if (!whole || len > MAX_INCOMING) {
-        if (info->index == 0) client->close(1009, "frame too large");
-        return;
-      }
+      // Continuations: the first fragment already closed the connection (1003).
+      if (info->opcode != WS_TEXT) return;
       {
         // millis() is read under the lock, so the core never sees time run backwards.
         CoreLock lock;
-        device->on_frame(client->id(), reinterpret_cast<const char *>(data), len, millis(), out);
+        Conn *c = conn(client->id());
+        if (c == nullptr) return;  // refused at connect, being closed
+        // info->len is the whole frame's length, known from its header: a frame over
+        // MAX_INCOMING is refused before its payload is read.
+        switch (c->rx.feed(info->len, info->index, info->final, info->num, reinterpret_cast<const char *>(data), len)) {
+          case wsdeck::Assembler::Pending: return;
+          case wsdeck::Assembler::TooLarge:
+            if (info->index == 0) device->on_too_large(client->id());
+            close_if_wanted(client, c);
+            return;
+          case wsdeck::Assembler::Unsupported:
+            close_once(client, c, wsdeck::kCloseUnsupported, "fragmented messages are not supported");
+            return;
+          case wsdeck::Assembler::Ready: break;
+        }
+        device->on_frame(client->id(), c->rx.frame(), c->rx.frame_len(), millis(), out);
         motors_apply();
+        close_if_wanted(client, c);
       }
       send_queued(out, client);
       break;
@@ -374,7 +449,11 @@ void setup() {
   config.series = SERIES;
   config.series_count = sizeof SERIES / sizeof SERIES[0];
   config.max_frame_len = MAX_INCOMING;
-  static wsdeck::Device the_device(config);  // ~1.4 KB, in .bss rather than on the heap
+  config.pairing_token = PAIRING_TOKEN;
+  config.pairing_mode = PAIRING_MODE;
+  config.max_msg_rate = MAX_MSG_RATE;
+  config.max_clients = MAX_CLIENTS;
+  static wsdeck::Device the_device(config);  // ~2 KB, in .bss rather than on the heap
   device = &the_device;
   if (BATTERY_PIN >= 0) analogSetPinAttenuation(BATTERY_PIN, ADC_11db);
 
@@ -387,17 +466,25 @@ void setup() {
   server.addHandler(&ws);
   server.onNotFound(serve_asset);
   server.begin();
-  Serial.printf("wsdeck: %s ready, watchdog %lu ms, telemetry %lu Hz\n", CAR_NAME,
-                static_cast<unsigned long>(WATCHDOG_MS), static_cast<unsigned long>(TELEMETRY_HZ));
+  Serial.printf("wsdeck: %s ready, watchdog %lu ms, telemetry %lu Hz, pairing %s\n", CAR_NAME,
+                static_cast<unsigned long>(WATCHDOG_MS), static_cast<unsigned long>(TELEMETRY_HZ),
+                the_device.pairing() ? wsdeck::pairing_name(PAIRING_MODE) : "off");
 }
 
 static void send_telemetry(uint32_t now) {
   static char frame[256];
   wsdeck::Motors m;
+  // Who may have it: with pairing REQUIRED, only clients that sent the token.
+  uint32_t to[wsdeck::kMaxClients];
+  size_t n_to = 0;
   {
     CoreLock lock;
     m = device->motors();
+    for (const Conn &c : conns) {
+      if (c.id != 0 && !c.closing && device->may_receive_telemetry(c.id)) to[n_to++] = c.id;
+    }
   }
+  if (n_to == 0) return;
   wsdeck::TelFrame tel(frame, sizeof frame);
   tel.ms(now);
   if (BATTERY_PIN >= 0) tel.add("battery_v", analogReadMilliVolts(BATTERY_PIN) * BATTERY_DIVIDER / 1000.0);
@@ -407,7 +494,7 @@ static void send_telemetry(uint32_t now) {
   tel.add("heap_kb", ESP.getFreeHeap() / 1024);
   const size_t len = tel.finish();
   // A client whose queue is full skips this frame (the library drops it) rather than stalling.
-  if (len > 0) ws.textAll(frame, len);
+  for (size_t i = 0; len > 0 && i < n_to; i++) ws.text(to[i], frame, len);
 }
 
 void loop() {
@@ -444,7 +531,7 @@ void loop() {
   static uint32_t next_cleanup = 0;
   if (static_cast<int32_t>(now - next_cleanup) >= 0) {
     next_cleanup = now + 1000;
-    ws.cleanupClients();  // closes the oldest clients beyond the library's limit (8)
+    ws.cleanupClients();  // closes the oldest clients beyond the library's limit (8, as MAX_CLIENTS)
   }
   delay(1);  // lets the idle task run (task watchdog); the car's watchdog is in milliseconds anyway
 }

@@ -26,8 +26,8 @@ const char *error_kind(DecodeError e) {
 
 namespace {
 
-enum Field { kT, kId, kSeq, kX, kY, kL, kR, kFields };
-const char *const kFieldNames[kFields] = {"t", "id", "seq", "x", "y", "l", "r"};
+enum Field { kT, kId, kSeq, kX, kY, kL, kR, kToken, kFields };
+const char *const kFieldNames[kFields] = {"t", "id", "seq", "x", "y", "l", "r", "token"};
 
 enum Kind : uint8_t { kAbsent, kNumber, kString, kOther };
 
@@ -129,6 +129,8 @@ class Reader {
     for (size_t f = 0; f < kFields; f++) slots_[f].kind = kAbsent;
     t_len_ = 0;
     t_cut_ = false;
+    token_len_ = 0;
+    token_cut_ = false;
     top_object_ = false;
   }
 
@@ -168,14 +170,18 @@ class Reader {
           continue;
         }
         if (c == '"') {
-          char *out = (field == kT) ? t_ : nullptr;
+          char *out = (field == kT) ? t_ : (field == kToken) ? token_ : nullptr;
+          const size_t out_cap = (field == kT) ? sizeof t_ : (field == kToken) ? sizeof token_ : 0;
           size_t out_len = 0;
           bool cut = false;
-          if (!string(out, out ? sizeof t_ : 0, out_len, cut)) return false;
+          if (!string(out, out_cap, out_len, cut)) return false;
           if (field >= 0) slots_[field].kind = kString;
           if (field == kT) {
             t_len_ = static_cast<uint8_t>(out_len);
             t_cut_ = cut;
+          } else if (field == kToken) {
+            token_len_ = out_len;
+            token_cut_ = cut;
           }
         } else if (c == '-' || is_digit(c)) {
           const size_t start = i_;
@@ -205,7 +211,7 @@ class Reader {
         }
       } else {  // kKey
         if (i_ >= n_ || p_[i_] != '"') return false;
-        char key[4];
+        char key[8];
         size_t key_len = 0;
         bool cut = false;
         if (!string(key, sizeof key, key_len, cut)) return false;
@@ -232,6 +238,9 @@ class Reader {
   const char *t() const { return t_; }
   size_t t_len() const { return t_len_; }
   bool t_cut() const { return t_cut_; }
+  const char *token() const { return token_; }
+  size_t token_len() const { return token_len_; }
+  bool token_cut() const { return token_cut_; }
   const char *text() const { return p_; }
 
  private:
@@ -397,6 +406,9 @@ class Reader {
   char t_[sizeof(AppMsg().t)];
   size_t t_len_;
   bool t_cut_;
+  char token_[kMaxTokenBytes];
+  size_t token_len_;
+  bool token_cut_;
   bool top_object_;
 };
 
@@ -449,7 +461,7 @@ DecodeError decode_app(const char *data, size_t len, AppMsg &out, size_t max_len
   };
   static const Known kKnown[] = {{"ping", MsgType::Ping},   {"drive", MsgType::Drive},
                                  {"stop", MsgType::Stop},   {"claim", MsgType::Claim},
-                                 {"release", MsgType::Release}};
+                                 {"release", MsgType::Release}, {"auth", MsgType::Auth}};
   MsgType type = MsgType::Unknown;
   for (size_t k = 0; !cut && k < sizeof kKnown / sizeof kKnown[0]; k++) {
     if (strlen(kKnown[k].name) == n && memcmp(kKnown[k].name, name, n) == 0) type = kKnown[k].type;
@@ -474,6 +486,18 @@ DecodeError decode_app(const char *data, size_t len, AppMsg &out, size_t max_len
         }
       }
       break;
+    case MsgType::Auth: {
+      // A string of at most kMaxTokenChars characters (code points, as Rust's chars().count()).
+      if (r.slot(kToken).kind != kString || r.token_cut()) return DecodeError::BadField;
+      size_t chars = 0;
+      for (size_t i = 0; i < r.token_len(); i++) {
+        if ((static_cast<unsigned char>(r.token()[i]) & 0xC0) != 0x80) chars++;
+      }
+      if (chars > kMaxTokenChars) return DecodeError::BadField;
+      memcpy(out.token, r.token(), r.token_len());
+      out.token_len = static_cast<uint16_t>(r.token_len());
+      break;
+    }
     default: break;
   }
   return DecodeError::None;
@@ -597,7 +621,7 @@ Writer &Writer::num(double v) {
 }
 
 size_t encode_hello(char *buf, size_t cap, const char *name, const char *const *caps, size_t n_caps,
-                    int64_t watchdog_ms, const SeriesInfo *series, size_t n_series) {
+                    int64_t watchdog_ms, const SeriesInfo *series, size_t n_series, const char *pairing) {
   Writer w(buf, cap);
   w.raw("{\"t\":\"hello\",\"v\":").u32(kProtocolVersion).raw(",\"name\":").str(name ? name : "");
   w.raw(",\"caps\":[");
@@ -636,6 +660,15 @@ size_t encode_hello(char *buf, size_t cap, const char *name, const char *const *
     }
     w.raw("}");
   }
+  if (pairing) w.raw(",\"pairing\":").str(pairing);
+  w.raw("}");
+  return w.ok() ? w.len() : 0;
+}
+
+size_t encode_auth(char *buf, size_t cap, bool ok, int64_t retry_ms) {
+  Writer w(buf, cap);
+  w.raw("{\"t\":\"auth\",\"ok\":").raw(ok ? "true" : "false");
+  if (retry_ms >= 0) w.raw(",\"retry_ms\":").i64(retry_ms);
   w.raw("}");
   return w.ok() ? w.len() : 0;
 }
@@ -820,6 +853,18 @@ Guard check_handshake(const char *host, const char *origin, const char *const *a
   return Guard::BadOrigin;
 }
 
+bool token_equal(const char *given, size_t given_len, const char *expected, size_t expected_len) {
+  // Every byte position up to kMaxTokenBytes is looked at whatever the lengths and contents, and
+  // differences are OR-ed together: no early exit for an attacker to time.
+  volatile uint8_t diff = (given_len == expected_len && given_len <= kMaxTokenBytes) ? 0 : 1;
+  for (size_t i = 0; i < kMaxTokenBytes; i++) {
+    const uint8_t a = i < given_len ? static_cast<uint8_t>(given[i]) : 0;
+    const uint8_t b = i < expected_len ? static_cast<uint8_t>(expected[i]) : 0;
+    diff = static_cast<uint8_t>(diff | (a ^ b));
+  }
+  return diff == 0;
+}
+
 bool etag_matches(const char *if_none_match, const char *etag) {
   if (!if_none_match || !etag) return false;
   const size_t etag_len = strlen(etag);
@@ -837,6 +882,43 @@ bool etag_matches(const char *if_none_match, const char *etag) {
 
 // ---------------------------------------------------------------------------------------------
 // The car (sim/src/car.rs) and its frames (sim/src/main.rs Sim::on_app_frame, sim/src/ws.rs)
+
+const char *pairing_name(PairingMode m) { return m == PairingMode::Control ? "control" : "required"; }
+
+Assembler::Result Assembler::feed(uint64_t frame_len, uint64_t index, bool fin, uint32_t fragment, const char *piece,
+                                  size_t n) {
+  frame_ = nullptr;
+  len_ = 0;
+  if (!fin || fragment != 0) {
+    reset();
+    return Unsupported;
+  }
+  if (frame_len > cap_) {
+    reset();
+    return TooLarge;
+  }
+  if (index == 0 && n == frame_len) {
+    // The usual case: the whole frame in one piece, read in place.
+    reset();
+    frame_ = piece;
+    len_ = n;
+    return Ready;
+  }
+  // A piece of a frame split across TCP segments: it must continue exactly where the last ended.
+  if (index != (busy_ ? got_ : 0) || n > frame_len - index) {
+    reset();
+    return Unsupported;
+  }
+  if (n > 0) memcpy(buf_ + got_, piece, n);
+  got_ += n;
+  busy_ = true;
+  if (got_ < frame_len) return Pending;
+  frame_ = buf_;
+  len_ = got_;
+  got_ = 0;
+  busy_ = false;
+  return Ready;
+}
 
 const char *failsafe_name(Failsafe f) {
   switch (f) {
@@ -899,9 +981,21 @@ Device::Device(const Config &config)
       has_time_(false),
       last_now_(0),
       n_clients_(0),
+      pairing_(false),
+      token_len_(0),
+      burst_milli_(0),
+      n_lockouts_(0),
       stops_total_(0) {
   if (config_.max_frame_len > kMaxFrameLen) config_.max_frame_len = kMaxFrameLen;
+  if (config_.max_clients > kMaxClients || config_.max_clients == 0) config_.max_clients = kMaxClients;
+  if (config_.max_msg_rate > 1000000) config_.max_msg_rate = 1000000;
+  // A burst of a quarter second's worth, at least 10 (sim/src/limits.rs), in thousandths.
+  burst_milli_ = config_.max_msg_rate * 250 > 10000 ? config_.max_msg_rate * 250 : 10000;
+  // Pairing needs JSON frames: the text dialect has no way to send a token.
+  pairing_ = config_.pairing_token != nullptr && config_.pairing_token[0] != '\0' && config_.dialect == Dialect::Json;
+  token_len_ = pairing_ ? strlen(config_.pairing_token) : 0;
   memset(clients_, 0, sizeof clients_);
+  memset(lockouts_, 0, sizeof lockouts_);
   memset(stops_, 0, sizeof stops_);
   memset(&stats_, 0, sizeof stats_);
   scratch_[0] = '\0';
@@ -936,10 +1030,11 @@ StopRecord Device::stop(size_t i) const {
 size_t Device::encode_hello(char *buf, size_t cap) const {
   static const char *const kCaps[] = {"drive", "telemetry"};
   const size_t n_caps = config_.telemetry ? 2 : 1;
+  const char *pairing = pairing_ ? pairing_name(config_.pairing_mode) : nullptr;
   size_t n = wsdeck::encode_hello(buf, cap, config_.name, kCaps, n_caps, config_.watchdog_ms, config_.series,
-                                  config_.series_count);
+                                  config_.series_count, pairing);
   // Series that do not fit are left out rather than the whole hello.
-  if (n == 0) n = wsdeck::encode_hello(buf, cap, config_.name, kCaps, n_caps, config_.watchdog_ms, nullptr, 0);
+  if (n == 0) n = wsdeck::encode_hello(buf, cap, config_.name, kCaps, n_caps, config_.watchdog_ms, nullptr, 0, pairing);
   return n;
 }
 
@@ -952,18 +1047,59 @@ void Device::send_frame(uint32_t client, size_t len, Outbox &out) {
   if (len > 0) out.send(client, scratch_, len);
 }
 
-bool Device::on_open(uint32_t client, uint32_t now_ms, Outbox &out) {
-  clock(now_ms);
-  bool known = false;
-  for (size_t i = 0; i < n_clients_; i++) known = known || clients_[i] == client;
-  if (!known) {
-    if (n_clients_ == kMaxClients) {
+Device::Client *Device::find(uint32_t client) {
+  for (size_t i = 0; i < n_clients_; i++) {
+    if (clients_[i].id == client) return &clients_[i];
+  }
+  return nullptr;
+}
+
+const Device::Client *Device::find(uint32_t client) const {
+  for (size_t i = 0; i < n_clients_; i++) {
+    if (clients_[i].id == client) return &clients_[i];
+  }
+  return nullptr;
+}
+
+bool Device::paired(uint32_t client) const {
+  const Client *c = find(client);
+  return c ? c->paired : !pairing_;
+}
+
+bool Device::may_watch(uint32_t client) const {
+  return !pairing_ || config_.pairing_mode == PairingMode::Control || paired(client);
+}
+
+bool Device::may_receive_telemetry(uint32_t client) const { return may_watch(client); }
+
+bool Device::close_wanted(uint32_t client, uint16_t &code, const char *&reason) const {
+  const Client *c = find(client);
+  if (c == nullptr || c->close_code == 0) return false;
+  code = c->close_code;
+  reason = c->close_reason;
+  return true;
+}
+
+bool Device::on_open(uint32_t client, uint64_t remote, uint32_t now_ms, Outbox &out) {
+  const uint32_t now = clock(now_ms);
+  Client *c = find(client);
+  if (c == nullptr) {
+    if (n_clients_ >= config_.max_clients) {
       stats_.refused_clients++;
       return false;
     }
-    clients_[n_clients_++] = client;
+    c = &clients_[n_clients_++];
+    memset(c, 0, sizeof *c);
+    c->id = client;
+    c->tokens = burst_milli_;
+    c->last_ms = now;
+    c->window_start_ms = now;
   }
+  c->remote = remote;
+  c->paired = !pairing_;
   if (config_.hello) send_frame(client, encode_hello(scratch_, sizeof scratch_), out);
+  // With pairing Required, an unpaired client gets its state when it pairs, and no log.
+  if (!may_watch(client)) return true;
   if (config_.dialect == Dialect::Json) {
     send_frame(client, encode_state_for(client, scratch_, sizeof scratch_), out);
   }
@@ -975,20 +1111,69 @@ bool Device::on_open(uint32_t client, uint32_t now_ms, Outbox &out) {
   return true;
 }
 
-void Device::on_binary(uint32_t) { stats_.binary_frames++; }
+void Device::on_binary(uint32_t client, uint32_t now_ms) {
+  const uint32_t now = clock(now_ms);
+  stats_.binary_frames++;
+  Client *c = find(client);
+  if (c) rate_check(*c, now, false);
+}
+
+void Device::on_too_large(uint32_t client) {
+  stats_.too_large++;
+  Client *c = find(client);
+  if (c && c->close_code == 0) {
+    c->close_code = kCloseTooBig;
+    c->close_reason = "frame too large";
+  }
+}
+
+Device::Verdict Device::rate_check(Client &c, uint32_t now, bool stop) {
+  // sim/src/limits.rs RateCap::check, in integers: tokens are thousandths of a message.
+  const uint32_t rate = config_.max_msg_rate;
+  if (rate == 0) return kProcess;
+  const uint32_t elapsed = now - c.last_ms;
+  c.last_ms = now;
+  const uint64_t refilled = static_cast<uint64_t>(c.tokens) + static_cast<uint64_t>(elapsed) * rate;
+  c.tokens = refilled < burst_milli_ ? static_cast<uint32_t>(refilled) : burst_milli_;
+  const uint32_t since = now - c.window_start_ms;
+  if (since >= 1000) {
+    // A quiet second in between (or a second without drops) forgives.
+    c.strikes = (since < 2000 && c.dropped_in_window) ? c.strikes + 1 : 0;
+    c.window_start_ms = now;
+    c.dropped_in_window = false;
+  }
+  if (c.tokens >= 1000) {
+    c.tokens -= 1000;
+    return kProcess;
+  }
+  // A stop is never dropped: a flood cannot keep anyone's STOP from working.
+  if (stop) return kProcess;
+  stats_.rate_limited++;
+  c.dropped_in_window = true;
+  if (c.strikes < kAbuseSeconds) return kDrop;
+  if (c.close_code == 0) {
+    stats_.closed_for_abuse++;
+    c.close_code = kClosePolicy;
+    c.close_reason = "message rate over the cap for seconds on end";
+  }
+  return kClose;
+}
 
 DecodeError Device::on_frame(uint32_t client, const char *data, size_t len, uint32_t now_ms, Outbox &out) {
   const uint32_t now = clock(now_ms);
   stats_.frames++;
   if (len > config_.max_frame_len) {
-    stats_.too_large++;
+    on_too_large(client);
     return DecodeError::TooLarge;
   }
+  Client *c = find(client);
   const Snapshot before = snapshot();
   if (config_.dialect == Dialect::Text) {
     // A tutorial car: a word per frame, no JSON, no lease.
     int16_t l = 0, r = 0;
-    if (!words_to_wheels(data, len, l, r)) {
+    const bool word = words_to_wheels(data, len, l, r);
+    if (c && rate_check(*c, now, word && l == 0 && r == 0) != kProcess) return DecodeError::None;
+    if (!word) {
       stats_.bad_frames++;
       return DecodeError::Json;
     }
@@ -998,42 +1183,127 @@ DecodeError Device::on_frame(uint32_t client, const char *data, size_t len, uint
   }
   AppMsg m;
   const DecodeError e = decode_app(data, len, m, config_.max_frame_len);
+  // Over the rate cap: dropped (the frame was read, but nothing it asks for is done), unless
+  // it is a stop.
+  if (c && rate_check(*c, now, e == DecodeError::None && m.type == MsgType::Stop) != kProcess) {
+    return DecodeError::None;
+  }
   if (e != DecodeError::None) {
     stats_.bad_frames++;
     return e;
   }
+  const bool obeyed = c ? c->paired : !pairing_;
   switch (m.type) {
     case MsgType::Ping:
       stats_.pings_answered++;
       send_frame(client, encode_pong(scratch_, sizeof scratch_, m.id), out);
       break;
     case MsgType::Drive:
+      if (!obeyed) {
+        stats_.unpaired++;
+        stats_.ignored_drives++;
+        break;
+      }
       if (!drive(client, m, now)) stats_.ignored_drives++;
       after_change(before, out);
       break;
     case MsgType::Stop:
+      // Obeyed paired or not: stopping is never harmful.
       stop_car(client, m.seq, now);
       after_change(before, out);
       break;
     case MsgType::Claim:
+      if (!obeyed) {
+        stats_.unpaired++;
+        break;
+      }
       claim(client, now);
       after_change(before, out);
       // Granted or not, the client learns who drives.
       send_frame(client, encode_state_for(client, scratch_, sizeof scratch_), out);
       break;
     case MsgType::Release:
+      if (!obeyed) {
+        stats_.unpaired++;
+        break;
+      }
       release(client, now);
       after_change(before, out);
       break;
+    case MsgType::Auth: auth(client, m, now, out); break;
     case MsgType::Unknown: stats_.unknown_types++; break;
   }
   return DecodeError::None;
 }
 
+const Device::Lockout *Device::lockout(uint64_t remote) const {
+  for (size_t i = 0; i < n_lockouts_; i++) {
+    if (lockouts_[i].remote == remote) return &lockouts_[i];
+  }
+  return nullptr;
+}
+
+uint32_t Device::auth_wait_ms(uint64_t remote, uint32_t now_ms) const {
+  const Lockout *l = lockout(remote);
+  if (l == nullptr) return 0;
+  const uint32_t since = now_ms - l->since_ms;
+  return since < l->wait_ms ? l->wait_ms - since : 0;
+}
+
+void Device::auth(uint32_t client, const AppMsg &m, uint32_t now, Outbox &out) {
+  if (!pairing_) {
+    // Nothing to check: any token (an app that remembered one) is fine.
+    send_frame(client, encode_auth(scratch_, sizeof scratch_, true, -1), out);
+    return;
+  }
+  Client *c = find(client);
+  const uint64_t remote = c ? c->remote : 0;
+  Lockout *l = const_cast<Lockout *>(lockout(remote));
+  const uint32_t wait = auth_wait_ms(remote, now);
+  if (wait > 0) {
+    // Not looked at: the same answer with the time left.
+    stats_.auth_locked++;
+    send_frame(client, encode_auth(scratch_, sizeof scratch_, false, wait), out);
+    return;
+  }
+  if (token_equal(m.token, m.token_len, config_.pairing_token, token_len_)) {
+    stats_.auth_ok++;
+    if (l) *l = lockouts_[--n_lockouts_];  // a right token forgets the address's wrong ones
+    const bool was_paired = c && c->paired;
+    if (c) c->paired = true;
+    send_frame(client, encode_auth(scratch_, sizeof scratch_, true, -1), out);
+    // A client that could not watch gets the state it missed on connect.
+    if (c && !was_paired && config_.pairing_mode == PairingMode::Required) {
+      send_frame(client, encode_state_for(client, scratch_, sizeof scratch_), out);
+    }
+    return;
+  }
+  stats_.auth_refused++;
+  if (l == nullptr) {
+    if (n_lockouts_ < kAddrsKept) {
+      l = &lockouts_[n_lockouts_++];
+    } else {
+      // The table is full: forget the address whose last wrong token is the oldest.
+      l = &lockouts_[0];
+      for (size_t i = 1; i < n_lockouts_; i++) {
+        if (now - lockouts_[i].since_ms > now - l->since_ms) l = &lockouts_[i];
+      }
+    }
+    l->remote = remote;
+    l->failures = 0;
+  }
+  if (l->failures < 32) l->failures++;
+  // 1 s, 2 s, 4 s, ... 32 s, then 60 s.
+  l->wait_ms = l->failures > 6 ? kAuthMaxBackoffMs : kAuthFirstBackoffMs << (l->failures - 1);
+  if (l->wait_ms > kAuthMaxBackoffMs) l->wait_ms = kAuthMaxBackoffMs;
+  l->since_ms = now;
+  send_frame(client, encode_auth(scratch_, sizeof scratch_, false, l->wait_ms), out);
+}
+
 void Device::on_close(uint32_t client, uint32_t now_ms, Outbox &out) {
   const uint32_t now = clock(now_ms);
   for (size_t i = 0; i < n_clients_; i++) {
-    if (clients_[i] == client) {
+    if (clients_[i].id == client) {
       clients_[i] = clients_[--n_clients_];
       break;
     }
@@ -1064,7 +1334,8 @@ void Device::after_change(const Snapshot &b, Outbox &out) {
   // Every client gets its own copy ("you" differs). The text dialect has no state frames.
   if (!changed || config_.dialect != Dialect::Json) return;
   for (size_t i = 0; i < n_clients_; i++) {
-    send_frame(clients_[i], encode_state_for(clients_[i], scratch_, sizeof scratch_), out);
+    const uint32_t id = clients_[i].id;
+    if (may_watch(id)) send_frame(id, encode_state_for(id, scratch_, sizeof scratch_), out);
   }
 }
 

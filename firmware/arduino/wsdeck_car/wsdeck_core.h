@@ -20,8 +20,24 @@ static const size_t kMaxFrameLen = 64 * 1024;
 static const int16_t kFull = 1000;
 /// A driver who sent nothing for this long may be replaced by another client's claim.
 static const uint32_t kIdleLeaseMs = 2000;
-/// Clients that get state frames; more connections are refused (on_open returns false).
+/// Clients the device keeps track of (state frames, pairing, rate cap); more connections are
+/// refused (on_open returns false). Config::max_clients may be lower.
 static const size_t kMaxClients = 8;
+/// A pairing token is at most this many characters (UTF-8 code points), so at most 4x as many bytes.
+static const size_t kMaxTokenChars = 64;
+static const size_t kMaxTokenBytes = 4 * kMaxTokenChars;
+/// Remote addresses remembered after a wrong pairing token (the oldest is forgotten first).
+static const size_t kAddrsKept = 16;
+/// The wait after the first wrong token; it doubles with each further one, up to the second.
+static const uint32_t kAuthFirstBackoffMs = 1000;
+static const uint32_t kAuthMaxBackoffMs = 60000;
+/// A client over its message rate cap in this many consecutive seconds is closed with 1008.
+static const uint32_t kAbuseSeconds = 5;
+/// WebSocket close codes the sketch uses when the core asks for a close.
+static const uint16_t kClosePolicy = 1008;
+static const uint16_t kCloseTooBig = 1009;
+static const uint16_t kCloseUnsupported = 1003;
+static const uint16_t kCloseTryLater = 1013;
 /// Stops remembered (reason and time), oldest dropped first.
 static const size_t kStopsKept = 8;
 /// Nesting the JSON reader accepts; deeper is a "json" error, as in serde_json (the app's).
@@ -45,7 +61,7 @@ enum class DecodeError : uint8_t {
 /// The stable name used in test vectors and counters: "json", "not_an_object", ...
 const char *error_kind(DecodeError e);
 
-enum class MsgType : uint8_t { Ping, Drive, Stop, Claim, Release, Unknown };
+enum class MsgType : uint8_t { Ping, Drive, Stop, Claim, Release, Auth, Unknown };
 
 /// One decoded frame from the app. Fields not used by `type` are zero.
 struct AppMsg {
@@ -53,6 +69,9 @@ struct AppMsg {
   uint32_t id;   // ping
   uint32_t seq;  // drive, stop
   int16_t x, y, l, r;
+  /// The pairing token (auth), UTF-8, not NUL-terminated; at most kMaxTokenChars characters.
+  char token[kMaxTokenBytes];
+  uint16_t token_len;
   /// The type name as sent, for Unknown (cut to fit; t_cut says so).
   char t[32];
   uint8_t t_len;
@@ -104,10 +123,13 @@ struct SeriesInfo {
   const char *group;
 };
 
-/// {"t":"hello","v":1,"name":..,"caps":[..],"watchdog_ms":..,"series":{..}}; returns the length,
-/// 0 if it does not fit. `watchdog_ms` < 0 leaves it out.
+/// {"t":"hello","v":1,"name":..,"caps":[..],"watchdog_ms":..,"series":{..},"pairing":..}; returns
+/// the length, 0 if it does not fit. `watchdog_ms` < 0 and a null `pairing` leave them out.
 size_t encode_hello(char *buf, size_t cap, const char *name, const char *const *caps, size_t n_caps,
-                    int64_t watchdog_ms, const SeriesInfo *series, size_t n_series);
+                    int64_t watchdog_ms, const SeriesInfo *series, size_t n_series,
+                    const char *pairing = nullptr);
+/// {"t":"auth","ok":true} or {"t":"auth","ok":false,"retry_ms":4000}; `retry_ms` < 0 leaves it out.
+size_t encode_auth(char *buf, size_t cap, bool ok, int64_t retry_ms);
 /// {"t":"pong","id":7}
 size_t encode_pong(char *buf, size_t cap, uint32_t id);
 /// {"t":"state","driver":3,"you":3,"armed":true,"failsafe":null}; a negative id is null.
@@ -139,6 +161,10 @@ enum class Guard : uint8_t { Ok, BadHost, BadOrigin };
 /// page (http:// or https:// + Host) or one of `allow_origins`.
 Guard check_handshake(const char *host, const char *origin, const char *const *allow_origins,
                       size_t n_origins, const char *const *allow_hosts, size_t n_hosts);
+
+/// Compares a pairing token with the configured one in time that depends on neither (always
+/// kMaxTokenBytes steps): true when both are the same bytes. Longer inputs never match.
+bool token_equal(const char *given, size_t given_len, const char *expected, size_t expected_len);
 
 /// True when an If-None-Match header lists `etag` (quotes included) or `*`: answer 304, as the
 /// simulator does (sim/src/routes.rs).
@@ -200,6 +226,46 @@ class FrameQueue : public Outbox {
   uint32_t dropped_;
 };
 
+/// Puts text frames back together from the pieces a WebSocket library hands over one TCP segment
+/// at a time (AsyncWebSocket: one WS_EVT_DATA per piece, with AwsFrameInfo's len, index, final
+/// and num), into a buffer the caller owns. A frame longer than the buffer is refused from its
+/// first piece, before its payload is read; fragmented messages (FIN clear, or continuation
+/// frames) are refused too: the app never sends them.
+class Assembler {
+ public:
+  enum Result : uint8_t {
+    /// A whole frame: frame()/frame_len(). Points into the piece itself when the frame came in
+    /// one piece (no copy), else into the buffer.
+    Ready,
+    /// More pieces to come.
+    Pending,
+    /// frame_len is over the buffer: close with kCloseTooBig.
+    TooLarge,
+    /// A fragmented message, or pieces that do not follow each other: close with
+    /// kCloseUnsupported.
+    Unsupported,
+  };
+  Assembler(char *buf, size_t cap) : buf_(buf), cap_(cap), got_(0), busy_(false), frame_(nullptr), len_(0) {}
+  /// One piece: `frame_len` is the frame's whole payload length, `index` where `piece` starts in
+  /// it, `fin` the frame's FIN bit, `fragment` the message's fragment number (0 for the first).
+  Result feed(uint64_t frame_len, uint64_t index, bool fin, uint32_t fragment, const char *piece, size_t n);
+  const char *frame() const { return frame_; }
+  size_t frame_len() const { return len_; }
+  /// Forgets a partial frame (the connection closed).
+  void reset() {
+    got_ = 0;
+    busy_ = false;
+  }
+
+ private:
+  char *buf_;
+  size_t cap_;
+  size_t got_;
+  bool busy_;
+  const char *frame_;
+  size_t len_;
+};
+
 /// `json`: protocol v1. `text`: a tutorial car taking the words up, down, left, right, stop (no
 /// lease, no JSON), as `wsdeck-sim --dialect text`.
 enum class Dialect : uint8_t { Json, Text };
@@ -220,6 +286,10 @@ struct StopRecord {
 /// "stop from client #3", "watchdog", ...: the simulator's words, for logs.
 size_t describe_stop(const StopRecord &s, char *buf, size_t cap);
 
+enum class PairingMode : uint8_t { Required, Control };
+/// "required" or "control", as hello's "pairing" says it.
+const char *pairing_name(PairingMode m);
+
 struct Config {
   /// Shown in the app's status bar.
   const char *name;
@@ -233,8 +303,20 @@ struct Config {
   /// Series descriptions for hello; may be null.
   const SeriesInfo *series;
   size_t series_count;
-  /// Longer frames are counted and dropped unread; at most kMaxFrameLen.
+  /// Longer frames are counted and dropped unread, and the connection closed (kCloseTooBig);
+  /// at most kMaxFrameLen.
   size_t max_frame_len;
+  /// Pairing (PROTOCOL.md "Pairing"): null or "" for none, else the token the app must send (at
+  /// most kMaxTokenChars characters) before this device obeys it. Json dialect only.
+  const char *pairing_token;
+  /// Required: an unpaired client gets hello, pong and auth answers only. Control: it also gets
+  /// tel, state and log (it may watch). Either way only stop and ping are obeyed from it.
+  PairingMode pairing_mode;
+  /// Messages per second per client, bursts of a quarter of that (at least 10); the excess is
+  /// dropped and counted, except stop; 0 for no cap.
+  uint32_t max_msg_rate;
+  /// Connections beyond this many are refused; at most kMaxClients.
+  size_t max_clients;
 
   Config()
       : name("wsdeck car"),
@@ -244,7 +326,11 @@ struct Config {
         telemetry(true),
         series(nullptr),
         series_count(0),
-        max_frame_len(kMaxFrameLen) {}
+        max_frame_len(kMaxFrameLen),
+        pairing_token(nullptr),
+        pairing_mode(PairingMode::Required),
+        max_msg_rate(200),
+        max_clients(kMaxClients) {}
 };
 
 /// Wheel commands, -1000..1000 each: duty = |l| * max / 1000, direction from the sign.
@@ -261,7 +347,13 @@ struct Stats {
   uint32_t unknown_types;   // valid frames of a type this version does not know
   uint32_t ignored_drives;  // from a non-driver, or not newer than the last
   uint32_t binary_frames;
-  uint32_t refused_clients; // on_open with kMaxClients already connected
+  uint32_t refused_clients; // on_open with max_clients already connected
+  uint32_t rate_limited;    // dropped for being over the message rate cap
+  uint32_t closed_for_abuse;// over the rate cap for kAbuseSeconds: closed with 1008
+  uint32_t unpaired;        // drive, claim or release from a client not paired: ignored
+  uint32_t auth_ok;         // right tokens
+  uint32_t auth_refused;    // wrong tokens (each one doubles its address's wait)
+  uint32_t auth_locked;     // tokens sent while their address had to wait: not looked at
 };
 
 /// The car of sim/src/car.rs behind the frames of sim/src/main.rs (Sim::on_app_frame): one
@@ -272,13 +364,35 @@ class Device {
  public:
   explicit Device(const Config &config);
 
-  /// A client connected: sends it hello, its state (json dialect) and a greeting log line.
-  /// Returns false when kMaxClients are connected already: close that connection.
-  bool on_open(uint32_t client, uint32_t now_ms, Outbox &out);
-  /// One complete text frame. Returns why it could not be decoded (None when it was).
+  /// A client connected from `remote` (any key for its address, e.g. the IPv4 address as a
+  /// number: wrong pairing tokens are counted per address): sends it hello, its state (json
+  /// dialect) and a greeting log line. Returns false when max_clients are connected already:
+  /// close that connection (kCloseTryLater).
+  bool on_open(uint32_t client, uint64_t remote, uint32_t now_ms, Outbox &out);
+  /// The same, for a client whose address is not known (all such clients share one address).
+  bool on_open(uint32_t client, uint32_t now_ms, Outbox &out) { return on_open(client, 0, now_ms, out); }
+  /// One complete text frame. Returns why it could not be decoded (None when it was, or when it
+  /// was dropped by the rate cap). Afterwards, ask close_wanted(): the client may have broken a
+  /// limit. Frames from a client that was never opened (or refused) are taken as from an
+  /// unpaired client without a rate cap.
   DecodeError on_frame(uint32_t client, const char *data, size_t len, uint32_t now_ms, Outbox &out);
-  /// Binary frames are not part of the protocol: counted and ignored.
-  void on_binary(uint32_t client);
+  /// A frame longer than max_frame_len, refused from its header: counted, and close_wanted()
+  /// says kCloseTooBig.
+  void on_too_large(uint32_t client);
+  /// Binary frames are not part of the protocol: counted and ignored (they count against the
+  /// rate cap, as in the simulator).
+  void on_binary(uint32_t client, uint32_t now_ms);
+  /// Whether the core wants this connection closed, with which code and reason (a text for the
+  /// close frame): kCloseTooBig after a frame over max_frame_len, kClosePolicy after seconds on
+  /// end over the rate cap.
+  bool close_wanted(uint32_t client, uint16_t &code, const char *&reason) const;
+  /// Whether `client` may be sent tel (and the sketch's own log lines): false for a client that
+  /// has not paired when pairing is Required. The core filters its own state and log frames.
+  bool may_receive_telemetry(uint32_t client) const;
+  /// Whether `client` sent the right pairing token (always true without pairing).
+  bool paired(uint32_t client) const;
+  /// How long tokens from `remote` are not looked at, from now_ms (0: not locked out).
+  uint32_t auth_wait_ms(uint64_t remote, uint32_t now_ms) const;
   /// The connection closed (or vanished): a leaving driver stops the car.
   void on_close(uint32_t client, uint32_t now_ms, Outbox &out);
   /// Runs the watchdog; call it often (every loop(), or at least every few ms).
@@ -292,6 +406,7 @@ class Device {
   Failsafe failsafe() const { return failsafe_; }
   const Stats &stats() const { return stats_; }
   size_t client_count() const { return n_clients_; }
+  bool pairing() const { return pairing_; }
   const Config &config() const { return config_; }
   /// Stops since the start, and the i-th of the kept ones (0 = oldest kept).
   uint32_t stop_count() const { return stops_total_; }
@@ -313,6 +428,36 @@ class Device {
   void after_change(const Snapshot &before, Outbox &out);
   uint32_t clock(uint32_t now_ms);
   void send_frame(uint32_t client, size_t len, Outbox &out);
+
+  /// What the device knows of one connection.
+  struct Client {
+    uint32_t id;
+    uint64_t remote;
+    bool paired;
+    uint16_t close_code;  // 0: keep open
+    const char *close_reason;
+    // The rate cap (sim/src/limits.rs RateCap), in thousandths of a message.
+    uint32_t tokens;
+    uint32_t last_ms;
+    uint32_t window_start_ms;
+    bool dropped_in_window;
+    uint32_t strikes;
+  };
+  /// Wrong tokens from one remote address.
+  struct Lockout {
+    uint64_t remote;
+    uint32_t failures;
+    uint32_t since_ms;  // when the last wrong token came
+    uint32_t wait_ms;   // how long after it tokens are not looked at
+  };
+  Client *find(uint32_t client);
+  const Client *find(uint32_t client) const;
+  const Lockout *lockout(uint64_t remote) const;
+  enum Verdict : uint8_t { kProcess, kDrop, kClose };
+  Verdict rate_check(Client &c, uint32_t now, bool stop);
+  void auth(uint32_t client, const AppMsg &m, uint32_t now, Outbox &out);
+  /// Sends tel, state or log to `client` only when it may have them (pairing Required).
+  bool may_watch(uint32_t client) const;
 
   // The car (sim/src/car.rs).
   bool drive(uint32_t client, const AppMsg &m, uint32_t now);
@@ -338,8 +483,13 @@ class Device {
   bool has_time_;
   uint32_t last_now_;
 
-  uint32_t clients_[kMaxClients];
+  Client clients_[kMaxClients];
   size_t n_clients_;
+  bool pairing_;
+  size_t token_len_;
+  uint32_t burst_milli_;
+  Lockout lockouts_[kAddrsKept];
+  size_t n_lockouts_;
   StopRecord stops_[kStopsKept];
   uint32_t stops_total_;
   Stats stats_;

@@ -237,7 +237,7 @@ struct Recorder : Outbox {
 };
 
 static std::string canonical_app(const AppMsg &m) {
-  char buf[128];
+  char buf[512];
   Writer w(buf, sizeof buf);
   switch (m.type) {
     case MsgType::Ping: w.raw("{\"t\":\"ping\",\"id\":").u32(m.id).raw("}"); break;
@@ -248,6 +248,7 @@ static std::string canonical_app(const AppMsg &m) {
     case MsgType::Stop: w.raw("{\"t\":\"stop\",\"seq\":").u32(m.seq).raw("}"); break;
     case MsgType::Claim: w.raw("{\"t\":\"claim\"}"); break;
     case MsgType::Release: w.raw("{\"t\":\"release\"}"); break;
+    case MsgType::Auth: w.raw("{\"t\":\"auth\",\"token\":").str(m.token, m.token_len).raw("}"); break;
     case MsgType::Unknown: w.raw("{\"t\":").str(m.t, m.t_len).raw("}"); break;
   }
   return std::string(w.data(), w.len());
@@ -300,8 +301,10 @@ static std::string encode_like(const Json &e) {
       }
     }
     const Json *wd = e.get("watchdog_ms");
+    const Json *pairing = e.get("pairing");
     n = encode_hello(buf, sizeof buf, str_or_null(e.get("name")).c_str(), cap_ptrs.data(), cap_ptrs.size(),
-                     wd ? (int64_t)wd->n : -1, series.data(), series.size());
+                     wd ? (int64_t)wd->n : -1, series.data(), series.size(),
+                     pairing ? pairing->s.c_str() : nullptr);
   } else if (type == "tel") {
     TelFrame tel(buf, sizeof buf);
     if (const Json *ms = e.get("ms")) tel.ms(ms->n);
@@ -318,6 +321,9 @@ static std::string encode_like(const Json &e) {
     const Json *fs = e.get("failsafe");
     n = encode_state(buf, sizeof buf, id("driver"), id("you"), e.get("armed")->b,
                      fs && fs->type == Json::Str ? fs->s.c_str() : nullptr);
+  } else if (type == "auth") {
+    const Json *retry = e.get("retry_ms");
+    n = encode_auth(buf, sizeof buf, e.get("ok")->b, retry ? (int64_t)retry->n : -1);
   } else if (type == "log") {
     n = encode_log(buf, sizeof buf, e.get("level")->s.c_str(), e.get("msg")->s.c_str());
   } else {
@@ -457,6 +463,14 @@ static void decoding() {
       {"{'t':'claim'}", "error:json"},
       {"{\"t\":\"claim\",\"a\":NaN}", "error:json"},
       {"{\"t\":\"claim\",\"a\":[[[],{}],{\"b\":[null,true,false,-0.5e-3,\"\"]}]}", "{\"t\":\"claim\"}"},
+      {"{\"t\":\"auth\",\"token\":5}", "error:bad_field"},
+      {"{\"t\":\"auth\",\"token\":null}", "error:bad_field"},
+      {"{\"t\":\"auth\",\"tokens\":\"x\"}", "error:bad_field"},
+      {"{\"t\":\"auth\",\"token\":\"\"}", "{\"t\":\"auth\",\"token\":\"\"}"},
+      {"{\"token\":\"a\\u0041\\n\",\"t\":\"auth\"}", "{\"t\":\"auth\",\"token\":\"aA\\n\"}"},
+      {"{\"t\":\"auth\",\"token\":\"one\",\"token\":\"two\"}", "{\"t\":\"auth\",\"token\":\"one\"}"},
+      {"{\"t\":\"auth\",\"x\":{\"token\":\"in\"},\"token\":\"out\"}", "{\"t\":\"auth\",\"token\":\"out\"}"},
+      {"{\"t\":\"ping\",\"id\":1,\"token\":\"\\ud800\"}", "error:json"},
   };
   for (const Case &c : cases) {
     g_why.clear();
@@ -490,6 +504,25 @@ static void decoding() {
   CHECK(decode_app(buf, sizeof buf - 1, m) == DecodeError::None && m.id == 12);
   CHECK(decode_app(nullptr, 0, m) == DecodeError::Json);
   report("the reader never looks past len");
+
+  // Token length is counted in characters, as Rust's chars().count(): 64 four-byte characters
+  // fit (256 bytes), a 65th does not, however short in bytes.
+  std::string emoji;
+  for (int i = 0; i < 64; i++) emoji += "\xf0\x9f\x98\x80";
+  std::string at_limit = "{\"t\":\"auth\",\"token\":\"" + emoji + "\"}";
+  CHECK(decode_app(at_limit.data(), at_limit.size(), m) == DecodeError::None && m.type == MsgType::Auth &&
+        m.token_len == 256 && std::string(m.token, m.token_len) == emoji);
+  std::string over = "{\"t\":\"auth\",\"token\":\"" + emoji + "a\"}";
+  CHECK(decode_app(over.data(), over.size(), m) == DecodeError::BadField);
+  std::string ascii = "{\"t\":\"auth\",\"token\":\"" + std::string(64, 'a') + "\"}";
+  CHECK(decode_app(ascii.data(), ascii.size(), m) == DecodeError::None && m.token_len == 64);
+  std::string long_ascii = "{\"t\":\"auth\",\"token\":\"" + std::string(5000, 'a') + "\"}";
+  CHECK(decode_app(long_ascii.data(), long_ascii.size(), m) == DecodeError::BadField);
+  std::string escaped = "{\"t\":\"auth\",\"token\":\"";
+  for (int i = 0; i < 64; i++) escaped += "\\u00e9";  // 64 characters, 128 bytes decoded
+  escaped += "\"}";
+  CHECK(decode_app(escaped.data(), escaped.size(), m) == DecodeError::None && m.token_len == 128);
+  report("auth: tokens up to 64 characters (not bytes), escapes decoded, longer ones a bad field");
 
   // Long type names are cut for display but never taken for a known type.
   std::string long_t = "{\"t\":\"" + std::string(40, 'p') + "\"}";
@@ -823,7 +856,7 @@ static void device() {
     CHECK(rig.send(1, big, 1) == DecodeError::None && !rig.dev.moving());
     const char bin[] = {0, 1, 2};
     (void)bin;
-    rig.dev.on_binary(1);
+    rig.dev.on_binary(1, 2);
     CHECK(rig.dev.stats().binary_frames == 1);
     report("frames over max_frame_len are counted and dropped unread; binary frames counted");
   }
@@ -898,6 +931,401 @@ static void device() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Pairing (PROTOCOL.md "Pairing")
+
+static const char *const kToken = "blue-tiger-42";
+static const uint64_t kAddrA = 0xC0A80402;  // 192.168.4.2
+static const uint64_t kAddrB = 0xC0A80403;
+
+static Config paired_config(PairingMode mode) {
+  Config c;
+  c.name = "Car 1";
+  c.pairing_token = kToken;
+  c.pairing_mode = mode;
+  return c;
+}
+
+static std::string auth_frame(const std::string &token) { return "{\"t\":\"auth\",\"token\":\"" + token + "\"}"; }
+static const char *const kAuthOk = "{\"t\":\"auth\",\"ok\":true}";
+static std::string auth_refused(uint32_t ms) {
+  return "{\"t\":\"auth\",\"ok\":false,\"retry_ms\":" + std::to_string(ms) + "}";
+}
+
+static size_t count_to(const Recorder &r, uint32_t client, const std::string &needle) {
+  size_t n = 0;
+  for (const auto &f : r.to(client)) n += f.find(needle) != std::string::npos;
+  return n;
+}
+
+static void pairing() {
+  {
+    Rig rig(paired_config(PairingMode::Required));
+    CHECK(rig.dev.pairing());
+    CHECK(rig.dev.on_open(1, kAddrA, 0, rig.out));
+    auto f = rig.out.to(1);
+    CHECK(f.size() == 1);
+    CHECK_EQ(f.empty() ? "" : f[0],
+             "{\"t\":\"hello\",\"v\":1,\"name\":\"Car 1\",\"caps\":[\"drive\",\"telemetry\"],\"watchdog_ms\":300,"
+             "\"pairing\":\"required\"}");
+    CHECK(!rig.dev.paired(1) && !rig.dev.may_receive_telemetry(1));
+    Rig control(paired_config(PairingMode::Control));
+    control.dev.on_open(1, kAddrA, 0, control.out);
+    f = control.out.to(1);
+    CHECK(f.size() == 3 && f[0].find("\"pairing\":\"control\"}") != std::string::npos);
+    CHECK(f.size() == 3 && f[1].find("\"state\"") != std::string::npos && f[2].find("\"log\"") != std::string::npos);
+    CHECK(!control.dev.paired(1) && control.dev.may_receive_telemetry(1));
+    Rig none;
+    none.dev.on_open(1, kAddrA, 0, none.out);
+    CHECK(!none.dev.pairing() && none.dev.paired(1) && none.out.count_containing("pairing") == 0);
+    report("pairing: hello says required/control; required sends an unpaired client nothing else");
+  }
+  {
+    Rig rig(paired_config(PairingMode::Required));
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    rig.out.frames.clear();
+    rig.send(1, "{\"t\":\"claim\"}", 10);
+    rig.send(1, drive_frame(1, 800, 800), 20);
+    CHECK(!rig.dev.moving() && !rig.dev.has_driver());
+    rig.send(1, "{\"t\":\"release\"}", 30);
+    CHECK(rig.dev.stats().unpaired == 3 && rig.out.frames.empty());
+    // Pings are answered (the app's dead-link timer needs them), unpaired or not.
+    rig.send(1, "{\"t\":\"ping\",\"id\":9}", 40);
+    CHECK_EQ(rig.out.last_to(1), "{\"t\":\"pong\",\"id\":9}");
+    rig.out.frames.clear();
+    rig.send(1, auth_frame(kToken), 50);
+    auto f = rig.out.to(1);
+    CHECK(f.size() == 2);
+    CHECK_EQ(f.size() > 0 ? f[0] : "", kAuthOk);
+    // The state it did not get on connect.
+    CHECK_EQ(f.size() > 1 ? f[1] : "", "{\"t\":\"state\",\"driver\":null,\"you\":1,\"armed\":false,\"failsafe\":null}");
+    CHECK(rig.dev.paired(1) && rig.dev.may_receive_telemetry(1) && rig.dev.stats().auth_ok == 1);
+    rig.send(1, drive_frame(2, 800, 800), 60);
+    CHECK(rig.dev.moving() && rig.dev.driver() == 1);
+    report("pairing: drive, claim and release ignored until paired; ping answered; the right token pairs");
+  }
+  {
+    // A watcher that has not paired may still stop the car; in required mode it is told nothing.
+    Rig rig(paired_config(PairingMode::Required));
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    rig.dev.on_open(2, kAddrB, 0, rig.out);
+    rig.send(1, auth_frame(kToken), 10);
+    rig.send(1, drive_frame(1, 900, 900), 20);
+    CHECK(rig.dev.moving());
+    rig.out.frames.clear();
+    rig.send(2, "{\"t\":\"stop\",\"seq\":1}", 30);
+    CHECK(!rig.dev.moving() && !rig.dev.armed());
+    CHECK_EQ(rig.last_stop(), "stop from client #2");
+    CHECK(count_to(rig.out, 1, "\"state\"") == 1 && rig.out.to(2).empty());
+    // In control mode the watcher sees the state change too.
+    Rig control(paired_config(PairingMode::Control));
+    control.dev.on_open(1, kAddrA, 0, control.out);
+    control.dev.on_open(2, kAddrB, 0, control.out);
+    control.send(1, auth_frame(kToken), 10);
+    control.send(1, drive_frame(1, 900, 900), 20);
+    control.out.frames.clear();
+    control.send(2, "{\"t\":\"stop\",\"seq\":1}", 30);
+    CHECK(!control.dev.moving() && count_to(control.out, 2, "\"armed\":false") == 1);
+    // Without a driver, a stop from an unpaired client still counts as a stop.
+    CHECK(control.dev.stop_count() == 1);
+    report("pairing: stop is obeyed from an unpaired client; state withheld from it in required mode only");
+  }
+  {
+    Rig rig(paired_config(PairingMode::Required));
+    Rig control(paired_config(PairingMode::Control));
+    for (Rig *r : {&rig, &control}) {
+      r->dev.on_open(1, kAddrA, 0, r->out);
+      r->dev.on_open(2, kAddrB, 0, r->out);
+      r->send(2, auth_frame(kToken), 10);
+      r->send(2, "{\"t\":\"claim\"}", 20);  // a state change every client hears of
+    }
+    CHECK(!rig.dev.may_receive_telemetry(1) && rig.dev.may_receive_telemetry(2));
+    CHECK(count_to(rig.out, 1, "\"state\"") == 0 && count_to(rig.out, 1, "\"log\"") == 0);
+    CHECK(control.dev.may_receive_telemetry(1) && control.dev.may_receive_telemetry(2));
+    CHECK(count_to(control.out, 1, "\"state\"") == 2 && count_to(control.out, 1, "\"log\"") == 1);
+    report("pairing: telemetry (tel, state, log) withheld from unpaired clients in required mode, sent in control");
+  }
+  {
+    Rig rig(paired_config(PairingMode::Control));
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    uint32_t t = 1000;
+    const uint32_t waits[] = {1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000};
+    for (uint32_t w : waits) {
+      rig.send(1, auth_frame("red-tiger-42"), t);
+      CHECK_EQ(rig.out.last_to(1), auth_refused(w));
+      CHECK(rig.dev.auth_wait_ms(kAddrA, t) == w);
+      // During the wait even the right token is not looked at: the time left, unchecked.
+      rig.send(1, auth_frame(kToken), t + w - 1);
+      CHECK_EQ(rig.out.last_to(1), auth_refused(1));
+      CHECK(!rig.dev.paired(1));
+      t += w;
+    }
+    CHECK(rig.dev.stats().auth_refused == 9 && rig.dev.stats().auth_locked == 9 && rig.dev.stats().auth_ok == 0);
+    report("pairing: a wrong token waits 1 s, doubling to 60 s; tokens during the wait are not checked");
+  }
+  {
+    Rig rig(paired_config(PairingMode::Required));
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    rig.send(1, auth_frame("guess-1"), 100);
+    rig.send(1, auth_frame("guess-2"), 1100);
+    CHECK_EQ(rig.out.last_to(1), auth_refused(2000));
+    // Reconnecting from the same address does not reset anything.
+    rig.dev.on_close(1, 1200, rig.out);
+    rig.dev.on_open(7, kAddrA, 1300, rig.out);
+    rig.send(7, auth_frame(kToken), 1300);
+    CHECK_EQ(rig.out.last_to(7), auth_refused(1800));
+    CHECK(!rig.dev.paired(7));
+    // Another address is not affected.
+    rig.dev.on_open(8, kAddrB, 1300, rig.out);
+    rig.send(8, auth_frame(kToken), 1300);
+    CHECK(count_to(rig.out, 8, kAuthOk) == 1);
+    CHECK(rig.dev.paired(8) && rig.dev.auth_wait_ms(kAddrB, 1300) == 0);
+    // Two connections from one address share its wait.
+    rig.dev.on_open(9, kAddrA, 1400, rig.out);
+    rig.send(9, auth_frame("guess-3"), 1400);
+    CHECK_EQ(rig.out.last_to(9), auth_refused(1700));
+    report("pairing: the wait is kept per address: it survives a reconnect, other addresses are unaffected");
+  }
+  {
+    Rig rig(paired_config(PairingMode::Required));
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    rig.send(1, auth_frame("guess-1"), 0);
+    rig.send(1, auth_frame("guess-2"), 1000);
+    rig.send(1, auth_frame("guess-3"), 3000);
+    CHECK_EQ(rig.out.last_to(1), auth_refused(4000));
+    rig.send(1, auth_frame(kToken), 7000);
+    CHECK(count_to(rig.out, 1, kAuthOk) == 1);
+    CHECK(rig.dev.paired(1) && rig.dev.auth_wait_ms(kAddrA, 7000) == 0);
+    // The next wrong token (another phone at that address) starts again from 1 s.
+    rig.dev.on_open(2, kAddrA, 7000, rig.out);
+    rig.send(2, auth_frame("guess-4"), 7000);
+    CHECK_EQ(rig.out.last_to(2), auth_refused(1000));
+    // A paired connection stays paired (until it closes), whatever others send.
+    CHECK(rig.dev.paired(1) && !rig.dev.paired(2));
+    rig.dev.on_close(1, 7100, rig.out);
+    rig.dev.on_open(1, kAddrB, 7200, rig.out);
+    CHECK(!rig.dev.paired(1));
+    report("pairing: the right token resets the address's wait; pairing ends with the connection");
+  }
+  {
+    // The table of addresses is small and fixed: the oldest is forgotten first.
+    Rig rig(paired_config(PairingMode::Required));
+    for (uint32_t i = 0; i <= kAddrsKept; i++) {
+      rig.dev.on_open(1, 1000 + i, i, rig.out);
+      rig.send(1, auth_frame("wrong"), i);
+      rig.dev.on_close(1, i, rig.out);
+    }
+    CHECK(rig.dev.auth_wait_ms(1000, kAddrsKept) == 0);
+    CHECK(rig.dev.auth_wait_ms(1001, kAddrsKept) > 0 && rig.dev.auth_wait_ms(1000 + kAddrsKept, kAddrsKept) == 1000);
+    report("pairing: at most kAddrsKept addresses are remembered, the oldest forgotten first");
+  }
+  {
+    CHECK(token_equal("blue-tiger-42", 13, kToken, 13));
+    CHECK(!token_equal("blue-tiger-4", 12, kToken, 13));
+    CHECK(!token_equal("blue-tiger-420", 14, kToken, 13));
+    CHECK(!token_equal("blue-tiger-43", 13, kToken, 13));
+    CHECK(!token_equal("Blue-tiger-42", 13, kToken, 13));
+    CHECK(!token_equal("", 0, kToken, 13));
+    CHECK(token_equal("", 0, "", 0));
+    std::string a(kMaxTokenBytes, 'x'), b(kMaxTokenBytes + 1, 'x');
+    CHECK(token_equal(a.data(), a.size(), a.data(), a.size()));
+    CHECK(!token_equal(b.data(), b.size(), b.data(), b.size()));
+    // A token with a NUL inside is compared as bytes, not cut there.
+    CHECK(!token_equal("blue\0tiger-42", 13, "blue\0tiger-43", 13));
+    report("pairing: tokens compared byte for byte over a fixed length (constant time)");
+  }
+  {
+    // No token configured: any auth is answered ok; the text dialect cannot pair, so it ignores a token.
+    Rig rig;
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    rig.send(1, auth_frame("anything"), 0);
+    CHECK_EQ(rig.out.last_to(1), kAuthOk);
+    Config c = paired_config(PairingMode::Required);
+    c.dialect = Dialect::Text;
+    Rig text(c);
+    text.dev.on_open(1, kAddrA, 0, text.out);
+    CHECK(!text.dev.pairing() && text.out.count_containing("pairing") == 0);
+    text.send(1, "up", 10);
+    CHECK(text.dev.moving());
+    // An empty token is no pairing either.
+    c.dialect = Dialect::Json;
+    c.pairing_token = "";
+    Rig empty(c);
+    CHECK(!empty.dev.pairing());
+    report("pairing: off without a token (auth answered ok) and in the text dialect");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits (PROTOCOL.md "Limits", sim/src/limits.rs)
+
+/// Sends `n` pings evenly over `ms` from `t0`; returns how many were answered, and when the core
+/// asked for the connection to be closed (0: never), which ends the flood.
+static std::pair<uint32_t, uint32_t> flood(Rig &rig, uint32_t client, uint32_t t0, uint32_t ms, uint32_t n) {
+  uint32_t answered = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const uint32_t at = t0 + (uint32_t)((uint64_t)i * ms / n);
+    const size_t before = rig.out.frames.size();
+    rig.send(client, "{\"t\":\"ping\",\"id\":" + std::to_string(i) + "}", at);
+    answered += rig.out.frames.size() > before;
+    uint16_t code = 0;
+    const char *why = nullptr;
+    if (rig.dev.close_wanted(client, code, why)) return {answered, at ? at : 1};  // the sketch closes it
+  }
+  return {answered, 0u};
+}
+
+static void limits() {
+  {
+    Rig rig;
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    rig.out.frames.clear();
+    CHECK(flood(rig, 1, 0, 10000, 1500) == std::make_pair(1500u, 0u));
+    CHECK(rig.dev.stats().rate_limited == 0);
+    report("rate cap: 150 messages a second are all processed");
+  }
+  {
+    Rig rig;
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    rig.out.frames.clear();
+    CHECK(flood(rig, 1, 0, 0, 1000).first == 50);
+    CHECK(rig.dev.stats().rate_limited == 950);
+    // One second later the bucket is full again, not fuller.
+    CHECK(flood(rig, 1, 1000, 0, 1000).first == 50);
+    // Other clients have their own bucket.
+    rig.dev.on_open(2, kAddrB, 1000, rig.out);
+    CHECK(flood(rig, 2, 1000, 0, 10).first == 10);
+    report("rate cap: a burst of 50 passes, the rest is dropped and counted; per client");
+  }
+  {
+    Rig rig;
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    rig.dev.on_open(2, kAddrB, 0, rig.out);
+    flood(rig, 1, 0, 0, 1000);
+    flood(rig, 2, 0, 0, 1000);
+    uint32_t seq = 1;
+    rig.send(1, drive_frame(seq++, 900, 900), 0);
+    CHECK(!rig.dev.moving());  // dropped: the bucket is empty
+    for (uint32_t t = 0; t < 500; t++) {
+      // The driver floods drive frames; some get through as tokens trickle in.
+      for (int k = 0; k < 5; k++) rig.send(1, drive_frame(seq++, 900, 900), t);
+      rig.send(t % 2 ? 1 : 2, "{\"t\":\"stop\",\"seq\":" + std::to_string(seq++) + "}", t);
+      CHECK(!rig.dev.moving());
+    }
+    CHECK(rig.dev.stop_count() == 500);
+    report("rate cap: a stop is never dropped, from the flooder or a watcher");
+  }
+  {
+    Rig rig;
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    uint16_t code = 0;
+    const char *why = nullptr;
+    CHECK(!rig.dev.close_wanted(1, code, why));
+    // Twice the allowed rate.
+    auto r = flood(rig, 1, 0, 20000, 8000);
+    CHECK(r.second >= 5000 && r.second < 6100);
+    CHECK(r.first < 1300);
+    CHECK(rig.dev.close_wanted(1, code, why) && code == kClosePolicy && code == 1008);
+    CHECK(why && strstr(why, "rate"));
+    CHECK(rig.dev.stats().closed_for_abuse == 1);
+    // Its stop still works while the sketch closes it.
+    rig.send(1, "{\"t\":\"stop\",\"seq\":1}", 20001);
+    CHECK(rig.dev.stop_count() == 1);
+    rig.dev.on_close(1, 20002, rig.out);
+    CHECK(!rig.dev.close_wanted(1, code, why));
+    report("rate cap: over the cap for 5 s on end, the core asks for a close with 1008");
+  }
+  {
+    Rig rig;
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    for (uint32_t second = 0; second < 20; second++) {
+      // 300 at once, then quiet for the rest of a 2-second period.
+      CHECK(flood(rig, 1, second * 2000, 0, 300).second == 0);
+    }
+    CHECK(rig.dev.stats().rate_limited > 0 && rig.dev.stats().closed_for_abuse == 0);
+    report("rate cap: short bursts over the cap are forgiven");
+  }
+  {
+    Config c;
+    c.max_msg_rate = 0;
+    Rig rig(c);
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    rig.out.frames.clear();
+    CHECK(flood(rig, 1, 0, 0, 100000).first == 100000);
+    Config d;
+    d.max_msg_rate = 1000;  // bursts of 250
+    Rig fast(d);
+    fast.dev.on_open(1, kAddrA, 0, fast.out);
+    fast.out.frames.clear();
+    CHECK(flood(fast, 1, 0, 0, 1000).first == 250);
+    report("rate cap: configurable, 0 for none");
+  }
+  {
+    Rig rig;
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    for (int i = 0; i < 60; i++) rig.dev.on_binary(1, 0);
+    rig.out.frames.clear();
+    CHECK(flood(rig, 1, 0, 0, 10).first == 0);
+    CHECK(rig.dev.stats().binary_frames == 60);
+    report("rate cap: binary frames count against it too");
+  }
+  {
+    Config c;
+    c.max_frame_len = 1024;
+    Rig rig(c);
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    rig.dev.on_open(2, kAddrB, 0, rig.out);
+    const std::string big = "{\"t\":\"ping\",\"id\":1,\"pad\":\"" + std::string(1024, 'x') + "\"}";
+    uint16_t code = 0;
+    const char *why = nullptr;
+    CHECK(rig.send(1, big, 1) == DecodeError::TooLarge);
+    CHECK(rig.dev.close_wanted(1, code, why) && code == kCloseTooBig && code == 1009);
+    rig.dev.on_too_large(2);
+    CHECK(rig.dev.close_wanted(2, code, why) && code == 1009 && rig.dev.stats().too_large == 2);
+    report("frame size: a frame over max_frame_len is counted and the core asks for a close with 1009");
+  }
+  {
+    Config c;
+    c.max_clients = 2;
+    Rig rig(c);
+    CHECK(rig.dev.on_open(1, kAddrA, 0, rig.out) && rig.dev.on_open(2, kAddrA, 0, rig.out));
+    CHECK(!rig.dev.on_open(3, kAddrB, 0, rig.out) && rig.dev.stats().refused_clients == 1);
+    CHECK(rig.out.to(3).empty());
+    rig.dev.on_close(1, 0, rig.out);
+    CHECK(rig.dev.on_open(3, kAddrB, 0, rig.out));
+    Config big;
+    big.max_clients = 100;
+    Rig clamped(big);
+    CHECK(clamped.dev.config().max_clients == kMaxClients);
+    report("clients: max_clients caps simultaneous connections (at most kMaxClients); a refused one gets nothing");
+  }
+  {
+    char buf[16];
+    Assembler a(buf, sizeof buf);
+    const char *whole = "{\"t\":\"claim\"}";
+    CHECK(a.feed(13, 0, true, 0, whole, 13) == Assembler::Ready && a.frame() == whole && a.frame_len() == 13);
+    // Split across three TCP segments.
+    CHECK(a.feed(13, 0, true, 0, "{\"t\"", 4) == Assembler::Pending);
+    CHECK(a.feed(13, 4, true, 0, ":\"cla", 5) == Assembler::Pending);
+    CHECK(a.feed(13, 9, true, 0, "im\"}", 4) == Assembler::Ready);
+    CHECK(std::string(a.frame(), a.frame_len()) == whole && a.frame() == buf);
+    // Over the buffer: refused from the first piece.
+    CHECK(a.feed(17, 0, true, 0, "{", 1) == Assembler::TooLarge);
+    CHECK(a.feed(1u << 30, 0, true, 0, "{", 1) == Assembler::TooLarge);
+    // Fragmented messages, and pieces that do not follow each other.
+    CHECK(a.feed(5, 0, false, 0, "hello", 5) == Assembler::Unsupported);
+    CHECK(a.feed(5, 0, true, 1, "hello", 5) == Assembler::Unsupported);
+    CHECK(a.feed(13, 0, true, 0, "{\"t\"", 4) == Assembler::Pending);
+    CHECK(a.feed(13, 5, true, 0, "\"cla", 4) == Assembler::Unsupported);
+    CHECK(a.feed(13, 4, true, 0, "{\"t\"", 4) == Assembler::Unsupported);  // nothing pending
+    CHECK(a.feed(4, 0, true, 0, "{\"t\"", 4) == Assembler::Ready);
+    CHECK(a.feed(4, 0, true, 0, "{\"", 2) == Assembler::Pending);
+    CHECK(a.feed(4, 2, true, 0, "t\"xx", 4) == Assembler::Unsupported);  // longer than the frame
+    CHECK(a.feed(0, 0, true, 0, nullptr, 0) == Assembler::Ready && a.frame_len() == 0);
+    report("Assembler: frames split across segments put back together; too large and fragmented refused");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Fuzz: mutated vectors through the decoder and the device, under ASan and UBSan
 
 struct Rng {
@@ -920,7 +1348,14 @@ static void fuzz() {
   Config c;
   c.max_frame_len = 4096;
   Device dev(c);
+  // A second device with pairing, its clients opened from two addresses (the corpus has the
+  // token of the vectors, so mutations pair now and then).
+  Config pc = c;
+  pc.pairing_token = "blue-tiger-42";
+  pc.pairing_mode = PairingMode::Required;
+  Device paired_dev(pc);
   FrameQueue<2048> q;
+  for (uint32_t id = 1; id <= 3; id++) paired_dev.on_open(id, id % 2, 0, q);
   std::vector<std::string> corpus = g_frames;
   corpus.push_back(drive_frame(1, 1000, 1000));
   size_t runs = 0, decoded = 0;
@@ -967,8 +1402,14 @@ static void fuzz() {
     now += (uint32_t)rng.below(50);
     if (rng.below(1000) == 0) dev.on_close(client, now, q);
     if (rng.below(1000) == 0) dev.on_open(client, now, q);
+    if (rng.below(1000) == 0) paired_dev.on_close(client, now, q);
+    if (rng.below(1000) == 0) paired_dev.on_open(client, client % 2, now, q);
     dev.on_frame(client, exact.data(), exact.size(), now, q);
     dev.tick(now, q);
+    paired_dev.on_frame(client, exact.data(), exact.size(), now, q);
+    paired_dev.tick(now, q);
+    // Nothing moves the car for a client that has not paired.
+    if (paired_dev.moving() && !paired_dev.paired(paired_dev.driver())) CHECK(false);
     const Motors mo = dev.motors();
     if (mo.l < -kFull || mo.l > kFull || mo.r < -kFull || mo.r > kFull) CHECK(false);
     if (dev.moving() && !dev.armed()) CHECK(false);
@@ -977,8 +1418,10 @@ static void fuzz() {
     runs++;
     q.drain([](uint32_t, const char *, size_t) {});
   }
-  printf("# fuzz: %zu decodes (%zu valid frames), device saw %u frames, %u stops\n", runs, decoded,
-         dev.stats().frames, dev.stop_count());
+  printf("# fuzz: %zu decodes (%zu valid frames), device saw %u frames, %u stops; with pairing: %u paired, %u refused, %u "
+         "ignored unpaired\n",
+         runs, decoded, dev.stats().frames, dev.stop_count(), paired_dev.stats().auth_ok, paired_dev.stats().auth_refused,
+         paired_dev.stats().unpaired);
   CHECK(runs > 200000 && decoded > 1000);
   report("fuzz: prefixes, corruptions and 200000 random mutations never crash or overrun");
 }
@@ -990,6 +1433,8 @@ int main(int argc, char **argv) {
   encoding();
   guard();
   device();
+  pairing();
+  limits();
   fuzz();
   // The same summary lines as node's TAP reporter, which xtask's Counts reads.
   printf("1..%d\n# pass %d\n# fail %d\n# skip %d\n", g_test, g_pass, g_fail, g_skip);
