@@ -24,10 +24,7 @@ pub fn PairingCard() -> impl IntoView {
             _ => 0,
         }
     };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        conn.submit_token(&token.get_untracked());
-    };
+    let submit = move || conn.submit_token(&token.get_untracked());
     let message = move || match pairing.get() {
         Pairing::Needed { wrong: true, .. } => match wait_s() {
             0 => "That token was wrong. Try again.".to_string(),
@@ -44,18 +41,20 @@ pub fn PairingCard() -> impl IntoView {
         _ => String::new(),
     };
     view! {
-        <form class="card pairing" data-testid="pairing" hidden=move || !pairing.with(Pairing::blocks_control)
-            on:submit=submit>
+        // Not a <form>: the page's other forms (Settings) are found by tests and by assistive
+        // tools as the page's form; Enter in the field submits all the same.
+        <section class="card pairing" data-testid="pairing" hidden=move || !pairing.with(Pairing::blocks_control)>
             <h2>"Pairing"</h2>
             <p data-testid="pairing-message">{message}</p>
             <div class="pairing-row">
                 <input type="password" autocomplete="current-password" maxlength="64" placeholder="Pairing token"
                     aria-label="Pairing token" data-testid="pairing-token"
-                    prop:value=move || token.get() on:input=move |ev| token.set(event_target_value(&ev))/>
-                <button type="submit" data-testid="pairing-submit"
+                    prop:value=move || token.get() on:input=move |ev| token.set(event_target_value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { submit() }/>
+                <button type="button" data-testid="pairing-submit" on:click=move |_| submit()
                     prop:disabled={move || wait_s() > 0 || matches!(pairing.get(), Pairing::Sent { .. })}>"Pair"</button>
             </div>
             <p class="hint">"The token is set in the device's firmware. It is kept on this phone for this device's address."</p>
-        </form>
+        </section>
     }
 }
