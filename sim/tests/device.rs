@@ -444,7 +444,10 @@ fn frames_over_the_protocol_limit_are_refused_with_1009() {
 #[test]
 fn a_flood_is_capped_but_every_stop_is_obeyed() {
     let sim = start(&["--rate", "0", "--watchdog-ms", "10000", "--max-msg-rate", "100"]);
+    // One at a time: a client is counted after its handshake, so two connects at once may be
+    // numbered in either order.
     let mut driver = connect(sim.port);
+    wait_for("the driver", || state(sim.port)["clients"] == 1);
     let mut flooder = connect(sim.port);
     wait_for("both clients", || state(sim.port)["clients"] == 2);
     let flooder_id = state(sim.port)["client_list"][1]["id"].as_u64().unwrap();
