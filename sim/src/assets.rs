@@ -151,12 +151,8 @@ pub fn csp_for(html: &str) -> String {
     )
 }
 
-/// The text of every `<script>` without a `src` in `html`, exactly as the browser hashes it.
-pub fn inline_scripts(html: &str) -> Vec<&str> {
-    inline(html, "script")
-}
-
-/// The text of every `<tag>` element in `html` that has no `src` (inline scripts, `<style>`).
+/// The text of every `<tag>` element in `html` that has no `src` (inline scripts, `<style>`),
+/// exactly as the browser hashes it.
 fn inline<'a>(html: &'a str, tag: &str) -> Vec<&'a str> {
     let lower = html.to_ascii_lowercase();
     let (open_tag, close_tag) = (format!("<{tag}"), format!("</{tag}"));
@@ -234,7 +230,7 @@ mod tests {
     fn the_policy_allows_the_pages_own_inline_script_by_hash_and_nothing_inline_else() {
         let html =
             "<html><script type=module>boot()</script><script src=/a.js></script><SCRIPT>x</SCRIPT></html>";
-        assert_eq!(inline_scripts(html), ["boot()", "x"]);
+        assert_eq!(inline(html, "script"), ["boot()", "x"]);
         let csp = csp_for(html);
         // sha256("boot()") in base64, as a browser computes it.
         use base64::Engine;
@@ -245,7 +241,7 @@ mod tests {
         assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
         let styled = csp_for("<style>a{b:c}</style><script>x</script>");
         assert!(styled.contains("style-src 'self' 'sha256-"), "an inline stylesheet by its hash: {styled}");
-        assert_eq!(inline_scripts("<script>unterminated"), Vec::<&str>::new());
+        assert_eq!(inline("<script>unterminated", "script"), Vec::<&str>::new());
     }
 
     #[test]

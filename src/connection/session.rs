@@ -293,11 +293,6 @@ impl Session {
         self.store.take()
     }
 
-    /// The device wants a pairing token this connection has not given: no driving.
-    pub fn needs_pairing(&self) -> bool {
-        self.pairing.blocks_control()
-    }
-
     /// Connects to another address, forgetting what the previous device said.
     pub fn set_url(&mut self, url: String, token: Option<String>, now_ms: f64) -> Vec<Action> {
         self.log.app(now_ms, LogLevel::Info, format!("connecting to {url}"));
@@ -403,7 +398,6 @@ mod tests {
         s.on_open(10.0);
         s.on_text(20.0, r#"{"t":"hello","name":"Car","pairing":"required"}"#);
         assert_eq!(s.take_outgoing(), vec![Action::Send(r#"{"t":"auth","token":"tok"}"#.into())]);
-        assert!(s.needs_pairing());
         assert!(s.status(21.0).pairing.blocks_control());
         s.on_text(30.0, r#"{"t":"auth","ok":true}"#);
         assert_eq!(s.take_store(), Some(Store::Save("tok".into())));
