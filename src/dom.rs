@@ -90,7 +90,11 @@ pub struct Listener {
 
 impl Listener {
     pub fn new(target: &EventTarget, kind: &'static str, f: impl FnMut(Event) + 'static) -> Listener {
-        let callback = Closure::<dyn FnMut(Event)>::new(f);
+        Listener::wrap(target, kind, Closure::<dyn FnMut(Event)>::new(f))
+    }
+
+    /// The part that does not depend on the closure's type, compiled once.
+    fn wrap(target: &EventTarget, kind: &'static str, callback: Closure<dyn FnMut(Event)>) -> Listener {
         let _ = target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
         Listener { _held: Held::new(), target: target.clone(), kind, callback }
     }

@@ -15,11 +15,18 @@ fn frames(from: &str) -> Vec<String> {
     vectors.iter().filter(pick).map(|v| v["frame"].as_str().unwrap().to_string()).collect()
 }
 
+/// With `compact-float` numbers may move by a few ulp through a round trip (src/num.rs tests the
+/// bound): the frame must still decode again, but is not compared.
+const EXACT_NUMBERS: bool = cfg!(not(feature = "compact-float"));
+
 /// What every fuzz target asserts about one device frame.
 fn check_device(text: &str) {
     if let Ok(msg) = DeviceMsg::decode(text) {
         let encoded = msg.encode();
         let again = DeviceMsg::decode(&encoded).unwrap_or_else(|e| panic!("{text:?} -> {encoded:?}: {e}"));
+        if !EXACT_NUMBERS {
+            return;
+        }
         assert_eq!(again, msg, "{text:?} -> {encoded:?}");
         assert_eq!(again.encode(), encoded, "canonical form is a fixed point");
     }
@@ -29,6 +36,9 @@ fn check_app(text: &str) {
     if let Ok(msg) = AppMsg::decode(text) {
         let encoded = msg.encode();
         let again = AppMsg::decode(&encoded).unwrap_or_else(|e| panic!("{text:?} -> {encoded:?}: {e}"));
+        if !EXACT_NUMBERS {
+            return;
+        }
         assert_eq!(again, msg, "{text:?} -> {encoded:?}");
     }
 }

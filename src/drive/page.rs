@@ -41,6 +41,12 @@ struct Drive {
 impl Drive {
     /// Runs `f` on the controller, sends the frames it returns, and updates what is shown.
     fn apply(&self, f: impl FnOnce(&mut Controller, f64, u32) -> Vec<String>) {
+        // Each of the ~20 callers gets only this shim: the body is compiled once (wasm size).
+        let mut f = Some(f);
+        self.apply_dyn(&mut |c, now, buffered| f.take().map(|f| f(c, now, buffered)).unwrap_or_default());
+    }
+
+    fn apply_dyn(&self, f: &mut dyn FnMut(&mut Controller, f64, u32) -> Vec<String>) {
         let (now, buffered) = (dom::now_ms(), self.conn.buffered());
         let Some((frames, shown)) = self.ctl.try_update_value(|c| {
             let frames = f(c, now, buffered);
@@ -154,7 +160,7 @@ pub fn DrivePage() -> impl IntoView {
         }
     };
     let set_limit = move |ev| {
-        if let Ok(pct) = event_target_value(&ev).parse::<f64>() {
+        if let Some(pct) = wsdeck_protocol::parse_f64(&event_target_value(&ev)) {
             let l = (pct / 100.0).clamp(0.1, 1.0);
             limit.set(l);
             DriveSettings::save_limit(l);

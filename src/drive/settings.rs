@@ -58,7 +58,7 @@ impl DriveSettings {
     ) -> DriveSettings {
         let d = DriveSettings::default();
         let num = |s: Option<&str>, lo: f64, hi: f64| {
-            s.and_then(|s| s.parse::<f64>().ok()).filter(|v| (lo..=hi).contains(v))
+            s.and_then(wsdeck_protocol::parse_f64).filter(|v| (lo..=hi).contains(v))
         };
         DriveSettings {
             mode: mode.and_then(Mode::from_slug).unwrap_or(d.mode),

@@ -83,7 +83,8 @@ fn DrivingSettings() -> impl IntoView {
     let message = RwSignal::new(String::new());
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(hz) = rate.get_untracked().trim().parse::<f64>().ok().filter(|r| (5.0..=100.0).contains(r))
+        let Some(hz) =
+            wsdeck_protocol::parse_f64(rate.get_untracked().trim()).filter(|r| (5.0..=100.0).contains(r))
         else {
             message.set("Frames per second must be a number from 5 to 100.".into());
             return;

@@ -21,7 +21,13 @@ pub fn build_app(release: bool) -> Result<(), String> {
         c.arg("--release");
     }
     run(&mut c)?;
-    crate::pwa::write_service_worker(&root().join("dist"))
+    let dist = root().join("dist");
+    if release {
+        // Trunk's own minifier cannot parse wasm-bindgen 0.2.130's JS (TOOLCHAIN.md): terser can.
+        let script = root().join("xtask/npm/minify.mjs");
+        run(cmd("node").arg(&script).arg(&dist))?;
+    }
+    crate::pwa::write_service_worker(&dist)
 }
 
 /// Builds wsdeck-sim (debug: it shares compiled dependencies with the tests) and returns its path.

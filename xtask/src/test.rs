@@ -28,6 +28,9 @@ pub fn main() -> Result<(), String> {
     });
     step("app icons match icon.svg", &mut counts, &mut |_| crate::icons::main(true));
     step("native tests", &mut counts, &mut |c| run_counted(cmd("cargo").args(["test", "--workspace"]), c));
+    step("protocol with compact-float (as in the app's wasm)", &mut counts, &mut |c| {
+        run_counted(cmd("cargo").args(["test", "-p", "wsdeck-protocol", "--features", "compact-float"]), c)
+    });
     step("protocol builds no_std", &mut counts, &mut |_| {
         run(cmd("cargo").args(["build", "-p", "wsdeck-protocol", "--target", tools::BARE_METAL_TARGET]))
     });
