@@ -326,7 +326,10 @@ fn axes(
     let Ok(mut chart) = built else { return };
     let muted = parse_color(&theme.muted);
     let grid = parse_color(&theme.line);
-    let font = ("system-ui, sans-serif", 11.0 * dpr).into_font().color(&muted);
+    // `FontFamily::Name` rather than a `&str`: plotters' `From<&str>` lowercases the name, which
+    // would pull Unicode case tables (~10 KB) into the wasm.
+    let font =
+        FontDesc::new(FontFamily::Name("system-ui, sans-serif"), 11.0 * dpr, FontStyle::Normal).color(&muted);
     let x_fmt = |s: &f64| time_tick(*s, span_s);
     let y_fmt = |v: &f64| {
         let tick = value_tick(*v);
