@@ -26,8 +26,13 @@ impl RttWindow {
         if self.samples.is_empty() {
             return None;
         }
-        let mut sorted: Vec<f64> = self.samples.iter().copied().collect();
-        sorted.sort_by(f64::total_cmp);
+        // Insertion sort: N is small, and a `sort_by` here would be one more copy of the standard
+        // library's sort in the wasm (~1 KB).
+        let mut sorted: Vec<f64> = Vec::with_capacity(self.samples.len());
+        for &x in &self.samples {
+            let at = sorted.partition_point(|&y| y.total_cmp(&x).is_le());
+            sorted.insert(at, x);
+        }
         let mid = sorted.len() / 2;
         Some(if sorted.len() % 2 == 1 { sorted[mid] } else { (sorted[mid - 1] + sorted[mid]) / 2.0 })
     }

@@ -23,11 +23,15 @@ pub fn build_app(release: bool) -> Result<(), String> {
     run(&mut c)?;
     let dist = root().join("dist");
     if release {
-        // Trunk's own minifier cannot parse wasm-bindgen 0.2.130's JS (TOOLCHAIN.md): terser can.
-        let script = root().join("xtask/npm/minify.mjs");
-        run(cmd("node").arg(&script).arg(&dist))?;
+        minify_js(&dist)?;
     }
     crate::pwa::write_service_worker(&dist)
+}
+
+/// Trunk's own minifier cannot parse wasm-bindgen 0.2.130's JS (TOOLCHAIN.md): terser minifies
+/// it and the integrity hash in index.html is updated.
+pub fn minify_js(dist: &std::path::Path) -> Result<(), String> {
+    run(cmd("node").arg(root().join("xtask/npm/minify.mjs")).arg(dist))
 }
 
 /// Builds wsdeck-sim (debug: it shares compiled dependencies with the tests) and returns its path.

@@ -1,15 +1,16 @@
 //! `cargo xtask bench`: speed figures that tests must not assert. Each benchmark prints a table
 //! and writes JSON under target/bench/, with ratios against a baseline measured in the same run.
-//! `--only drive-latency,charts,faults,fuzz,clients` picks some (default: all).
+//! `--only drive-latency,charts,faults,fuzz,clients,size` picks some (default: all).
 
 mod clients;
+mod size;
 
 use crate::flash::{compress, read_dist};
 use crate::util::{cmd, root, run};
 use crate::{fuzz, run as run_task, tools};
 use std::path::Path;
 
-pub const BENCHES: [&str; 5] = ["drive-latency", "charts", "faults", "fuzz", "clients"];
+pub const BENCHES: [&str; 6] = ["drive-latency", "charts", "faults", "fuzz", "clients", "size"];
 
 /// Flags of `cargo xtask bench`.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +45,7 @@ pub fn main(opts: &Options) -> Result<(), String> {
             "faults" => browser_bench("faults"),
             "fuzz" => fuzz_bench(opts.fuzz_secs),
             "clients" => clients::main(opts),
+            "size" => size::main(),
             other => Err(format!("unknown benchmark `{other}` (known: {})", BENCHES.join(", "))),
         };
         if let Err(e) = result {
@@ -86,6 +88,7 @@ fn chart_weight() -> Result<(), String> {
     let out = bench_dir()?;
     let without = out.join("dist-without-charts");
     run(cmd("trunk").args(["build", "--release", "--no-default-features", "--dist"]).arg(&without))?;
+    run_task::minify_js(&without)?;
     let with = code_bytes(&root().join("dist"))?;
     let bare = code_bytes(&without)?;
     let kib = |b: usize| b as f64 / 1024.0;
