@@ -18,7 +18,7 @@ mod value;
 pub use app::{AppMsg, Drive, FULL, MAX_TOKEN_CHARS};
 pub use device::{DeviceMsg, DriveState, Hello, Log, LogLevel, Pairing, SeriesMeta, Telemetry};
 pub use error::DecodeError;
-pub use num::{compact as parse_f64_compact, parse_f64};
+pub use num::parse_f64;
 pub use value::Value;
 
 /// The protocol version this crate speaks (`"v"` in `hello`).

@@ -19,13 +19,15 @@ pub fn parse_f64(text: &str) -> Option<f64> {
 }
 
 /// Exact powers of ten in an `f64`: 10^22 is the largest.
+#[cfg(any(test, feature = "compact-float"))]
 const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
     1e19, 1e20, 1e21, 1e22,
 ];
 
-/// The compact reader behind `compact-float` (always built, so that native tests check it).
-pub fn compact(text: &str) -> Option<f64> {
+/// The reader behind `compact-float` (its tests run in every build).
+#[cfg(any(test, feature = "compact-float"))]
+fn compact(text: &str) -> Option<f64> {
     let b = text.as_bytes();
     let mut i = 0;
     let neg = match b.first() {

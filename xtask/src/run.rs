@@ -23,14 +23,15 @@ pub fn build_app(release: bool) -> Result<(), String> {
     run(&mut c)?;
     let dist = root().join("dist");
     if release {
-        minify_js(&dist)?;
+        shrink_glue(&dist)?;
     }
     crate::pwa::write_service_worker(&dist)
 }
 
-/// Trunk's own minifier cannot parse wasm-bindgen 0.2.130's JS (TOOLCHAIN.md): terser minifies
-/// it and the integrity hash in index.html is updated.
-pub fn minify_js(dist: &std::path::Path) -> Result<(), String> {
+/// xtask/npm/minify.mjs on a release dist: short names for the wasm's imports (in the wasm and
+/// the JS glue), terser on the JS (Trunk's own minifier cannot parse wasm-bindgen 0.2.130's
+/// output, TOOLCHAIN.md), and the integrity hashes in index.html updated.
+pub fn shrink_glue(dist: &std::path::Path) -> Result<(), String> {
     run(cmd("node").arg(root().join("xtask/npm/minify.mjs")).arg(dist))
 }
 

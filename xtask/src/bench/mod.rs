@@ -88,7 +88,7 @@ fn chart_weight() -> Result<(), String> {
     let out = bench_dir()?;
     let without = out.join("dist-without-charts");
     run(cmd("trunk").args(["build", "--release", "--no-default-features", "--dist"]).arg(&without))?;
-    run_task::minify_js(&without)?;
+    run_task::shrink_glue(&without)?;
     let with = code_bytes(&root().join("dist"))?;
     let bare = code_bytes(&without)?;
     let kib = |b: usize| b as f64 / 1024.0;

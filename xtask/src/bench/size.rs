@@ -38,7 +38,7 @@ pub fn main() -> Result<(), String> {
             c.args(["--features", f]);
         }
         run(&mut c)?;
-        run_task::minify_js(&dist)?;
+        run_task::shrink_glue(&dist)?;
         loads.push(first_load(name, &dist)?);
     }
 
