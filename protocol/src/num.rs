@@ -1,10 +1,10 @@
 //! Decimal text to `f64`.
 //!
 //! By default this is `core`'s `f64::from_str`: correctly rounded, so every number survives a
-//! round trip. That exactness costs a WebAssembly build ~20 KB (a 10 KB table of powers of five
+//! round trip. That exactness costs the app's wasm 14 KB gzip (a 10 KB table of powers of five
 //! and the big-number fallback), which the app cannot afford in a device's flash. With the
 //! `compact-float` feature (the app turns it on for its wasm build only) numbers are read by
-//! [`compact`] instead: exact for what devices send (up to 15 significant digits and a power of
+//! `compact` instead: exact for what devices send (up to 15 significant digits and a power of
 //! ten up to 22, Clinger's fast path), within a few units in the last place otherwise. Plots and
 //! tiles cannot show the difference; nothing reads a number from the app back exactly.
 
