@@ -28,7 +28,8 @@ pub fn main() -> Result<(), String> {
     });
     step("app icons match icon.svg", &mut counts, &mut |_| crate::icons::main(true));
     step("native tests", &mut counts, &mut |c| run_counted(cmd("cargo").args(["test", "--workspace"]), c));
-    step("protocol with compact-float (as in the app's wasm)", &mut counts, &mut |c| {
+    // The protocol as the app's wasm builds it (numbers read by the compact reader).
+    step("protocol compact-float", &mut counts, &mut |c| {
         run_counted(cmd("cargo").args(["test", "-p", "wsdeck-protocol", "--features", "compact-float"]), c)
     });
     step("protocol builds no_std", &mut counts, &mut |_| {
