@@ -57,12 +57,19 @@ pub struct Plot<'a> {
 /// Where the plotting area lies in a `w` x `h` canvas, in device pixels: `(left, top, right,
 /// bottom)`. The header needs a row per series.
 pub fn plot_area(w: f64, h: f64, dpr: f64, lines: usize) -> (f64, f64, f64, f64) {
-    let header = (4.0 + 17.0 * lines.max(1) as f64) * dpr;
+    // The top tick label is centred on the top grid line: half of it must clear the last row.
+    let header = (HEADER_TOP + HEADER_ROW * lines.max(1) as f64 + TICK_PX * 0.6 + 1.0) * dpr;
     let left = 58.0 * dpr;
     let right = w - 14.0 * dpr;
     let bottom = h - 18.0 * dpr;
     (left, header.min(h), right.max(left + 1.0), bottom.max(header + 1.0))
 }
+
+/// Header rows (13 px text, one per series) from this far down, CSS px.
+const HEADER_TOP: f64 = 3.0;
+const HEADER_ROW: f64 = 17.0;
+/// Tick labels' font size, CSS px.
+const TICK_PX: f64 = 11.0;
 
 /// Value range to show: the visible extremes with a margin, widened to round numbers (so that it
 /// changes seldom and the axes can be reused), never empty, and at least the device's expected
@@ -328,8 +335,8 @@ fn axes(
     let grid = parse_color(&theme.line);
     // `FontFamily::Name` rather than a `&str`: plotters' `From<&str>` lowercases the name, which
     // would pull Unicode case tables (~10 KB) into the wasm.
-    let font =
-        FontDesc::new(FontFamily::Name("system-ui, sans-serif"), 11.0 * dpr, FontStyle::Normal).color(&muted);
+    let font = FontDesc::new(FontFamily::Name("system-ui, sans-serif"), TICK_PX * dpr, FontStyle::Normal)
+        .color(&muted);
     let x_fmt = |s: &f64| time_tick(*s, span_s);
     let y_fmt = |v: &f64| {
         let tick = value_tick(*v);
@@ -361,7 +368,7 @@ fn header(ctx: &CanvasRenderingContext2d, (w, dpr): (f64, f64), plot: &Plot, the
     let width = |t: &str| ctx.measure_text(t).map(|m| m.width()).unwrap_or(f64::INFINITY);
     ctx.set_text_baseline("top");
     for (i, line) in plot.lines.iter().enumerate() {
-        let y = (3.0 + 17.0 * i as f64) * dpr;
+        let y = (HEADER_TOP + HEADER_ROW * i as f64) * dpr;
         ctx.set_fill_style_str(theme.series_color(i));
         ctx.fill_rect(4.0 * dpr, y + 3.0 * dpr, 9.0 * dpr, 9.0 * dpr);
         ctx.set_font(&font(13.0, "600"));
@@ -448,6 +455,12 @@ mod tests {
         // Doubling the pixel ratio doubles every margin.
         let (l2, t2, r2, b2) = plot_area(800.0, 240.0, 2.0, 1);
         assert_eq!((l2, t2, r2, b2), (l * 2.0, t * 2.0, r * 2.0, b * 2.0));
+        // The top tick label (centred on the top grid line) clears the last header row's text.
+        for n in 1..=4 {
+            let (_, t, _, _) = plot_area(400.0, 400.0, 1.0, n);
+            let last_row_bottom = HEADER_TOP + HEADER_ROW * (n - 1) as f64 + 13.0 * 1.2;
+            assert!(t - TICK_PX * 0.6 >= last_row_bottom, "{n} rows: plot top {t}");
+        }
         // Never inverted, however small.
         let (l, t, r, b) = plot_area(10.0, 10.0, 1.0, 3);
         assert!(l < r && t < b);
