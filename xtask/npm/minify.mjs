@@ -107,7 +107,8 @@ function renameImports(wasm, js) {
   const entries = section.entries.map((e) => {
     if (!renamed.has(e.module)) return e;
     const short = `_${(n++).toString(36)}`;
-    const pattern = new RegExp(`(?<![\\w$])${e.field.replace(/\$/g, '\\$')}(?![\\w$])`, 'g');
+    const escaped = e.field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const pattern = new RegExp(`(?<![\\w$])${escaped}(?![\\w$])`, 'g');
     const uses = js.match(pattern)?.length ?? 0;
     if (uses !== 1) fail(`the JS names the import ${e.field} ${uses} times, not once`);
     js = js.replace(pattern, short);
