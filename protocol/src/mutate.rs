@@ -71,6 +71,9 @@ const TOKENS: &[&str] = &[
 /// xorshift64* with a fixed seed: the same cases on every machine and every run.
 pub struct Mutator(u64);
 
+/// The generator under its own name, for seeded noise elsewhere (the simulator's sensors).
+pub type XorShift = Mutator;
+
 impl Mutator {
     pub fn new(seed: u64) -> Mutator {
         Mutator(seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
@@ -83,6 +86,11 @@ impl Mutator {
         x ^= x >> 27;
         self.0 = x;
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// Uniform in `0..n` (`n > 0`).

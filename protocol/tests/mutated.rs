@@ -19,28 +19,26 @@ fn frames(from: &str) -> Vec<String> {
 /// bound): the frame must still decode again, but is not compared.
 const EXACT_NUMBERS: bool = cfg!(not(feature = "compact-float"));
 
-/// What every fuzz target asserts about one device frame.
-fn check_device(text: &str) {
-    if let Ok(msg) = DeviceMsg::decode(text) {
-        let encoded = msg.encode();
-        let again = DeviceMsg::decode(&encoded).unwrap_or_else(|e| panic!("{text:?} -> {encoded:?}: {e}"));
-        if !EXACT_NUMBERS {
-            return;
-        }
+/// What every fuzz target asserts about one device frame; whether it decoded.
+fn check_device(text: &str) -> bool {
+    let Ok(msg) = DeviceMsg::decode(text) else { return false };
+    let encoded = msg.encode();
+    let again = DeviceMsg::decode(&encoded).unwrap_or_else(|e| panic!("{text:?} -> {encoded:?}: {e}"));
+    if EXACT_NUMBERS {
         assert_eq!(again, msg, "{text:?} -> {encoded:?}");
         assert_eq!(again.encode(), encoded, "canonical form is a fixed point");
     }
+    true
 }
 
-fn check_app(text: &str) {
-    if let Ok(msg) = AppMsg::decode(text) {
-        let encoded = msg.encode();
-        let again = AppMsg::decode(&encoded).unwrap_or_else(|e| panic!("{text:?} -> {encoded:?}: {e}"));
-        if !EXACT_NUMBERS {
-            return;
-        }
+fn check_app(text: &str) -> bool {
+    let Ok(msg) = AppMsg::decode(text) else { return false };
+    let encoded = msg.encode();
+    let again = AppMsg::decode(&encoded).unwrap_or_else(|e| panic!("{text:?} -> {encoded:?}: {e}"));
+    if EXACT_NUMBERS {
         assert_eq!(again, msg, "{text:?} -> {encoded:?}");
     }
+    true
 }
 
 #[test]
@@ -52,8 +50,7 @@ fn mutated_device_frames_decode_or_fail_cleanly_and_round_trip() {
     for _ in 0..CASES {
         let bytes = m.mutate(&seeds);
         let text = String::from_utf8_lossy(&bytes);
-        check_device(&text);
-        decoded += usize::from(DeviceMsg::decode(&text).is_ok());
+        decoded += usize::from(check_device(&text));
     }
     // The mutations must stay close enough to JSON to reach the message decoders.
     assert!(decoded > CASES / 10, "only {decoded} of {CASES} cases decoded");
@@ -68,8 +65,7 @@ fn mutated_app_frames_decode_or_fail_cleanly_and_round_trip() {
     for _ in 0..CASES {
         let bytes = m.mutate(&seeds);
         let text = String::from_utf8_lossy(&bytes);
-        check_app(&text);
-        decoded += usize::from(AppMsg::decode(&text).is_ok());
+        decoded += usize::from(check_app(&text));
     }
     assert!(decoded > CASES / 20, "only {decoded} of {CASES} cases decoded");
 }

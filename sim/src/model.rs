@@ -4,6 +4,10 @@
 /// Sensor series, in the order the device sends them (the car adds wheel speeds and pose).
 pub const SERIES: [&str; 4] = ["battery_v", "temp_c", "distance_cm", "rssi_dbm"];
 
+// The protocol crate's xorshift64* (its fuzz mutator's generator): tiny, seeded, good enough for
+// sensor noise.
+use wsdeck_protocol::mutate::XorShift;
+
 pub struct Model {
     rng: XorShift,
     rssi: f64,
@@ -30,29 +34,6 @@ impl Model {
             (SERIES[2], round(distance, 1)),
             (SERIES[3], round(self.rssi, 0)),
         ]
-    }
-}
-
-/// xorshift64*: tiny, seeded, good enough for sensor noise.
-pub struct XorShift(u64);
-
-impl XorShift {
-    pub fn new(seed: u64) -> XorShift {
-        XorShift(seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
