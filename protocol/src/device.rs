@@ -62,13 +62,42 @@ pub struct SeriesMeta {
     pub group: Option<String>,
 }
 
-/// Numbers from the device. Order is the device's.
+/// Readings from the device. Order is the device's.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Telemetry {
     /// Device time in milliseconds (any epoch), if the device sent one.
     pub ms: Option<f64>,
-    /// `(series, value)` pairs; non-numeric values in the frame are skipped.
-    pub values: Vec<(String, f64)>,
+    /// `(series, reading)` pairs, names unique within the frame.
+    pub values: Vec<(String, Reading)>,
+    /// It came as a `tel` frame (the device speaks protocol v1), not as a bare object, a number
+    /// or a line of text from firmware that predates wsdeck.
+    pub tagged: bool,
+    /// Values in the frame that were not taken (nested too deep, a name too long, too many):
+    /// counted so that the app can say so.
+    pub skipped: u32,
+}
+
+/// One value of one series, as firmware sends it (docs/PROTOCOL.md, "Devices that do not speak
+/// wsdeck"): a number (also from a string such as `"23.12"`), a gap (`"NaN"`, `"Error"`, `null`),
+/// an on/off state, or text that is shown but not charted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reading {
+    Num(f64),
+    /// No valid value this time: charts break the line, tiles show a dash.
+    Gap,
+    Bool(bool),
+    Text(String),
+}
+
+impl Reading {
+    /// The number a chart plots: on/off as 1/0, `None` for a gap or text.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Reading::Num(n) => Some(*n),
+            Reading::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+            Reading::Gap | Reading::Text(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +176,28 @@ pub enum DeviceMsg {
     },
 }
 
+impl Reading {
+    fn to_value(&self) -> Value {
+        match self {
+            Reading::Num(n) => Value::Num(*n),
+            Reading::Gap => Value::Null,
+            Reading::Bool(b) => Value::Bool(*b),
+            Reading::Text(t) => Value::Str(t.clone()),
+        }
+    }
+}
+
 impl DeviceMsg {
+    /// True when the frame shows that the device speaks protocol v1: `hello`, or any object with
+    /// a `t` field. Until a device has sent one, the app sends it only what the person does.
+    pub fn speaks_v1(&self) -> bool {
+        match self {
+            DeviceMsg::Telemetry(tel) => tel.tagged,
+            DeviceMsg::Unknown { t } => !t.is_empty(),
+            _ => true,
+        }
+    }
+
     /// Decodes one text frame. Never panics; unknown fields are ignored.
     pub fn decode(frame: &str) -> Result<DeviceMsg, DecodeError> {
         Self::from_value(crate::value::parse(frame)?)
@@ -158,8 +208,8 @@ impl DeviceMsg {
         let obj = match value {
             Value::Num(n) if n.is_finite() => {
                 return Ok(DeviceMsg::Telemetry(Telemetry {
-                    ms: None,
-                    values: alloc::vec![(BARE_NUMBER_SERIES.to_owned(), n)],
+                    values: alloc::vec![(BARE_NUMBER_SERIES.to_owned(), Reading::Num(n))],
+                    ..Telemetry::default()
                 }))
             }
             obj @ Value::Obj(_) => obj,
@@ -236,7 +286,7 @@ impl DeviceMsg {
                 if let Some(ms) = tel.ms {
                     o.num("ms", ms);
                 }
-                let d = tel.values.iter().map(|(k, v)| (k.clone(), Value::Num(*v))).collect();
+                let d = tel.values.iter().map(|(k, v)| (k.clone(), v.to_value())).collect();
                 o.put("d", Value::Obj(d));
             }
             DeviceMsg::Pong { id } => o.num("id", f64::from(*id)),
@@ -268,16 +318,16 @@ fn bare_object(obj: Value) -> DeviceMsg {
     if values.is_empty() {
         DeviceMsg::Unknown { t: String::new() }
     } else {
-        DeviceMsg::Telemetry(Telemetry { ms: None, values })
+        DeviceMsg::Telemetry(Telemetry { values, ..Telemetry::default() })
     }
 }
 
-fn numbers(obj: &Value) -> Vec<(String, f64)> {
+fn numbers(obj: &Value) -> Vec<(String, Reading)> {
     match obj {
         Value::Obj(entries) => entries
             .iter()
             .filter(|(k, _)| k != "t")
-            .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
+            .filter_map(|(k, v)| Some((k.clone(), Reading::Num(v.as_f64()?))))
             .collect(),
         _ => Vec::new(),
     }
@@ -384,7 +434,7 @@ fn decode_tel(obj: &Value) -> Result<Telemetry, DecodeError> {
         Some(d @ Value::Obj(_)) => numbers(d),
         Some(_) => return Err(DecodeError::BadField { t: "tel", field: "d" }),
     };
-    Ok(Telemetry { ms, values })
+    Ok(Telemetry { ms, values, tagged: true, skipped: 0 })
 }
 
 /// Builds an object with `t` first, as the docs show it.

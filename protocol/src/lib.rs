@@ -16,7 +16,7 @@ mod num;
 mod value;
 
 pub use app::{AppMsg, Drive, FULL, MAX_TOKEN_CHARS};
-pub use device::{DeviceMsg, DriveState, Hello, Log, LogLevel, Pairing, SeriesMeta, Telemetry};
+pub use device::{DeviceMsg, DriveState, Hello, Log, LogLevel, Pairing, Reading, SeriesMeta, Telemetry};
 pub use error::DecodeError;
 pub use num::parse_f64;
 pub use value::Value;

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::{Bytes, Utf8Bytes};
-use wsdeck_protocol::{AppMsg, DeviceMsg, Hello, Log, LogLevel, Pairing, SeriesMeta, Telemetry, Value};
+use wsdeck_protocol::{AppMsg, DeviceMsg, Hello, Log, LogLevel, Pairing, Reading, SeriesMeta, Telemetry, Value};
 use wsdeck_sim::assets::Assets;
 
 /// How the simulated device describes its series in hello: name, label, unit, range, group.
@@ -409,7 +409,9 @@ impl Sim {
         match self.config.format {
             TelFormat::Tel => DeviceMsg::Telemetry(Telemetry {
                 ms: Some(t_ms as f64),
-                values: readings.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                values: readings.iter().map(|(k, v)| (k.to_string(), Reading::Num(*v))).collect(),
+                tagged: true,
+                skipped: 0,
             })
             .encode(),
             TelFormat::Bare => {

@@ -62,7 +62,11 @@ mod tests {
     use wsdeck_protocol::Telemetry;
 
     fn tel(ms: f64, values: &[(&str, f64)]) -> Telemetry {
-        Telemetry { ms: Some(ms), values: values.iter().map(|(k, v)| (k.to_string(), *v)).collect() }
+        Telemetry {
+            ms: Some(ms),
+            values: values.iter().map(|(k, v)| (k.to_string(), wsdeck_protocol::Reading::Num(*v))).collect(),
+            ..Telemetry::default()
+        }
     }
 
     #[test]

@@ -15,7 +15,8 @@ pub struct History {
 impl History {
     pub fn push(&mut self, tel: &Telemetry, now_ms: f64) {
         let t = tel.ms.unwrap_or(now_ms);
-        for (name, value) in &tel.values {
+        for (name, value) in tel.values.iter().filter_map(|(n, r)| Some((n, r.as_f64()?))) {
+            let value = &value;
             let index = match self.series.iter().position(|(n, _)| n == name) {
                 Some(i) => i,
                 None if self.series.len() < MAX_SERIES => {
@@ -52,9 +53,14 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wsdeck_protocol::Reading;
 
     fn tel(ms: Option<f64>, values: &[(&str, f64)]) -> Telemetry {
-        Telemetry { ms, values: values.iter().map(|(k, v)| (k.to_string(), *v)).collect() }
+        Telemetry {
+            ms,
+            values: values.iter().map(|(k, v)| (k.to_string(), Reading::Num(*v))).collect(),
+            ..Telemetry::default()
+        }
     }
 
     #[test]

@@ -27,7 +27,8 @@ pub struct Latest {
 
 impl Latest {
     pub fn push(&mut self, tel: &Telemetry, now_ms: f64) {
-        for (name, value) in &tel.values {
+        for (name, value) in tel.values.iter().filter_map(|(n, r)| Some((n, r.as_f64()?))) {
+            let value = &value;
             let full = self.series.len() >= MAX_SERIES;
             match self.series.iter_mut().find(|s| &s.name == name) {
                 Some(s) => {
@@ -89,9 +90,14 @@ pub fn format_value(v: f64, whole: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wsdeck_protocol::Reading;
 
     fn tel(values: &[(&str, f64)]) -> Telemetry {
-        Telemetry { ms: Some(5.0), values: values.iter().map(|(k, v)| (k.to_string(), *v)).collect() }
+        Telemetry {
+            ms: Some(5.0),
+            values: values.iter().map(|(k, v)| (k.to_string(), Reading::Num(*v))).collect(),
+            ..Telemetry::default()
+        }
     }
 
     #[test]
