@@ -25,6 +25,9 @@ pub struct Counters {
     pub binary: u64,
     /// Well-formed frames of a type this app does not know.
     pub unknown: u64,
+    /// Frames that were not JSON (plain-text readings, `OK` replies): a hint that the device
+    /// takes plain words rather than protocol v1.
+    pub not_json: u64,
 }
 
 /// What the status bar shows.
@@ -72,6 +75,9 @@ pub struct Status {
     pub drive: Option<DriveState>,
     /// The pairing token: needed, sent, accepted (docs/PROTOCOL.md, Pairing).
     pub pairing: Pairing,
+    /// The device has shown on this address that it speaks protocol v1 (a `hello`, or any object
+    /// frame with a `t` field). Until then the app sends it only what the person does.
+    pub speaks_v1: bool,
 }
 
 pub struct Session {
@@ -86,6 +92,7 @@ pub struct Session {
     rate: RateMeter,
     last_malformed_log_ms: f64,
     pairing: PairingState,
+    speaks_v1: bool,
     /// Frames the session decided to send (the pairing token), for the glue to send.
     outgoing: Vec<String>,
     /// What to do with the stored token, for the glue to do.
@@ -115,6 +122,7 @@ impl Session {
             rate: RateMeter::default(),
             last_malformed_log_ms: f64::NEG_INFINITY,
             pairing: PairingState::new(token),
+            speaks_v1: false,
             outgoing: Vec::new(),
             store: None,
         };
@@ -333,6 +341,7 @@ impl Session {
             counters: self.counters,
             drive: self.drive.clone().filter(|_| connected),
             pairing: if connected { self.pairing.state.clone() } else { Pairing::NotNeeded },
+            speaks_v1: self.speaks_v1,
         }
     }
 
