@@ -1,12 +1,13 @@
-//! The reference firmware's protocol core (`firmware/arduino/wsdeck_car/wsdeck_core.*`), built
-//! with the host's g++ and tested under ASan and UBSan against `protocol/vectors.json`. The sketch
-//! around it needs the ESP32 toolchain, which is not installed here (see firmware/README.md).
+//! The reference firmware's protocol core (every `.cpp` beside `wsdeck_car.ino`, the API in
+//! `wsdeck_core.h`), built with the host's g++ and tested under ASan and UBSan against
+//! `protocol/vectors.json`. The sketch around it needs the ESP32 toolchain, which is not installed
+//! here (see firmware/README.md).
 
 use crate::util::{cmd, root, run, run_counted, Counts};
 use std::path::PathBuf;
 
-/// The core lives in the sketch folder: the Arduino IDE compiles only files inside it.
-const CORE: &str = "firmware/arduino/wsdeck_car/wsdeck_core.cpp";
+/// The core lives in the sketch folder: the Arduino IDE compiles every `.cpp` there (and only
+/// files there), so the step does the same.
 const CORE_DIR: &str = "firmware/arduino/wsdeck_car";
 const TEST: &str = "firmware/core/test/core_test.cpp";
 const VECTORS: &str = "protocol/vectors.json";
@@ -18,11 +19,14 @@ pub fn test(counts: &mut Counts) -> Result<(), String> {
     if let Some(missing) = sources().into_iter().find(|p| !p.is_file()) {
         return Err(format!("{} is missing", missing.display()));
     }
+    let core = core_sources()?;
     let out = root().join("target/firmware-test");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    run(cmd("g++").args(c11_check_args()))?;
+    for file in &core {
+        run(cmd("g++").args(c11_check_args()).arg(file))?;
+    }
     let bin = out.join("core_test");
-    run(cmd("g++").args(test_build_args()).arg("-o").arg(&bin))?;
+    run(cmd("g++").args(test_build_args()).args(&core).arg("-o").arg(&bin))?;
     run_counted(
         cmd(&bin.to_string_lossy())
             .arg(root().join(VECTORS))
@@ -36,7 +40,7 @@ pub fn test(counts: &mut Counts) -> Result<(), String> {
 fn c11_check_args() -> Vec<String> {
     let mut args = vec!["-std=c++11".to_string()];
     args.extend(WARNINGS.map(String::from));
-    args.extend(["-fno-exceptions", "-fno-rtti", "-fsyntax-only", CORE].map(String::from));
+    args.extend(["-fno-exceptions", "-fno-rtti", "-fsyntax-only"].map(String::from));
     args
 }
 
@@ -56,13 +60,30 @@ fn test_build_args() -> Vec<String> {
         .map(String::from),
     );
     args.push(format!("-I{CORE_DIR}"));
-    args.extend([TEST, CORE].map(String::from));
+    args.push(TEST.to_string());
     args
 }
 
-/// Every file the step reads.
+/// The core's `.cpp` files, relative to the root, sorted: what an Arduino build compiles.
+fn core_sources() -> Result<Vec<String>, String> {
+    let dir = root().join(CORE_DIR);
+    let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut files: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".cpp"))
+        .map(|name| format!("{CORE_DIR}/{name}"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("{CORE_DIR} has no .cpp files"));
+    }
+    Ok(files)
+}
+
+/// Every file the step reads besides the core's `.cpp` files.
 fn sources() -> [PathBuf; 3] {
-    [root().join(CORE), root().join(TEST), root().join(VECTORS)]
+    [root().join(CORE_DIR).join("wsdeck_core.h"), root().join(TEST), root().join(VECTORS)]
 }
 
 #[cfg(test)]
@@ -74,7 +95,12 @@ mod tests {
         for path in sources() {
             assert!(path.is_file(), "{} is missing", path.display());
         }
-        assert!(root().join(CORE_DIR).join("wsdeck_core.h").is_file());
+        // One file per part of the core (issue #17): the reader, the writer, the guard, the
+        // device, the frame assembler.
+        let core = core_sources().unwrap();
+        for part in ["json", "writer", "guard", "device", "assembler"] {
+            assert!(core.contains(&format!("{CORE_DIR}/wsdeck_{part}.cpp")), "{core:?}");
+        }
     }
 
     #[test]
