@@ -245,7 +245,8 @@ class Assembler {
     /// kCloseUnsupported.
     Unsupported,
   };
-  Assembler(char *buf, size_t cap) : buf_(buf), cap_(cap), got_(0), busy_(false), frame_(nullptr), len_(0) {}
+  Assembler(char *buf, size_t cap)
+      : buf_(buf), cap_(cap), want_(0), got_(0), busy_(false), frame_(nullptr), len_(0) {}
   /// One piece: `frame_len` is the frame's whole payload length, `index` where `piece` starts in
   /// it, `fin` the frame's FIN bit, `fragment` the message's fragment number (0 for the first).
   Result feed(uint64_t frame_len, uint64_t index, bool fin, uint32_t fragment, const char *piece, size_t n);
@@ -260,6 +261,8 @@ class Assembler {
  private:
   char *buf_;
   size_t cap_;
+  /// The length of the frame being put together (busy_), as its first piece said.
+  size_t want_;
   size_t got_;
   bool busy_;
   const char *frame_;

@@ -1323,6 +1323,25 @@ static void limits() {
     CHECK(a.feed(0, 0, true, 0, nullptr, 0) == Assembler::Ready && a.frame_len() == 0);
     report("Assembler: frames split across segments put back together; too large and fragmented refused");
   }
+  {
+    // issue #13 item 6: a later piece that claims a shorter frame than what is already assembled
+    // made `frame_len - index` wrap, and the copy ran past the buffer (ASan: heap-buffer-overflow).
+    // The buffer is an exactly-sized heap block, so any write past it fails the run.
+    std::vector<char> heap(16);
+    Assembler a(heap.data(), heap.size());
+    CHECK(a.feed(16, 0, true, 0, "0123456789", 10) == Assembler::Pending);
+    CHECK(a.feed(4, 10, true, 0, "abcdefghij", 10) == Assembler::Unsupported);
+    // A piece claiming another length than the first piece did is not part of that frame either.
+    CHECK(a.feed(16, 0, true, 0, "0123456789", 10) == Assembler::Pending);
+    CHECK(a.feed(12, 10, true, 0, "ab", 2) == Assembler::Unsupported);
+    CHECK(a.feed(16, 0, true, 0, "01234567", 8) == Assembler::Pending);
+    CHECK(a.feed(8, 8, true, 0, "", 0) == Assembler::Unsupported);
+    // After a refusal the next frame starts clean.
+    CHECK(a.feed(16, 0, true, 0, "0123456789", 10) == Assembler::Pending);
+    CHECK(a.feed(16, 10, true, 0, "abcdef", 6) == Assembler::Ready && a.frame_len() == 16);
+    CHECK(std::string(a.frame(), a.frame_len()) == "0123456789abcdef");
+    report("Assembler: a piece claiming a shorter (or other) frame length mid-frame is refused, not copied past the buffer");
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
