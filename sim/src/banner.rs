@@ -36,14 +36,20 @@ pub fn print(sim: &Sim, addr: SocketAddr) {
             sim.config.dist.display()
         );
     }
-    let _ = writeln!(
-        out,
-        "  device \"{}\": telemetry {} Hz as {}{}, WebSocket at /ws",
-        sim.config.name,
-        sim.config.rate_hz,
-        sim.config.format.as_str(),
-        if sim.config.hello { "" } else { ", no hello" }
-    );
+    if let Some(profile) = sim.config.profile {
+        let rate =
+            if profile.sends_readings() { format!(", {} Hz", sim.config.rate_hz) } else { String::new() };
+        let _ = writeln!(out, "  device: profile {}{rate} (see --help), WebSocket at /ws", profile.name());
+    } else {
+        let _ = writeln!(
+            out,
+            "  device \"{}\": telemetry {} Hz as {}{}, WebSocket at /ws",
+            sim.config.name,
+            sim.config.rate_hz,
+            sim.config.format.as_str(),
+            if sim.config.hello { "" } else { ", no hello" }
+        );
+    }
     let _ = writeln!(out, "\n  Open on this computer:  {local}   (the car from above: {local}sim/)");
     for url in &lan {
         let _ = writeln!(out, "  Open on a phone (same WiFi): {url}");

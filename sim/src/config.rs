@@ -3,8 +3,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use wsdeck_sim::profile::{self, Profile};
 
-pub const USAGE: &str = "\
+const USAGE: &str = "\
 wsdeck-sim: a simulated wsdeck device. Serves the built app (dist/) the way firmware does and
 speaks wsdeck protocol v1 on /ws.
 
@@ -32,9 +33,15 @@ USAGE: wsdeck-sim [FLAGS]
   --token T         ask for pairing token T (docs/PROTOCOL.md, Pairing): until a connection sends
                     it, the device obeys only `stop` and sends nothing but hello
   --token-read-only with --token: anyone may watch (telemetry, state, log); driving needs it
+  --profile NAME    act like a device seen in tutorials (below): no hello, nothing
+                    wsdeck-specific; not with --format, --dialect or --token
   --seed N          seed of the simulated sensors' noise (default 1)
   --no-qr           do not print the QR code
   -h, --help        this text
+
+Profiles (rates are defaults, --rate sets another; GET /sim/state shows what the device heard
+and which frames made it close the connection):
+PROFILES
 
 Pages and test hooks (POST only from this computer):
   GET  /sim/                 the car seen from above, live
@@ -42,6 +49,19 @@ Pages and test hooks (POST only from this computer):
   POST /sim/send[?binary=1]  sends the request body to every WebSocket client as one frame
   POST /sim/stall?ms=N       loses every WebSocket frame, both ways, for N ms (nothing closes)
 ";
+
+/// What `--help` prints.
+pub fn usage() -> String {
+    let profiles: String = profile::ALL
+        .iter()
+        .map(|p| {
+            let mut lines = p.help().lines();
+            let first = format!("  {:<18}{}\n", p.name(), lines.next().unwrap_or(""));
+            first + &lines.map(|l| format!("{:20}{l}\n", "")).collect::<String>()
+        })
+        .collect();
+    USAGE.replace("PROFILES\n", &profiles)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TelFormat {
@@ -97,6 +117,8 @@ pub struct Config {
     pub token: Option<String>,
     /// With a token: watching needs none, driving does.
     pub token_read_only: bool,
+    /// A tutorial device shape instead of protocol v1.
+    pub profile: Option<Profile>,
 }
 
 impl Default for Config {
@@ -117,6 +139,7 @@ impl Default for Config {
             guard: crate::guard::Policy::default(),
             token: None,
             token_read_only: false,
+            profile: None,
         }
     }
 }
@@ -126,6 +149,10 @@ impl Config {
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
         let mut c = Config::default();
         let mut args = args.into_iter();
+        // A profile brings its own rate unless `--rate` says otherwise, in whatever order.
+        let mut rate_given = false;
+        // Flags that a profile sets itself.
+        let mut shape_flags = Vec::new();
         while let Some(flag) = args.next() {
             let mut value = |what: &str| args.next().ok_or(format!("{flag} needs {what}"));
             match flag.as_str() {
@@ -135,6 +162,7 @@ impl Config {
                 }
                 "--dist" => c.dist = value("a directory")?.into(),
                 "--rate" => {
+                    rate_given = true;
                     let v = value("a rate in Hz")?;
                     c.rate_hz = v
                         .parse()
@@ -144,6 +172,7 @@ impl Config {
                 }
                 "--name" => c.name = value("a name")?,
                 "--format" => {
+                    shape_flags.push("--format");
                     c.format = match value("tel, bare or number")?.as_str() {
                         "tel" => TelFormat::Tel,
                         "bare" => TelFormat::Bare,
@@ -161,6 +190,7 @@ impl Config {
                         .ok_or(format!("--watchdog-ms: `{v}` is not a number from 20 to 60000"))?;
                 }
                 "--dialect" => {
+                    shape_flags.push("--dialect");
                     c.dialect = match value("json or text")?.as_str() {
                         "json" => Dialect::Json,
                         "text" => Dialect::Text,
@@ -177,7 +207,15 @@ impl Config {
                     if v.is_empty() || v.chars().count() > wsdeck_protocol::MAX_TOKEN_CHARS {
                         return Err(format!("--token: 1 to {} characters", wsdeck_protocol::MAX_TOKEN_CHARS));
                     }
+                    shape_flags.push("--token");
                     c.token = Some(v);
+                }
+                "--profile" => {
+                    let v = value("a profile name")?;
+                    let names: Vec<_> = profile::ALL.iter().map(|p| p.name()).collect();
+                    let p = Profile::parse(&v)
+                        .ok_or(format!("--profile: `{v}` is not one of {}", names.join(", ")))?;
+                    c.profile = Some(p);
                 }
                 "--token-read-only" => c.token_read_only = true,
                 "--max-msg-rate" => {
@@ -202,6 +240,18 @@ impl Config {
                 other => return Err(format!("unknown flag `{other}`")),
             }
         }
+        if let Some(p) = c.profile {
+            if let Some(flag) = shape_flags.first() {
+                return Err(format!("--profile {} sets its own shape: drop {flag}", p.name()));
+            }
+            c.hello = false;
+            c.dialect = if p.takes_words() { Dialect::Text } else { Dialect::Json };
+            if !p.sends_readings() {
+                c.rate_hz = 0;
+            } else if !rate_given {
+                c.rate_hz = p.default_rate_hz();
+            }
+        }
         Ok(Some(c))
     }
 
@@ -209,11 +259,19 @@ impl Config {
     /// car (`--dialect text`) speaks no JSON, so it has no pairing.
     pub fn pairing(&self) -> Option<wsdeck_protocol::Pairing> {
         use wsdeck_protocol::Pairing;
+        if self.profile.is_some() {
+            return None;
+        }
         match (&self.token, self.dialect) {
             (Some(_), Dialect::Json) if self.token_read_only => Some(Pairing::Control),
             (Some(_), Dialect::Json) => Some(Pairing::Required),
             _ => None,
         }
+    }
+
+    /// Whether it speaks protocol v1 (hello, pong, state, log): not a profile, not the words.
+    pub fn speaks_protocol(&self) -> bool {
+        self.profile.is_none() && self.dialect == Dialect::Json
     }
 
     /// Time between telemetry frames, `None` when telemetry is off.

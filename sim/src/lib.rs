@@ -2,3 +2,4 @@
 //! served, so that the simulator and a device send the same MIME type, ETag and cache policy.
 
 pub mod assets;
+pub mod profile;

@@ -17,6 +17,7 @@ mod ws;
 use car::Car;
 use config::{Config, Dialect, TelFormat};
 use outbox::Outbox;
+use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,8 +25,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::{Bytes, Utf8Bytes};
-use wsdeck_protocol::{AppMsg, DeviceMsg, Hello, Log, LogLevel, Pairing, Reading, SeriesMeta, Telemetry, Value};
+use wsdeck_protocol::{
+    AppMsg, DeviceMsg, Hello, Log, LogLevel, Pairing, Reading, SeriesMeta, Telemetry, Value,
+};
 use wsdeck_sim::assets::Assets;
+use wsdeck_sim::profile::{self, Heard};
 
 /// How the simulated device describes its series in hello: name, label, unit, range, group.
 const SERIES_META: [(&str, &str, &str, f64, f64, &str); 9] = [
@@ -39,6 +43,12 @@ const SERIES_META: [(&str, &str, &str, f64, f64, &str); 9] = [
     ("y_m", "Position y", "m", -2.0, 2.0, "pose"),
     ("heading_deg", "Heading", "°", 0.0, 360.0, "heading"),
 ];
+
+/// Frames from the app, and closes for unexpected frames, kept for `/sim/state`.
+const FRAMES_KEPT: usize = 32;
+
+/// A close code that is never sent: the close frame goes without a code, as Microdot's does.
+pub const CLOSE_WITHOUT_CODE: u16 = 1005;
 
 /// How often the car is simulated and its watchdog checked.
 const CAR_STEP: std::time::Duration = std::time::Duration::from_millis(5);
@@ -70,6 +80,53 @@ pub struct Stats {
     /// Connections closed with 1008 for staying over the rate cap.
     pub closed_for_abuse: u64,
     pub last_frame_from_app: Option<String>,
+    /// The last frames from the app (tokens not kept), newest last.
+    pub recent_frames: VecDeque<Noted>,
+    /// Connections the device dropped because of a frame it did not expect (a profile's).
+    pub unexpected_closes: u64,
+    pub recent_unexpected: VecDeque<Noted>,
+    /// The last telemetry frame sent.
+    pub last_telemetry: Option<String>,
+}
+
+/// A frame from the app as `/sim/state` shows it.
+#[derive(Debug, Clone)]
+pub struct Noted {
+    pub client: u64,
+    pub at_ms: u64,
+    pub frame: String,
+}
+
+impl Noted {
+    /// At most 200 characters of `text`, and never a pairing token.
+    fn new(client: u64, at_ms: u64, text: &str) -> Noted {
+        let auth = text.contains("auth") && matches!(AppMsg::decode(text), Ok(AppMsg::Auth { .. }));
+        let frame = if auth {
+            r#"{"t":"auth","token":"(not kept)"}"#.to_string()
+        } else {
+            text.chars().take(200).collect()
+        };
+        Noted { client, at_ms, frame }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({"client": self.client, "at_ms": self.at_ms, "frame": self.frame})
+    }
+}
+
+fn keep(list: &mut VecDeque<Noted>, noted: Noted) {
+    if list.len() == FRAMES_KEPT {
+        list.pop_front();
+    }
+    list.push_back(noted);
+}
+
+/// What the device does after a frame from the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Reply(String),
+    /// Close the connection (after what is queued) with this code and reason.
+    Close(u16, &'static str),
 }
 
 /// A connected client as the device keeps it: its outbound queue and its counters.
@@ -88,6 +145,8 @@ pub struct Peer {
     pub paired: AtomicBool,
     /// It may receive telemetry, state and log: paired, or the device lets anyone watch.
     pub watching: AtomicBool,
+    /// It asked for readings (a profile that waits for `getReadings`).
+    pub asked_for_readings: AtomicBool,
 }
 
 impl Peer {
@@ -174,6 +233,7 @@ impl Sim {
             addr,
             paired: AtomicBool::new(pairing.is_none()),
             watching: AtomicBool::new(pairing != Some(Pairing::Required)),
+            asked_for_readings: AtomicBool::new(false),
         });
         self.peers().push(peer.clone());
         let mut stats = self.stats();
@@ -240,24 +300,61 @@ impl Sim {
 
     /// Queues `out` for every client without waiting for any; returns how many there are.
     pub fn broadcast(&self, out: Out) -> usize {
+        self.broadcast_to(out, |_| true)
+    }
+
+    /// Queues `out` for every client that `to` picks.
+    fn broadcast_to(&self, out: Out, to: impl Fn(&Peer) -> bool) -> usize {
         let peers = self.peers().clone();
         // Connections without the token of a device that asks for it get nothing.
-        let dropped = peers.iter().filter(|p| p.may_watch() && p.outbox.push(out.clone())).count() as u64;
+        let dropped =
+            peers.iter().filter(|p| p.may_watch() && to(p) && p.outbox.push(out.clone())).count() as u64;
         if dropped > 0 {
             self.stats().dropped_for_slow_clients += dropped;
         }
         peers.len()
     }
 
-    /// Acts on a frame from `peer` and returns the answer to send back, if any.
-    pub fn on_app_frame(&self, peer: &Peer, text: &str) -> Option<String> {
+    /// Acts on a frame from `peer` and says what to send back or do.
+    pub fn on_app_frame(&self, peer: &Peer, text: &str) -> Vec<Action> {
         let client = peer.id;
         let now = self.uptime_ms();
         {
             let mut stats = self.stats();
             stats.frames_from_app += 1;
-            stats.last_frame_from_app = Some(text.chars().take(200).collect());
+            let noted = Noted::new(client, now, text);
+            stats.last_frame_from_app = Some(noted.frame.clone());
+            keep(&mut stats.recent_frames, noted);
         }
+        if let Some(profile) = self.config.profile {
+            return match profile.on_frame(text) {
+                Heard::Word { l, r, reply } => {
+                    self.with_car(|car| car.drive_words(l, r, text, now));
+                    reply.map(|r| Action::Reply(r.to_string())).into_iter().collect()
+                }
+                Heard::Subscribe => {
+                    peer.asked_for_readings.store(true, Ordering::Relaxed);
+                    // The tutorial answers with the readings at once.
+                    self.stats().last_telemetry.clone().map(Action::Reply).into_iter().collect()
+                }
+                Heard::Ignored => {
+                    self.stats().bad_frames_from_app += 1;
+                    Vec::new()
+                }
+                Heard::Close => {
+                    let mut stats = self.stats();
+                    stats.unexpected_closes += 1;
+                    keep(&mut stats.recent_unexpected, Noted::new(client, now, text));
+                    vec![Action::Close(CLOSE_WITHOUT_CODE, "")]
+                }
+            };
+        }
+        self.on_protocol_frame(peer, text, now).map(Action::Reply).into_iter().collect()
+    }
+
+    /// A frame for a device that speaks protocol v1 or takes the words of `--dialect text`.
+    fn on_protocol_frame(&self, peer: &Peer, text: &str, now: u64) -> Option<String> {
+        let client = peer.id;
         if self.config.dialect == Dialect::Text {
             // A tutorial car: a word per frame, no JSON, no lease, no watchdog.
             match car::words_to_wheels(text) {
@@ -400,13 +497,30 @@ impl Sim {
             "unpaired_frames": self.unpaired_frames.load(Ordering::Relaxed),
             "rss_kib": rss_kib(),
             "last_frame_from_app": s.last_frame_from_app,
+            "profile": self.config.profile.map(profile::Profile::name),
+            "recent_frames": s.recent_frames.iter().map(Noted::json).collect::<Vec<_>>(),
+            "unexpected_closes": s.unexpected_closes,
+            "recent_unexpected": s.recent_unexpected.iter().map(Noted::json).collect::<Vec<_>>(),
+            "last_telemetry": s.last_telemetry,
         })
         .to_string()
     }
 
-    /// The telemetry frame for one set of readings, in the configured shape.
-    fn telemetry_frame(&self, t_ms: u64, readings: &[(&'static str, f64)]) -> String {
-        match self.config.format {
+    /// The telemetry frame for one set of readings, in the configured shape; `n` frames went
+    /// before it.
+    fn telemetry_frame(&self, n: u64, t_ms: u64, readings: &[(&'static str, f64)]) -> Option<String> {
+        if let Some(profile) = self.config.profile {
+            let get = |name: &str| readings.iter().find(|(k, _)| *k == name).map_or(0.0, |(_, v)| *v);
+            let sample = profile::Sample {
+                n,
+                t_ms,
+                temp_c: get("temp_c"),
+                battery_v: get("battery_v"),
+                wheel_l_mps: get("wheel_l_mps"),
+            };
+            return profile.frame(&sample);
+        }
+        Some(match self.config.format {
             TelFormat::Tel => DeviceMsg::Telemetry(Telemetry {
                 ms: Some(t_ms as f64),
                 values: readings.iter().map(|(k, v)| (k.to_string(), Reading::Num(*v))).collect(),
@@ -418,7 +532,7 @@ impl Sim {
                 Value::Obj(readings.iter().map(|(k, v)| (k.to_string(), Value::Num(*v))).collect()).to_json()
             }
             TelFormat::Number => Value::Num(readings[1].1).to_json(),
-        }
+        })
     }
 }
 
@@ -431,6 +545,7 @@ async fn telemetry(sim: Arc<Sim>) {
     // carry the same `ms` with different readings.
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut next_report_ms = 30_000;
+    let mut produced = 0;
     loop {
         ticks.tick().await;
         let t_ms = sim.uptime_ms();
@@ -446,10 +561,20 @@ async fn telemetry(sim: Arc<Sim>) {
         if sim.peers().is_empty() {
             continue;
         }
-        let frame = sim.telemetry_frame(t_ms, &readings);
-        sim.broadcast(Out::Text(frame.into()));
-        sim.stats().telemetry_frames += 1;
-        if t_ms >= next_report_ms && sim.config.format == TelFormat::Tel {
+        let Some(frame) = sim.telemetry_frame(produced, t_ms, &readings) else { return };
+        produced += 1;
+        // A profile that waits for `getReadings` sends only to connections that asked.
+        let waits = sim.config.profile.is_some_and(|p| p.waits_for_request());
+        let asked = |p: &Peer| !waits || p.asked_for_readings.load(Ordering::Relaxed);
+        let any = sim.peers().iter().any(|p| asked(p));
+        if any {
+            sim.broadcast_to(Out::Text(frame.clone().into()), asked);
+        }
+        let mut stats = sim.stats();
+        stats.telemetry_frames += u64::from(any);
+        stats.last_telemetry = Some(frame);
+        drop(stats);
+        if t_ms >= next_report_ms && sim.config.format == TelFormat::Tel && sim.config.profile.is_none() {
             next_report_ms = t_ms + 30_000;
             let volts = readings[0].1;
             let level = if volts < 7.0 { LogLevel::Warn } else { LogLevel::Info };
@@ -484,11 +609,11 @@ fn main() -> ExitCode {
     let config = match Config::parse(std::env::args().skip(1)) {
         Ok(Some(config)) => config,
         Ok(None) => {
-            print!("{}", config::USAGE);
+            print!("{}", config::usage());
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("wsdeck-sim: {e}\n\n{}", config::USAGE);
+            eprintln!("wsdeck-sim: {e}\n\n{}", config::usage());
             return ExitCode::from(2);
         }
     };

@@ -5,7 +5,7 @@
 
 use crate::config::Dialect;
 use crate::limits::{RateCap, Verdict};
-use crate::{car, http::Request, Out, Peer, Sim};
+use crate::{car, http::Request, Action, Out, Peer, Sim, CLOSE_WITHOUT_CODE};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use std::sync::atomic::Ordering;
@@ -51,7 +51,8 @@ pub async fn run(sim: Arc<Sim>, stream: TcpStream) {
     if sim.config.hello {
         peer.outbox.reply(sim.hello().encode());
     }
-    if peer.may_watch() {
+    // A tutorial device's shape says nothing it would not.
+    if peer.may_watch() && sim.config.profile.is_none() {
         if sim.config.dialect == Dialect::Json {
             peer.outbox.reply(sim.state_frame(client.id));
         }
@@ -86,9 +87,21 @@ pub async fn run(sim: Arc<Sim>, stream: TcpStream) {
         let stop = text.as_deref().is_some_and(|t| is_stop(sim.config.dialect, t));
         match cap.check(sim.uptime_ms(), stop) {
             Verdict::Process => {
-                let reply = text.and_then(|t| sim.on_app_frame(&peer, &t));
-                if let Some(reply) = reply {
-                    peer.outbox.reply(reply);
+                let actions = text.map(|t| sim.on_app_frame(&peer, &t)).unwrap_or_default();
+                let mut closing = false;
+                for action in actions {
+                    match action {
+                        Action::Reply(reply) => {
+                            peer.outbox.reply(reply);
+                        }
+                        Action::Close(code, reason) => {
+                            peer.outbox.close(code, reason);
+                            closing = true;
+                        }
+                    }
+                }
+                if closing {
+                    break true;
                 }
             }
             Verdict::Drop => {
@@ -132,7 +145,7 @@ async fn write(sim: Arc<Sim>, peer: Arc<Peer>, mut sink: Sink) -> Option<Sink> {
         let batch = peer.outbox.take();
         let lost = sim.stalled();
         let mut frames: Vec<Message> = batch.replies.into_iter().map(Message::text).collect();
-        if batch.state && sim.config.dialect == Dialect::Json {
+        if batch.state && sim.config.speaks_protocol() {
             frames.push(Message::text(sim.state_frame(peer.id)));
         }
         frames.extend(batch.broadcast.into_iter().filter_map(|out| match out {
@@ -147,8 +160,9 @@ async fn write(sim: Arc<Sim>, peer: Arc<Peer>, mut sink: Sink) -> Option<Sink> {
             }
         }
         if let Some((code, reason)) = batch.close {
-            let frame = CloseFrame { code: CloseCode::from(code), reason: reason.into() };
-            sink.send(Message::Close(Some(frame))).await.ok()?;
+            let frame = (code != CLOSE_WITHOUT_CODE)
+                .then(|| CloseFrame { code: CloseCode::from(code), reason: reason.into() });
+            sink.send(Message::Close(frame)).await.ok()?;
             return Some(sink);
         }
         sink.flush().await.ok()?;
