@@ -19,6 +19,8 @@ pub fn test(counts: &mut Counts) -> Result<(), String> {
     if let Some(missing) = sources().into_iter().find(|p| !p.is_file()) {
         return Err(format!("{} is missing", missing.display()));
     }
+    // The numbers shared with the Rust sources must be today's before anything is built.
+    crate::limits::check_current()?;
     let core = core_sources()?;
     let out = root().join("target/firmware-test");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;

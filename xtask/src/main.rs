@@ -7,6 +7,7 @@ mod firmware;
 mod flash;
 mod fuzz;
 mod icons;
+mod limits;
 mod pwa;
 mod run;
 mod test;
@@ -34,6 +35,9 @@ cargo xtask <task>
                                total is over the budget (default 150 KiB). See docs/FIRMWARE.md.
   icons [--check]              render public/icon.svg into the PNG app icons in public/ (npm
                                packages in xtask/icons); --check only fails if they differ.
+  limits [--check]             write firmware/arduino/wsdeck_car/wsdeck_limits.h, the numbers the
+                               C++ firmware core shares with the Rust sources; --check only fails
+                               if it is stale (the firmware step of `test` checks it too).
   bench [--only B,B] [--fuzz-secs N] [--clients N] [--clients-secs N]
                                benchmarks, each a table + target/bench/<name>.json:
                                drive-latency: drive input -> frame and release -> stop latency in
@@ -55,7 +59,7 @@ cargo xtask <task>
 pub struct Flags {
     /// `run --dev`: debug build of the app.
     pub dev: bool,
-    /// `icons --check`: compare, do not write.
+    /// `icons --check`, `limits --check`: compare, do not write.
     pub check: bool,
     /// Everything after `--`, passed to the simulator.
     pub sim_args: Vec<String>,
@@ -91,7 +95,7 @@ fn parse(args: &[String]) -> Result<(String, Flags), String> {
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--dev" if task == "run" => flags.dev = true,
-            "--check" if task == "icons" => flags.check = true,
+            "--check" if task == "icons" || task == "limits" => flags.check = true,
             "--" if task == "run" => flags.sim_args.extend(rest.by_ref().cloned()),
             "--out" | "--budget-kib" | "--block-size" | "--fs-size" if task == "dist" => {
                 let value = rest.next().ok_or_else(|| format!("`{arg}` needs a value"))?;
@@ -153,6 +157,7 @@ fn main() -> ExitCode {
         "dist" => dist::main(&flags.flash),
         "bench" => bench::main(&flags.bench),
         "icons" => icons::main(flags.check),
+        "limits" => limits::main(flags.check),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(())

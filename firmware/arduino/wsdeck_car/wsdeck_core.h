@@ -1,8 +1,11 @@
 // wsdeck_core: protocol v1 for a two-motor car, in plain C++11 (docs/PROTOCOL.md).
 //
 // No Arduino headers, no exceptions, no RTTI, no heap: the sketch (wsdeck_car.ino) feeds it
-// WebSocket events and the time, and maps motors() to PWM. The same two files are compiled on the
-// host by firmware/core/test (cargo xtask test, step "firmware core (g++)"), which runs every
+// WebSocket events and the time, and maps motors() to PWM. The implementation is one file per part
+// beside this header (wsdeck_json.cpp reads frames, wsdeck_writer.cpp writes them, wsdeck_guard.cpp
+// checks handshakes, wsdeck_assembler.cpp puts split frames together, wsdeck_device.cpp is the
+// car); the Arduino IDE compiles every .cpp in the sketch folder. The same files are compiled on
+// the host by firmware/core/test (cargo xtask test, step "firmware core (g++)"), which runs every
 // vector of protocol/vectors.json and the simulator's car rules (sim/src/car.rs) against them.
 #ifndef WSDECK_CORE_H
 #define WSDECK_CORE_H
@@ -10,29 +13,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// kMaxFrameLen, kMaxTokenChars, kIdleLeaseMs, ...: the numbers shared with the Rust sources,
+// generated from them by `cargo xtask limits`.
+#include "wsdeck_limits.h"
+
 namespace wsdeck {
 
-/// Protocol version sent in hello ("v").
-static const uint32_t kProtocolVersion = 1;
-/// The longest frame any wsdeck peer parses (PROTOCOL.md); Config::max_frame_len may be lower.
-static const size_t kMaxFrameLen = 64 * 1024;
-/// Largest magnitude of a drive axis or wheel command.
-static const int16_t kFull = 1000;
-/// A driver who sent nothing for this long may be replaced by another client's claim.
-static const uint32_t kIdleLeaseMs = 2000;
 /// Clients the device keeps track of (state frames, pairing, rate cap); more connections are
 /// refused (on_open returns false). Config::max_clients may be lower.
 static const size_t kMaxClients = 8;
-/// A pairing token is at most this many characters (UTF-8 code points), so at most 4x as many bytes.
-static const size_t kMaxTokenChars = 64;
+/// A pairing token of kMaxTokenChars characters is at most 4x as many bytes.
 static const size_t kMaxTokenBytes = 4 * kMaxTokenChars;
 /// Remote addresses remembered after a wrong pairing token (the oldest is forgotten first).
 static const size_t kAddrsKept = 16;
-/// The wait after the first wrong token; it doubles with each further one, up to the second.
-static const uint32_t kAuthFirstBackoffMs = 1000;
-static const uint32_t kAuthMaxBackoffMs = 60000;
-/// A client over its message rate cap in this many consecutive seconds is closed with 1008.
-static const uint32_t kAbuseSeconds = 5;
 /// WebSocket close codes the sketch uses when the core asks for a close.
 static const uint16_t kClosePolicy = 1008;
 static const uint16_t kCloseTooBig = 1009;
@@ -40,8 +33,6 @@ static const uint16_t kCloseUnsupported = 1003;
 static const uint16_t kCloseTryLater = 1013;
 /// Stops remembered (reason and time), oldest dropped first.
 static const size_t kStopsKept = 8;
-/// Nesting the JSON reader accepts; deeper is a "json" error, as in serde_json (the app's).
-static const size_t kMaxDepth = 127;
 
 // ---------------------------------------------------------------------------------------------
 // Decoding frames from the app
@@ -99,7 +90,7 @@ class Writer {
   Writer &u32(uint32_t n);
   Writer &i64(int64_t n);
   /// Whole numbers without a fraction, others in the shortest form that reads back the same,
-  /// NaN and infinities as null: the same text as the protocol crate (serde_json + ryu).
+  /// NaN and infinities as null: the same text as the protocol crate (protocol/src/value.rs).
   Writer &num(double v);
   bool ok() const { return ok_; }
   size_t len() const { return len_; }
