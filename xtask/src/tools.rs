@@ -45,7 +45,8 @@ pub fn ensure_build_tools() -> Result<(), String> {
 
 /// What `cargo xtask test` needs on top: the bare-metal target, g++ (the firmware core's host
 /// tests), Chromium and ChromeDriver, libclang (the workspace builds xtask/littlefs), gcc and zlib
-/// for the bundle's C test, and the end-to-end tests' npm packages.
+/// for the bundle's C test, the end-to-end tests' npm packages, and the Python that runs the
+/// real-framework devices (e2e/devices).
 pub fn ensure_test_tools() -> Result<(), String> {
     ensure_build_tools()?;
     ensure_targets(&[BARE_METAL_TARGET])?;
@@ -53,7 +54,8 @@ pub fn ensure_test_tools() -> Result<(), String> {
     ensure_chromium()?;
     ensure_libclang()?;
     ensure_c_toolchain()?;
-    ensure_npm(&root().join("e2e"))
+    ensure_npm(&root().join("e2e"))?;
+    ensure_python_venv(&root().join("e2e/.venv"), &root().join("e2e/devices/requirements.txt"))
 }
 
 /// What `cargo xtask bench --only fuzz` needs: the nightly toolchain (sanitizer flags) and
@@ -112,6 +114,27 @@ pub fn ensure_npm(dir: &Path) -> Result<(), String> {
         }
     }
     run(cmd("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))
+}
+
+/// A virtualenv at `venv` with exactly the hashed pins of `requirements` (e2e/devices runs
+/// Microdot on CPython). Done once: the venv keeps a copy of the requirements it was made from.
+fn ensure_python_venv(venv: &Path, requirements: &Path) -> Result<(), String> {
+    let wanted =
+        std::fs::read_to_string(requirements).map_err(|e| format!("{}: {e}", requirements.display()))?;
+    let installed = venv.join("wsdeck-requirements.txt");
+    let python = venv.join("bin/python");
+    if python.exists() && std::fs::read_to_string(&installed).is_ok_and(|have| have == wanted) {
+        return Ok(());
+    }
+    // Debian splits venv's pip bootstrap into python3-venv; other Pythons (pyenv) have it built in.
+    let has_venv = output(cmd("python3").args(["-c", "import venv, ensurepip"])).is_some();
+    ensure_debian(&[("python3-venv", has_venv)])?;
+    run(cmd("python3").args(["-m", "venv", "--clear"]).arg(venv))?;
+    run(cmd(&python.to_string_lossy())
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes"])
+        .arg("-r")
+        .arg(requirements))?;
+    std::fs::write(&installed, wanted).map_err(|e| format!("{}: {e}", installed.display()))
 }
 
 /// Debian's g++ (any version with C++14 and the address/undefined sanitizers; 12 is tested).
