@@ -1,7 +1,9 @@
 //! The fuzz targets in fuzz/ (libFuzzer through cargo-fuzz, nightly): their seed corpus, made
 //! from protocol/vectors.json and committed under fuzz/corpus/, and the long runs of
 //! `cargo xtask bench --only fuzz`. The short deterministic stand-in runs in `cargo test`
-//! (protocol/tests/mutated.rs and the app's session tests).
+//! (protocol/tests/mutated.rs and the app's session tests). The firmware core's C++ target
+//! (firmware/core/fuzz/) is built with clang rather than cargo-fuzz: `crate::firmware::fuzz` runs
+//! it after these, and its stand-in runs in the firmware step of `cargo xtask test`.
 
 use crate::util::{cmd, root};
 use std::path::PathBuf;

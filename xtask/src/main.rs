@@ -46,7 +46,8 @@ cargo xtask <task>
                                  data), a 10 min 1 kHz memory soak, and what the charts weigh;
                                faults: the fault-proxy scenario matrix and a 10 min soak
                                  (docs/RELIABILITY.md);
-                               fuzz: each fuzz target (fuzz/, nightly + cargo-fuzz) for N s
+                               fuzz: each fuzz target (fuzz/, nightly + cargo-fuzz; the
+                                 firmware core's, firmware/core/fuzz/, with clang) for N s
                                  (default 60), inputs executed; a crash fails the bench;
                                clients: N clients (default 50) at 1 kHz telemetry against the
                                  simulator for N s (default 10): received rate and lag per client,

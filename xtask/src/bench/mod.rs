@@ -7,7 +7,7 @@ mod size;
 
 use crate::flash::{compress, read_dist};
 use crate::util::{cmd, root, run};
-use crate::{fuzz, run as run_task, tools};
+use crate::{firmware, fuzz, run as run_task, tools};
 use std::path::Path;
 
 pub const BENCHES: [&str; 6] = ["drive-latency", "charts", "faults", "fuzz", "clients", "size"];
@@ -124,11 +124,13 @@ fn code_bytes(dist: &Path) -> Result<(usize, usize), String> {
     Ok(sizes)
 }
 
-/// Each fuzz target for `secs` seconds: inputs executed, and any crash (which fails the bench).
+/// Each fuzz target for `secs` seconds, the Rust ones and the firmware core's: inputs executed,
+/// and any crash (which fails the bench).
 fn fuzz_bench(secs: u64) -> Result<(), String> {
     tools::ensure_fuzz_tools()?;
-    let runs = fuzz::run_all(secs)?;
-    println!("\nfuzzing, {secs} s per target (libFuzzer, cargo fuzz run -O)");
+    let mut runs = fuzz::run_all(secs)?;
+    runs.push(firmware::fuzz(secs)?);
+    println!("\nfuzzing, {secs} s per target (libFuzzer; firmware_core built by clang++, the rest by cargo fuzz)");
     println!("{:<15} {:>8} {:>14} {:>10} {:>8}  result", "target", "seconds", "inputs", "inputs/s", "corpus");
     let mut rows = Vec::new();
     for r in &runs {
@@ -156,6 +158,9 @@ fn fuzz_bench(secs: u64) -> Result<(), String> {
     if crashed.is_empty() {
         Ok(())
     } else {
-        Err(format!("crashes in {} (inputs saved under fuzz/artifacts/)", crashed.join(", ")))
+        Err(format!(
+            "crashes in {} (inputs saved under fuzz/artifacts/, firmware_core's under target/firmware-fuzz/artifacts/)",
+            crashed.join(", ")
+        ))
     }
 }
