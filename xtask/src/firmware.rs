@@ -136,7 +136,7 @@ pub fn fuzz(secs: u64) -> Result<FuzzRun, String> {
     let clang = ["clang++", "clang++-14"]
         .into_iter()
         .find(|c| output(cmd(c).arg("--version")).is_some())
-        .ok_or("the firmware core's fuzz target needs clang with libFuzzer: apt-get install clang libclang-rt-14-dev")?;
+        .ok_or("the firmware core's fuzz target needs clang with libFuzzer: apt-get install clang-14 libclang-rt-14-dev")?;
     let bin = dir.join("core_fuzz");
     let mut build = cmd(clang);
     build.args(["-std=c++14", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all"]);

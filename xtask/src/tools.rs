@@ -58,13 +58,17 @@ pub fn ensure_test_tools() -> Result<(), String> {
     ensure_python_venv(&root().join("e2e/.venv"), &root().join("e2e/devices/requirements.txt"))
 }
 
-/// What `cargo xtask bench --only fuzz` needs: the nightly toolchain (sanitizer flags) and
-/// cargo-fuzz.
+/// What `cargo xtask bench --only fuzz` needs: the nightly toolchain (sanitizer flags),
+/// cargo-fuzz, and Debian's clang 14 with its libFuzzer runtime for the firmware core's target.
 pub fn ensure_fuzz_tools() -> Result<(), String> {
     let toolchains = output(cmd("rustup").args(["toolchain", "list"])).unwrap_or_default();
     if !toolchains.lines().any(|l| l.starts_with("nightly")) {
         run(cmd("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]))?;
     }
+    ensure_debian(&[
+        ("clang-14", dpkg_installed("clang-14")),
+        ("libclang-rt-14-dev", dpkg_installed("libclang-rt-14-dev")),
+    ])?;
     ensure_cargo_tool("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ, &["--locked"])
 }
 
