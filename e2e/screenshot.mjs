@@ -4,7 +4,7 @@
 //   WSDECK_SIM=target/debug/wsdeck-sim WSDECK_DIST=dist node e2e/screenshot.mjs
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { armed, holdForward, launch, startSim, waitForState } from './lib/harness.mjs';
+import { armed, chart, holdForward, launch, startSim, waitForState } from './lib/harness.mjs';
 
 const docs = process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs');
 const device = await startSim({ args: ['--name', 'Robot car', '--rate', '20'] });
@@ -18,7 +18,7 @@ try {
   const page = browser.page;
   // The charts, with the crosshair on the obstacle distance.
   await page.waitForTimeout(8000);
-  const chart = await page.$('canvas[data-series=distance_cm]');
+  const chart = await page.$(chart('distance_cm'));
   await page.evaluate(() => document.querySelector('[data-testid=readout]').scrollIntoView());
   const box = await chart.boundingBox();
   await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.6);

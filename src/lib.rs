@@ -7,6 +7,7 @@ pub mod device;
 pub mod dom;
 pub mod drive;
 pub mod pwa;
+pub mod series;
 pub mod shell;
 pub mod telemetry;
 

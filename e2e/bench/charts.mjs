@@ -12,7 +12,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { launch, startSim, waitForState } from '../lib/harness.mjs';
+import { chartSeries, launch, startSim, waitForState } from '../lib/harness.mjs';
 
 const FILL_S = Number(process.env.WSDECK_BENCH_CHART_FILL_S ?? 61);
 const MEASURE_S = Number(process.env.WSDECK_BENCH_CHART_S ?? 20);
@@ -146,7 +146,7 @@ try {
   await uplot.goto(theirs.url);
   console.error(`charts bench: filling 60 s of data (${FILL_S} s)...`);
   await sleep(FILL_S * 1000);
-  const shown = await wsdeck.$$eval('canvas[data-series]', (cs) => cs.map((c) => c.dataset.series));
+  const shown = (await chartSeries(wsdeck)).map((series) => series.join(' '));
   if (shown.join() !== SERIES.join()) throw new Error(`wsdeck shows ${shown}`);
 
   await uplot.evaluate(() => { window.__draw = false; });

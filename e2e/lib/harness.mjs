@@ -225,3 +225,16 @@ export async function holdForward(page, device, id = 1) {
   await until('driving', async () => (await device.car()).moving);
   return { touch, pad };
 }
+
+/**
+ * The selector of the chart canvas that shows exactly these series (among others, unless all
+ * are named). A canvas names its series in its fallback content, `<span data-series=NAME>`.
+ */
+export function chart(...series) {
+  return 'canvas.chart' + series.map((s) => `:has(> [data-series=${JSON.stringify(s)}])`).join('');
+}
+
+/** Every chart on the page, as the list of its series' names. */
+export async function chartSeries(page) {
+  return page.$$eval('canvas.chart', (cs) => cs.map((c) => [...c.children].map((s) => s.dataset.series)));
+}

@@ -3,7 +3,7 @@
 // person's own arrangement, theme and size changes redrawn without new data.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
+import { chart, chartSeries, suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
 
 const ctx = suite({ before, after });
 
@@ -39,7 +39,7 @@ async function pausedOnAll(seconds) {
   const { page } = ctx.browser;
   await page.goto(`${device.url}#/charts`);
   await waitForState(page, 'connected');
-  const sel = 'canvas[data-series=distance_cm]';
+  const sel = chart('distance_cm');
   await page.waitForSelector(sel);
   await page.waitForTimeout(seconds * 1000);
   await page.click('text=All');
@@ -54,11 +54,11 @@ test('the crosshair reads the values under the pointer', async () => {
   const { page, errors } = ctx.browser;
   await page.goto(`${device.url}#/charts`);
   await waitForState(page, 'connected');
-  await page.waitForSelector('canvas[data-series=temp_c]');
+  await page.waitForSelector(chart('temp_c'));
   await page.waitForTimeout(1500);
-  const { text } = await readAt(page, await at(page, 'canvas[data-series=temp_c]', 0.9));
+  const { text } = await readAt(page, await at(page, chart('temp_c'), 0.9));
   assert.match(text, /^-\d+\.\d\d s · Temperature \d+\.\d+ °C$/, 'label, value and unit from hello');
-  const grouped = await readAt(page, await at(page, 'canvas[data-series="wheel_l_mps wheel_r_mps"]', 0.9));
+  const grouped = await readAt(page, await at(page, chart('wheel_l_mps', 'wheel_r_mps'), 0.9));
   assert.match(grouped.text, /Left wheel -?\d.* m\/s · Right wheel -?\d.* m\/s$/, 'a shared chart reads every series');
   await page.mouse.move(1, 1);
   await until('the readout clears when the pointer leaves', async () => (await page.textContent('[data-testid=readout]')) === '');
@@ -128,8 +128,8 @@ test('series of one group share a chart; the person regroups and reorders, remem
   const { page, errors } = ctx.browser;
   await page.goto(`${device.url}#/charts`);
   await waitForState(page, 'connected');
-  await page.waitForSelector('canvas[data-series="wheel_l_mps wheel_r_mps"]');
-  const charts = () => page.$$eval('canvas[data-series]', (cs) => cs.map((c) => c.dataset.series));
+  await page.waitForSelector(chart('wheel_l_mps', 'wheel_r_mps'));
+  const charts = async () => (await chartSeries(page)).map((series) => series.join(' '));
   assert.deepEqual((await charts()).slice(0, 7), [
     'battery_v', 'temp_c', 'distance_cm', 'rssi_dbm', 'wheel_l_mps wheel_r_mps', 'x_m y_m', 'heading_deg',
   ]);
@@ -142,7 +142,7 @@ test('series of one group share a chart; the person regroups and reorders, remem
   await page.click(`${row('heading_deg')} [aria-label="Move up"]`);
   await page.reload();
   await waitForState(page, 'connected');
-  await page.waitForSelector('canvas[data-series="temp_c distance_cm"]');
+  await page.waitForSelector(chart('temp_c', 'distance_cm'));
   const kept = await charts();
   assert.deepEqual(kept, ['battery_v', 'temp_c distance_cm', 'rssi_dbm', 'wheel_l_mps', 'wheel_r_mps', 'heading_deg', 'x_m y_m']);
   await page.click('[data-testid=arrange]');
@@ -157,11 +157,11 @@ test('a theme switch and a new size redraw at once, with no new data', async () 
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.goto(`${device.url}#/charts`);
   await waitForState(page, 'connected');
-  await page.waitForSelector('canvas[data-series=temp_c]');
+  await page.waitForSelector(chart('temp_c'));
   await page.waitForTimeout(500);
   await page.click('[data-testid=pause]');
   await page.waitForTimeout(100);
-  const sel = 'canvas[data-series=temp_c]';
+  const sel = chart('temp_c');
   const dark = await pixels(page, sel);
   await page.emulateMedia({ colorScheme: 'light' });
   await until('redrawn in light colours', async () => (await pixels(page, sel)) !== dark);

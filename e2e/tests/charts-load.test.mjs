@@ -4,7 +4,7 @@
 // of time the page's main thread was busy is printed, not asserted (it depends on the machine).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { suite, waitForState } from '../lib/harness.mjs';
+import { chart, suite, waitForState } from '../lib/harness.mjs';
 
 const ctx = suite({ before, after });
 const SECONDS = Number(process.env.WSDECK_LOAD_S ?? 60);
@@ -44,7 +44,7 @@ test('1 kHz telemetry for 60 s: the page keeps up, keeps drawing and handles inp
     await page.addInitScript(PROBE);
     await page.goto(`${device.url}#/charts`);
     await waitForState(page, 'connected');
-    const sel = 'canvas[data-series=distance_cm]';
+    const sel = chart('distance_cm');
     await page.waitForSelector(sel);
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');

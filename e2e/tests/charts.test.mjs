@@ -2,23 +2,23 @@
 // data, and stops changing while paused (the data keeps coming).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { suite, waitForState } from '../lib/harness.mjs';
+import { chart, chartSeries, suite, waitForState } from '../lib/harness.mjs';
 
 const ctx = suite({ before, after });
 
 const pixels = (page, series) =>
-  page.$eval(`canvas[data-series=${series}]`, (c) => c.toDataURL());
+  page.$eval(chart(series), (c) => c.toDataURL());
 
 test('every series is charted live; pausing freezes the picture, not the data', async () => {
   const device = await ctx.sim({ args: ['--rate', '100'] });
   const { page, errors } = ctx.browser;
   await page.goto(`${device.url}#/charts`);
   await waitForState(page, 'connected');
-  await page.waitForSelector('canvas[data-series=distance_cm]');
-  const names = await page.$$eval('canvas[data-series]', (cs) => cs.map((c) => c.dataset.series));
-  assert.deepEqual(names.slice(0, 4), ['battery_v', 'temp_c', 'distance_cm', 'rssi_dbm']);
+  await page.waitForSelector(chart('distance_cm'));
+  const names = await chartSeries(page);
+  assert.deepEqual(names.slice(0, 4), [['battery_v'], ['temp_c'], ['distance_cm'], ['rssi_dbm']]);
   // Crisp on HiDPI: the backing store is the element's size times the pixel ratio (2 here).
-  const size = await page.$eval('canvas[data-series=temp_c]', (c) => [c.width, c.clientWidth, c.height, c.clientHeight]);
+  const size = await page.$eval(chart('temp_c'), (c) => [c.width, c.clientWidth, c.height, c.clientHeight]);
   assert.equal(size[0], size[1] * 2);
   assert.equal(size[2], size[3] * 2);
 
@@ -106,16 +106,16 @@ test('a hidden series disappears, and stays hidden for that device after a reloa
   const { page } = ctx.browser;
   await page.goto(`${device.url}#/charts`);
   await waitForState(page, 'connected');
-  await page.waitForSelector('canvas[data-series=rssi_dbm]');
+  await page.waitForSelector(chart('rssi_dbm'));
   assert.equal(await page.textContent('.chip[data-series=rssi_dbm]'), 'WiFi signal', 'chips use the labels from hello');
   await page.click('.chip[data-series=rssi_dbm]');
-  await page.waitForSelector('canvas[data-series=rssi_dbm]', { state: 'detached' });
+  await page.waitForSelector(chart('rssi_dbm'), { state: 'detached' });
   assert.equal(await page.getAttribute('.chip[data-series=rssi_dbm]', 'aria-pressed'), 'false');
   await page.reload();
   await waitForState(page, 'connected');
-  await page.waitForSelector('canvas[data-series=temp_c]');
+  await page.waitForSelector(chart('temp_c'));
   await page.waitForTimeout(300);
-  assert.equal(await page.$('canvas[data-series=rssi_dbm]'), null, 'still hidden');
+  assert.equal(await page.$(chart('rssi_dbm')), null, 'still hidden');
   await page.click('.chip[data-series=rssi_dbm]');
-  await page.waitForSelector('canvas[data-series=rssi_dbm]');
+  await page.waitForSelector(chart('rssi_dbm'));
 });

@@ -3,7 +3,7 @@
 // used and not one violation may be reported.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { suite, waitForState } from '../lib/harness.mjs';
+import { chart, suite, waitForState } from '../lib/harness.mjs';
 
 const ctx = suite({ before, after });
 
@@ -28,7 +28,7 @@ test('every page works under the CSP, with zero violations', async () => {
     await waitForState(page, 'connected');
 
     // Charts: crosshair, pause, arrange, CSV.
-    const sel = 'canvas[data-series=temp_c]';
+    const sel = chart('temp_c');
     await page.waitForSelector(sel);
     const box = await (await page.$(sel)).boundingBox();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);

@@ -1,5 +1,6 @@
 //! Min/max decimation: any number of samples become at most one column per pixel, keeping each
 //! column's exact extremes, so the drawn line costs pixels, not samples, and no spike is lost.
+//! A NaN sample is a gap the device reported: the line breaks there and no extreme includes it.
 
 use super::ring::Ring;
 
@@ -12,8 +13,9 @@ pub struct Column {
     pub min: f64,
     pub max: f64,
     pub last: f64,
-    /// The data had a gap (no sample for longer than `gap_ms`) just before this column's first
-    /// sample: the line must break here.
+    /// The data had a gap (a NaN sample, or none for longer than `gap_ms`) just before this
+    /// column's first sample: the line must break here. A column that a gap splits is two
+    /// columns with the same `col`.
     pub gap_before: bool,
     /// Sum and count of the column's samples, for an exact mean of the window.
     pub sum: f64,
@@ -39,7 +41,7 @@ pub fn summary(columns: &[Column]) -> Option<Summary> {
 }
 
 /// Decimates the samples with `t0 <= t <= t1` into `width` columns. Columns with no sample are
-/// left out; consecutive samples further apart than `gap_ms` mark a gap.
+/// left out; a NaN sample, or consecutive samples further apart than `gap_ms`, mark a gap.
 pub fn decimate(ring: &Ring, t0: f64, t1: f64, width: usize, gap_ms: f64) -> Vec<Column> {
     let mut out: Vec<Column> = Vec::with_capacity(width.min(ring.len()));
     let span = t1 - t0;
@@ -48,11 +50,18 @@ pub fn decimate(ring: &Ring, t0: f64, t1: f64, width: usize, gap_ms: f64) -> Vec
     }
     let (from, to) = ring.window(t0, t1);
     let scale = width as f64 / span;
-    let mut prev_t = if from > 0 { ring.get(from - 1).map(|s| s.0) } else { None };
+    let before = from.checked_sub(1).and_then(|i| ring.get(i));
+    let mut prev_t = before.map(|s| s.0);
+    let mut broken = before.is_some_and(|s| s.1.is_nan());
     for i in from..to {
         let Some((t, v)) = ring.get(i) else { break };
+        if v.is_nan() {
+            broken = true;
+            prev_t = Some(t);
+            continue;
+        }
         let col = (((t - t0) * scale) as usize).min(width - 1);
-        let gap = prev_t.is_some_and(|p| t - p > gap_ms);
+        let gap = std::mem::take(&mut broken) || prev_t.is_some_and(|p| t - p > gap_ms);
         prev_t = Some(t);
         match out.last_mut() {
             Some(c) if c.col == col && !gap => {
@@ -171,5 +180,56 @@ mod tests {
         assert!(cols.iter().all(|c| c.min == 0.0 && c.max == 6.0));
         assert!(decimate(&ring, 5.0, 5.0, 640, 10.0).is_empty());
         assert!(decimate(&ring, 0.0, 10.0, 0, 10.0).is_empty());
+    }
+
+    #[test]
+    fn a_reported_gap_breaks_the_line_and_stays_out_of_the_extremes() {
+        let mut ring = Ring::new(100);
+        for (t, v) in [(0.0, 5.0), (1.0, 9.0), (2.0, f64::NAN), (3.0, 1.0), (4.0, 4.0), (50.0, 7.0)] {
+            ring.push(t, v);
+        }
+        // One pixel for all: the gap splits the column in two, neither holds a NaN or a 0.
+        let cols = decimate(&ring, 0.0, 50.0, 1, f64::INFINITY);
+        let got: Vec<_> = cols.iter().map(|c| (c.col, c.first, c.min, c.max, c.last, c.gap_before)).collect();
+        assert_eq!(got, [(0, 5.0, 5.0, 9.0, 9.0, false), (0, 1.0, 1.0, 7.0, 7.0, true)]);
+        let s = summary(&cols).unwrap();
+        assert_eq!((s.min, s.max, s.mean), (1.0, 9.0, 26.0 / 5.0));
+        // Wide: the gap breaks between columns.
+        let cols = decimate(&ring, 0.0, 50.0, 50, f64::INFINITY);
+        let gaps: Vec<usize> = cols.iter().filter(|c| c.gap_before).map(|c| c.col).collect();
+        assert_eq!(gaps, [3]);
+        assert!(cols.iter().all(|c| !c.min.is_nan() && !c.max.is_nan() && !c.first.is_nan()));
+        // A window that starts right after the gap starts broken; one that holds only gaps is empty.
+        let cols = decimate(&ring, 2.5, 50.0, 10, f64::INFINITY);
+        assert!(cols[0].gap_before);
+        assert!(decimate(&ring, 1.5, 2.5, 10, f64::INFINITY).is_empty());
+    }
+
+    #[test]
+    fn gaps_in_a_long_stream_match_a_reference_that_skips_them() {
+        let mut seed = 0x9E37_79B9_u64;
+        let mut ring = Ring::new(10_000);
+        let mut samples = Vec::new();
+        for i in 0..10_000 {
+            let v = if i % 97 == 0 { f64::NAN } else { f64::from(noise(&mut seed) as f32) };
+            ring.push(f64::from(i), v);
+            samples.push((f64::from(i), v));
+        }
+        let cols = decimate(&ring, 0.0, 9999.0, 300, f64::INFINITY);
+        // Merged back per pixel, the extremes are those of the good samples.
+        let mut merged: Vec<(usize, f64, f64)> = Vec::new();
+        for c in &cols {
+            match merged.last_mut() {
+                Some(m) if m.0 == c.col => {
+                    m.1 = m.1.min(c.min);
+                    m.2 = m.2.max(c.max);
+                }
+                _ => merged.push((c.col, c.min, c.max)),
+            }
+        }
+        let good: Vec<(f64, f64)> = samples.into_iter().filter(|s| !s.1.is_nan()).collect();
+        assert_eq!(merged, brute(&good, 0.0, 9999.0, 300));
+        assert_eq!(cols.iter().filter(|c| c.gap_before).count(), (0..10_000).step_by(97).count());
+        assert!(cols.len() <= 2 * 300, "at most one split per gap");
     }
 }

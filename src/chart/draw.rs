@@ -2,11 +2,11 @@
 //! the data lines do not: plotters builds a path element per segment, so the decimated polyline
 //! (at most four points per pixel column) is stroked straight onto the same canvas, in the
 //! plotting area plotters laid out. A header above names each series with its colour, last value
-//! and the window's min/max/mean.
+//! and the window's min/max/mean. On/off series are drawn as steps on an off..on scale.
 
 use super::decimate::{summary, Column};
 use super::viewport::Span;
-use crate::telemetry::store::format_value;
+use crate::series::format::{format_value, on_off_sample};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
@@ -39,6 +39,19 @@ pub struct Line<'a> {
     pub columns: &'a [Column],
     /// Every value was a whole number: labels without decimals.
     pub whole: bool,
+    /// An on/off series (values 0 and 1): drawn as a step, read as off/on.
+    pub on_off: bool,
+}
+
+impl Line<'_> {
+    /// A value of this series in words.
+    pub fn format(&self, v: f64) -> String {
+        if self.on_off {
+            on_off_sample(v).to_string()
+        } else {
+            format_value(v, self.whole)
+        }
+    }
 }
 
 /// What one chart shows.
@@ -70,6 +83,20 @@ const HEADER_TOP: f64 = 3.0;
 const HEADER_ROW: f64 = 17.0;
 /// Tick labels' font size, CSS px.
 const TICK_PX: f64 = 11.0;
+
+/// The value range of a chart of on/off series alone: off at the bottom, on at the top.
+pub const ON_OFF_RANGE: (f64, f64) = (-0.25, 1.25);
+
+/// A tick on an off..on scale: `off` at 0, `on` at 1, nothing between.
+pub fn on_off_tick(v: f64) -> &'static str {
+    if v.abs() < 1e-6 {
+        "off"
+    } else if (v - 1.0).abs() < 1e-6 {
+        "on"
+    } else {
+        ""
+    }
+}
 
 /// Value range to show: the visible extremes with a margin, widened to round numbers (so that it
 /// changes seldom and the axes can be reused), never empty, and at least the device's expected
@@ -164,13 +191,52 @@ pub fn parse_color(css: &str) -> RGBColor {
 /// What one chart drew last time, kept on canvases of their own and copied in most frames: the
 /// axes change only with the size, the value range or the span; the header's numbers are redrawn
 /// at most every [`HEADER_MS`] (faster than anyone reads them), one header per frame.
+/// Drop it when the theme changes: the keys do not hold the colours.
 #[derive(Default)]
 pub struct ChartCache {
     axes: Option<HtmlCanvasElement>,
-    axes_key: Vec<u64>,
+    axes_key: Option<AxesKey>,
     header: Option<(HtmlCanvasElement, CanvasRenderingContext2d)>,
-    header_key: Vec<u64>,
+    header_key: Option<HeaderKey>,
     header_at: f64,
+}
+
+/// Everything the axes layer depends on besides the theme.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AxesKey {
+    /// Canvas width and height in device pixels, and the pixel ratio.
+    pub size: (f64, f64, f64),
+    /// The time axis, in seconds from the newest sample.
+    pub x: (f64, f64),
+    pub y: (f64, f64),
+    pub lines: usize,
+    pub unit: String,
+    pub on_off: bool,
+}
+
+/// Everything the header's layout depends on besides the theme and its numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeaderKey {
+    /// Canvas width, header height, pixel ratio.
+    size: (f64, f64, f64),
+    /// Each line's label and unit.
+    lines: Vec<(String, String)>,
+}
+
+impl HeaderKey {
+    fn new(size: (f64, f64, f64), plot: &Plot) -> HeaderKey {
+        HeaderKey {
+            size,
+            lines: plot.lines.iter().map(|l| (l.label.to_string(), l.unit.to_string())).collect(),
+        }
+    }
+
+    /// Without building a key (and allocating) every frame.
+    fn matches(&self, size: (f64, f64, f64), plot: &Plot) -> bool {
+        self.size == size
+            && self.lines.len() == plot.lines.len()
+            && self.lines.iter().zip(plot.lines).all(|((label, unit), l)| label == l.label && unit == l.unit)
+    }
 }
 
 /// How often a header's numbers may change, in ms.
@@ -197,31 +263,36 @@ pub fn draw(
 ) {
     ctx.clear_rect(0.0, 0.0, w, h);
     let (left, top, right, bottom) = plot_area(w, h, dpr, plot.lines.len());
-    let all: Vec<Column> = plot.lines.iter().flat_map(|l| l.columns.iter().copied()).collect();
-    let (lo, hi) = y_range(&all, plot.range);
+    let on_off = !plot.lines.is_empty() && plot.lines.iter().all(|l| l.on_off);
+    let (lo, hi) = if on_off {
+        ON_OFF_RANGE
+    } else {
+        let all: Vec<Column> = plot.lines.iter().flat_map(|l| l.columns.iter().copied()).collect();
+        y_range(&all, plot.range)
+    };
     let unit = match plot.lines.first() {
         Some(first) if plot.lines.iter().all(|l| l.unit == first.unit) => first.unit,
         _ => "",
     };
     let x = ((plot.span.t0 - plot.newest) / 1000.0, (plot.span.t1 - plot.newest) / 1000.0);
-    let mut key: Vec<u64> = [w, h, dpr, x.0, x.1, lo, hi, plot.lines.len() as f64].map(f64::to_bits).to_vec();
-    key.extend(unit.bytes().map(u64::from));
-    key.extend(theme.line.bytes().chain(theme.muted.bytes()).map(u64::from));
-    if cache.axes_key != key || cache.axes.is_none() {
+    let key =
+        AxesKey { size: (w, h, dpr), x, y: (lo, hi), lines: plot.lines.len(), unit: unit.into(), on_off };
+    if cache.axes_key.as_ref() != Some(&key) || cache.axes.is_none() {
         let layer = cache.axes.take().or_else(new_canvas);
         if let Some(layer) = &layer {
             layer.set_width(w as u32);
             layer.set_height(h as u32);
-            axes(layer, (w, h, dpr), (left, top, right, bottom), (lo, hi), x, unit, theme);
+            axes(layer, (left, top, right, bottom), &key, theme);
         }
         cache.axes = layer;
-        cache.axes_key = key;
+        cache.axes_key = Some(key);
     }
-    match &cache.axes {
-        Some(layer) => {
+    match (&cache.axes, &cache.axes_key) {
+        (Some(layer), _) => {
             let _ = ctx.draw_image_with_html_canvas_element(layer, 0.0, 0.0);
         }
-        None => axes(canvas, (w, h, dpr), (left, top, right, bottom), (lo, hi), x, unit, theme),
+        (None, Some(key)) => axes(canvas, (left, top, right, bottom), key, theme),
+        (None, None) => {}
     }
 
     // The data, clipped to the plotting area: one polyline per series, broken at gaps.
@@ -235,15 +306,20 @@ pub fn draw(
     for (i, line) in plot.lines.iter().enumerate() {
         ctx.set_stroke_style_str(theme.series_color(i));
         ctx.begin_path();
-        let mut started = false;
+        let mut prev: Option<f64> = None;
         for c in line.columns {
             let x = left + c.col as f64 + 0.5;
-            if !started || c.gap_before {
-                ctx.move_to(x, y(c.first));
-                started = true;
-            } else {
-                ctx.line_to(x, y(c.first));
+            match prev {
+                Some(last) if !c.gap_before => {
+                    // A step holds the previous state until the change.
+                    if line.on_off {
+                        ctx.line_to(x, y(last));
+                    }
+                    ctx.line_to(x, y(c.first));
+                }
+                _ => ctx.move_to(x, y(c.first)),
             }
+            prev = Some(c.last);
             if c.min != c.max {
                 ctx.line_to(x, y(c.min));
                 ctx.line_to(x, y(c.max));
@@ -264,13 +340,8 @@ pub fn draw(
     ctx.restore();
 
     // The header: redrawn when its layout changed, else at most every HEADER_MS, one per frame.
-    let mut key: Vec<u64> = [w, top, dpr].map(f64::to_bits).to_vec();
-    for line in plot.lines {
-        key.extend(line.label.bytes().chain(line.unit.bytes()).map(u64::from));
-        key.push(u64::MAX);
-    }
-    key.extend(theme.text.bytes().chain(theme.muted.bytes()).chain(theme.accent.bytes()).map(u64::from));
-    let stale = cache.header_key != key || cache.header.is_none();
+    let size = (w, top, dpr);
+    let stale = !cache.header_key.as_ref().is_some_and(|k| k.matches(size, plot)) || cache.header.is_none();
     let due = budget.exact || (budget.now_ms - cache.header_at >= HEADER_MS && budget.headers > 0);
     if stale || due || cache.header.is_none() {
         if !stale {
@@ -291,7 +362,9 @@ pub fn draw(
             }
             None => header(ctx, (w, dpr), plot, theme),
         }
-        cache.header_key = key;
+        if stale {
+            cache.header_key = Some(HeaderKey::new(size, plot));
+        }
         cache.header_at = budget.now_ms;
     }
     if let Some((layer, _)) = &cache.header {
@@ -310,17 +383,14 @@ fn new_canvas() -> Option<HtmlCanvasElement> {
     doc.create_element("canvas").ok()?.dyn_into().ok()
 }
 
-/// Grid, axes and tick labels, by plotters, on the area [`plot_area`] gave. `x` is the span in
-/// seconds relative to the newest sample.
+/// Grid, axes and tick labels, by plotters, on the area [`plot_area`] gave.
 fn axes(
     canvas: &HtmlCanvasElement,
-    (w, h, dpr): (f64, f64, f64),
     (left, top, right, bottom): (f64, f64, f64, f64),
-    (lo, hi): (f64, f64),
-    (x0, x1): (f64, f64),
-    unit: &str,
+    key: &AxesKey,
     theme: &Theme,
 ) {
+    let ((w, h, dpr), (x0, x1), (lo, hi), unit) = (key.size, key.x, key.y, key.unit.as_str());
     let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return };
     let root = backend.into_drawing_area();
     let span_s = x1 - x0;
@@ -339,6 +409,9 @@ fn axes(
         .color(&muted);
     let x_fmt = |s: &f64| time_tick(*s, span_s);
     let y_fmt = |v: &f64| {
+        if key.on_off {
+            return on_off_tick(*v).to_string();
+        }
         let tick = value_tick(*v);
         // Units on the axis where they fit; the header always shows them.
         if unit.is_empty() || tick.chars().count() + unit.chars().count() > 6 {
@@ -350,7 +423,7 @@ fn axes(
     let _ = chart
         .configure_mesh()
         .x_labels(5)
-        .y_labels(4)
+        .y_labels(if key.on_off { 3 } else { 4 })
         .max_light_lines(0)
         .bold_line_style(grid.stroke_width(dpr as u32))
         .axis_style(grid.stroke_width(dpr as u32))
@@ -376,7 +449,7 @@ fn header(ctx: &CanvasRenderingContext2d, (w, dpr): (f64, f64), plot: &Plot, the
         ctx.set_text_align("left");
         let _ = ctx.fill_text(line.label, 18.0 * dpr, y);
         let Some(s) = summary(line.columns) else { continue };
-        let f = |v: f64| format_value(v, line.whole);
+        let f = |v: f64| line.format(v);
         let last = format!("{} {}", f(s.last), line.unit);
         let last = last.trim_end();
         ctx.set_text_align("right");
@@ -385,8 +458,13 @@ fn header(ctx: &CanvasRenderingContext2d, (w, dpr): (f64, f64), plot: &Plot, the
         let used = 18.0 * dpr + width(line.label) + last_w + 20.0 * dpr;
         ctx.set_font(&font(11.0, ""));
         ctx.set_fill_style_str(&theme.muted);
-        let long = format!("min {} · max {} · mean {}", f(s.min), f(s.max), format_value(s.mean, false));
-        let short = format!("mean {}", format_value(s.mean, false));
+        let (long, short) = if line.on_off {
+            let on = format!("on {:.0} % of the time", s.mean * 100.0);
+            (on.clone(), on)
+        } else {
+            let mean = format_value(s.mean, false);
+            (format!("min {} · max {} · mean {mean}", f(s.min), f(s.max)), format!("mean {mean}"))
+        };
         if let Some(text) = [long, short].into_iter().find(|t| width(t) <= w - used) {
             let _ = ctx.fill_text(&text, w - 4.0 * dpr - last_w - 10.0 * dpr, y + 2.0 * dpr);
         }
@@ -464,6 +542,23 @@ mod tests {
         // Never inverted, however small.
         let (l, t, r, b) = plot_area(10.0, 10.0, 1.0, 3);
         assert!(l < r && t < b);
+    }
+
+    #[test]
+    fn on_off_reads_in_words() {
+        assert_eq!(
+            (on_off_tick(0.0), on_off_tick(1.0), on_off_tick(0.5), on_off_tick(-0.0)),
+            ("off", "on", "", "off")
+        );
+        let (lo, hi) = ON_OFF_RANGE;
+        assert!(lo < 0.0 && hi > 1.0, "both states clear of the edges");
+        let columns = [col(0.0, 1.0)];
+        let line = |on_off| Line { label: "pump", unit: "", columns: &columns, whole: true, on_off };
+        assert_eq!(
+            (line(true).format(1.0), line(true).format(0.0), line(true).format(f64::NAN)),
+            ("on".into(), "off".into(), "–".into())
+        );
+        assert_eq!(line(false).format(1.0), "1");
     }
 
     #[test]

@@ -35,9 +35,43 @@ fn device_group<'a>(groups: &'a Groups, name: &str) -> Option<&'a str> {
 /// At most this many series are remembered per device (the page charts at most 64).
 const MAX_ENTRIES: usize = 64;
 
+/// A name as one field of a stored line: `\\`, `\t`, `\n`, `\r` for what would split it.
+fn escape(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn unescape(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('t') => out.push('\t'),
+                Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            },
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 impl Prefs {
-    /// Reads what [`Prefs::serialize`] wrote: a line per series, `name \t group \t hidden`.
-    /// Anything unreadable is skipped: stored text is never trusted to be well formed.
+    /// Reads what [`Prefs::serialize`] wrote: a line per series, `name \t group \t hidden`, with
+    /// backslash, tab and line breaks in names escaped. Anything unreadable is skipped: stored
+    /// text is never trusted to be well formed.
     pub fn parse(text: &str) -> Prefs {
         let mut entries: Vec<Pref> = Vec::new();
         for line in text.lines() {
@@ -45,14 +79,15 @@ impl Prefs {
             let (Some(name), Some(group), Some(hidden)) = (parts.next(), parts.next(), parts.next()) else {
                 continue;
             };
+            let name = unescape(name);
             if name.is_empty() || entries.iter().any(|e| e.name == name) || entries.len() >= MAX_ENTRIES {
                 continue;
             }
             let group = match group {
                 "*" => None,
-                g => Some(g.strip_prefix('=').unwrap_or(g).to_string()),
+                g => Some(unescape(g.strip_prefix('=').unwrap_or(g))),
             };
-            entries.push(Pref { name: name.to_string(), group, hidden: hidden == "1" });
+            entries.push(Pref { name, group, hidden: hidden == "1" });
         }
         Prefs { entries }
     }
@@ -62,9 +97,9 @@ impl Prefs {
         for e in &self.entries {
             let group = match &e.group {
                 None => "*".to_string(),
-                Some(g) => format!("={g}"),
+                Some(g) => format!("={}", escape(g)),
             };
-            out.push_str(&format!("{}\t{}\t{}\n", e.name, group, if e.hidden { 1 } else { 0 }));
+            out.push_str(&format!("{}\t{}\t{}\n", escape(&e.name), group, if e.hidden { 1 } else { 0 }));
         }
         out
     }
@@ -287,5 +322,46 @@ mod tests {
         let junk = format!("garbage\n\t\t\nx\ty\n{text}a\t=zzz\t0\n");
         assert_eq!(Prefs::parse(&junk), p, "unreadable lines and duplicates are skipped");
         assert_eq!(Prefs::parse(""), Prefs::default());
+    }
+
+    #[test]
+    fn any_name_survives_storage() {
+        let all = names(&[
+            "left wheel",
+            "battery (V)",
+            "a.b",
+            "say \"hi\"",
+            "tab\there",
+            "line\nbreak",
+            "back\\slash\\t",
+            "🔋",
+            "温度",
+            "=x",
+            "*",
+            "group:x",
+        ]);
+        let mut p = Prefs::default();
+        p.toggle_hidden("tab\there", &all);
+        p.join("line\nbreak", "say \"hi\"", &all, &[]);
+        p.join("🔋", "温度", &all, &[]);
+        p.move_by("back\\slash\\t", true, &all, &[]);
+        p.set_alone("=x", &all);
+        let back = Prefs::parse(&p.serialize());
+        assert_eq!(back, p);
+        assert_eq!(back.charts(&all, &[]), p.charts(&all, &[]));
+        assert_eq!(back.serialize().lines().count(), all.len(), "one line per series, whatever its name");
+        assert!(back.is_hidden("tab\there"));
+        let charts = back.charts(&all, &[]);
+        let shared: Vec<Vec<&str>> = shape(&charts).into_iter().filter(|c| c.len() > 1).collect();
+        assert_eq!(shared, [vec!["say \"hi\"", "line\nbreak"], vec!["🔋", "温度"]]);
+    }
+
+    #[test]
+    fn a_layout_stored_before_escaping_still_reads() {
+        let old = "c\t=c\t0\na\t=c\t0\nb\t=\t1\n";
+        let p = Prefs::parse(old);
+        let all = names(&["a", "b", "c"]);
+        assert_eq!(shape(&p.charts(&all, &[])), [vec!["c", "a"]]);
+        assert_eq!(p.serialize(), old);
     }
 }

@@ -1,46 +1,55 @@
-//! The Charts page: a chart per group of series, drawn by one animation-frame loop that redraws
-//! only when the data, the span, the crosshair, the size, the theme or the arrangement changed.
-//! While paused, drag or wheel/pinch pans and zooms the time axis of every chart together.
+//! The Charts page: toolbar, legend, arrange panel and a canvas per chart of the `charts` memo,
+//! drawn by one animation-frame loop. What a frame draws and keeps is decided by
+//! [`ChartsRenderer`]; pointer events become span changes in [`Gestures`]. This file only wires
+//! them to the DOM.
 
-use super::decimate::{decimate, Column};
-use super::draw::{draw, plot_area, ChartCache, FrameBudget, Line, Plot, Theme};
+use super::draw::{draw, plot_area, FrameBudget, Theme};
 use super::layout::{ChartSpec, Groups, Prefs};
-use super::viewport::{pinch_factor, wheel_factor, Span};
-use crate::connection::session::Session;
+use super::render::{shown, ChartData, ChartsRenderer, Frame, Shown};
+use super::viewport::{At, Change, Gestures, Pointer, Span};
 use crate::connection::Connection;
 use crate::dom::{self, AnimationLoop};
-use crate::telemetry::store::format_value;
 use leptos::html::Div;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use std::cell::Cell;
-use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, PointerEvent, WheelEvent};
 
 /// Time windows offered, in ms.
 const WINDOWS: [(f64, &str); 4] =
     [(10_000.0, "10 s"), (60_000.0, "1 min"), (600_000.0, "10 min"), (f64::INFINITY, "All")];
-/// A pause in the data longer than this is drawn as a gap.
-const GAP_MS: f64 = 2000.0;
 
-/// Everything a picture depends on: when it equals the last frame's, nothing is drawn.
-#[derive(Clone, Copy, PartialEq, Default)]
-struct FrameKey {
-    version: u64,
-    window: u64,
-    span: (u64, u64),
-    cursor: u64,
-    dpr: u64,
-    theme: u32,
-    size: u32,
-    charts: u32,
+/// The canvases on the page by chart key, registered as they mount: the frame loop finds each
+/// chart of the `charts` memo here, and a pointer event its chart, without reading the DOM back.
+#[derive(Default)]
+struct Canvases {
+    next: u64,
+    list: Vec<(u64, String, HtmlCanvasElement)>,
 }
 
-/// Fingers or the mouse on a chart: pointer id and its last x in CSS pixels.
-#[derive(Default)]
-struct Gesture {
-    pointers: Vec<(i32, f64)>,
+impl Canvases {
+    /// An id for a canvas about to mount.
+    fn reserve(&mut self) -> u64 {
+        self.next += 1;
+        self.next
+    }
+
+    fn add(&mut self, id: u64, key: String, canvas: HtmlCanvasElement) {
+        self.list.push((id, key, canvas));
+    }
+
+    fn remove(&mut self, id: u64) {
+        self.list.retain(|(i, _, _)| *i != id);
+    }
+
+    /// The newest canvas of a chart (a chart whose series changed is replaced by a new canvas).
+    fn get(&self, key: &str) -> Option<&HtmlCanvasElement> {
+        self.list.iter().rev().find(|(_, k, _)| k == key).map(|(_, _, c)| c)
+    }
+
+    fn key_of(&self, canvas: &HtmlCanvasElement) -> Option<&str> {
+        self.list.iter().find(|(_, _, c)| c == canvas).map(|(_, k, _)| k.as_str())
+    }
 }
 
 #[component]
@@ -53,15 +62,15 @@ pub fn Charts() -> impl IntoView {
     let zoom = RwSignal::new(None::<Span>);
     // The crosshair, as a fraction across the plotting area.
     let cursor = RwSignal::new(None::<f64>);
-    // The chart under the pointer (its `data-series`): the readout lists its series.
-    let cursor_on = StoredValue::new_local(String::new());
     let readout = RwSignal::new(String::new());
     let arranging = RwSignal::new(false);
     let root = NodeRef::<Div>::new();
 
+    // The charted series (numbers and on/off; text has tiles only), as they first came.
     let names = Memo::new(move |_| {
         conn.telemetry_frame.track();
-        conn.with_session(|s| s.history().names().map(str::to_string).collect::<Vec<_>>()).unwrap_or_default()
+        conn.with_session(|s| s.series().charted().map(str::to_string).collect::<Vec<_>>())
+            .unwrap_or_default()
     });
     // The person's arrangement, remembered per device (by its name, or its address).
     let device =
@@ -88,6 +97,7 @@ pub fn Charts() -> impl IntoView {
         prefs.update(|p| f(p, &all, &groups));
         save_prefs(&device.get_untracked(), &prefs.get_untracked());
     };
+    // The only source of what is drawn.
     let charts = Memo::new(move |_| prefs.with(|p| p.charts(&names.get(), &groups.get())));
     let ordered = Memo::new(move |_| prefs.with(|p| p.ordered(&names.get())));
     let label = move |name: &str| {
@@ -96,186 +106,77 @@ pub fn Charts() -> impl IntoView {
             .unwrap_or_else(|| name.to_string())
     };
 
-    // Outside changes that call for a redraw: size (ResizeObserver), theme, arrangement.
-    let size_gen = Rc::new(Cell::new(0u32));
-    let theme_gen = Rc::new(Cell::new(0u32));
-    let charts_gen = Rc::new(Cell::new(0u32));
-    {
-        let charts_gen = charts_gen.clone();
-        Effect::new(move |_| {
-            charts.track();
-            charts_gen.set(charts_gen.get().wrapping_add(1));
-        });
-    }
+    let renderer = StoredValue::new_local(ChartsRenderer::default());
+    let canvases = StoredValue::new_local(Canvases::default());
+    // Outside changes that call for a redraw: arrangement, size (ResizeObserver), theme.
+    Effect::new(move |_| {
+        charts.track();
+        renderer.update_value(ChartsRenderer::rearranged);
+    });
     let watch = StoredValue::new_local(None::<dom::ResizeWatch>);
-    {
-        let size_gen = size_gen.clone();
-        Effect::new(move |_| {
-            let Some(el) = root.get() else { return };
-            let size_gen = size_gen.clone();
-            watch.set_value(dom::ResizeWatch::new(&el, move || size_gen.set(size_gen.get().wrapping_add(1))));
-        });
-    }
-    let theme = StoredValue::new_local(None::<Theme>);
-    let scheme = {
-        let theme_gen = theme_gen.clone();
-        dom::on_color_scheme_change(move |_| {
-            theme.set_value(None);
-            theme_gen.set(theme_gen.get().wrapping_add(1));
-        })
-    };
+    Effect::new(move |_| {
+        let Some(el) = root.get() else { return };
+        watch.set_value(dom::ResizeWatch::new(&el, move || renderer.update_value(ChartsRenderer::resized)));
+    });
+    let scheme = dom::on_color_scheme_change(move |_| renderer.update_value(ChartsRenderer::theme_changed));
     let scheme = SendWrapper::new(scheme);
 
     // The span each frame drew, and the data's bounds: gestures work from these.
-    let shown = StoredValue::new_local(None::<(Span, Span)>);
-    let last_key = StoredValue::new_local(None::<FrameKey>);
-    // Each chart's size in CSS pixels, read once per (resize, arrangement).
-    let sizes = StoredValue::new_local(((u32::MAX, u32::MAX), Vec::<(String, (i32, i32))>::new()));
-    // Each chart's axes layer, by its series.
-    let axes = StoredValue::new_local(Vec::<(String, ChartCache)>::new());
+    let last_shown = StoredValue::new_local(None::<Shown>);
 
     let frame = move |t: f64| {
         let Some(root) = root.get_untracked() else { return };
         let dpr = dom::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0);
-        let Some((version, first, newest)) = conn.with_session(|s| {
-            let h = s.history();
-            let bounds =
-                h.names().filter_map(|n| h.get(n)).fold((f64::INFINITY, f64::NEG_INFINITY), |b, r| {
-                    (
-                        b.0.min(r.first().map_or(f64::INFINITY, |s| s.0)),
-                        b.1.max(r.last().map_or(b.1, |s| s.0)),
-                    )
-                });
-            (h.version(), bounds.0, bounds.1)
-        }) else {
+        let (window, pause) = (window_ms.get_untracked(), paused_at.get_untracked());
+        let Some((version, now)) = conn
+            .with_session(|s| (s.series().version(), shown(s.series(), window, pause, zoom.get_untracked())))
+        else {
             return;
         };
-        if !newest.is_finite() {
-            shown.set_value(None);
+        last_shown.set_value(now);
+        let Some(now) = now else { return };
+        let cursor = cursor.get_untracked();
+        let version = if pause.is_some() { 0 } else { version };
+        let frame = Frame { version, window, span: now.span, cursor, dpr };
+        if !renderer.try_update_value(|r| r.due(frame)).unwrap_or(false) {
             return;
         }
-        let (win, pause) = (window_ms.get_untracked(), paused_at.get_untracked());
-        let newest = pause.unwrap_or(newest);
-        let bounds = Span { t0: first.min(newest), t1: newest };
-        let span = zoom.get_untracked().unwrap_or_else(|| Span::latest(first, newest, win));
-        shown.set_value(Some((span, bounds)));
-        let key = FrameKey {
-            version: if pause.is_some() { 0 } else { version },
-            window: win.to_bits(),
-            span: (span.t0.to_bits(), span.t1.to_bits()),
-            cursor: cursor.get_untracked().map_or(u64::MAX, f64::to_bits),
-            dpr: dpr.to_bits(),
-            theme: theme_gen.get(),
-            size: size_gen.get(),
-            charts: charts_gen.get(),
-        };
-        if last_key.get_value() == Some(key) {
-            return;
-        }
-        last_key.set_value(Some(key));
-        if theme.with_value(Option::is_none) {
-            theme.set_value(read_theme(&root));
-        }
-        let Ok(canvases) = root.query_selector_all("canvas[data-series]") else { return };
+        renderer.update_value(|r| r.load_theme(|| read_theme(&root)));
         let mut text = String::new();
         let mut budget = FrameBudget { now_ms: t, headers: 1, exact: pause.is_some() };
-        for i in 0..canvases.length() {
-            let Some(canvas) = canvases.item(i).and_then(|n| n.dyn_into::<HtmlCanvasElement>().ok()) else {
-                continue;
-            };
-            let attr = canvas.get_attribute("data-series").unwrap_or_default();
-            let pointed = cursor_on.with_value(|c| *c == attr);
-            let series: Vec<&str> = attr.split(' ').filter(|s| !s.is_empty()).collect();
-            // Crisp on HiDPI: the backing store follows the element's size times the pixel ratio.
-            // The size is read only after a resize or a new arrangement: reading it every frame
-            // would force a layout of the page that the tiles just changed.
-            let (cw, ch) = sizes
-                .with_value(|(gen, list)| {
-                    (*gen == (key.size, key.charts))
-                        .then(|| list.iter().find(|(k, _)| *k == attr).map(|(_, s)| *s))
-                        .flatten()
-                })
-                .unwrap_or_else(|| {
-                    let size = (canvas.client_width(), canvas.client_height());
-                    sizes.update_value(|(gen, list)| {
-                        if *gen != (key.size, key.charts) {
-                            *gen = (key.size, key.charts);
-                            list.clear();
+        conn.with_session(|s| {
+            charts.with_untracked(|specs| {
+                renderer.update_value(|r| {
+                    for spec in specs {
+                        let Some(canvas) = canvases.with_value(|c| c.get(&spec.key).cloned()) else {
+                            continue;
+                        };
+                        let Some(data) = draw_chart(r, &canvas, spec, dpr, |columns| {
+                            ChartData::new(s.series(), s.device(), spec, now.span, columns)
+                        }) else {
+                            continue;
+                        };
+                        let plot = super::draw::Plot {
+                            lines: &data.lines(),
+                            range: data.range,
+                            span: now.span,
+                            newest: now.newest,
+                            cursor,
+                        };
+                        if let (Some(ctx), Some((theme, cache))) = (context(&canvas), r.layers(&spec.key)) {
+                            let dims = (f64::from(canvas.width()), f64::from(canvas.height()), dpr);
+                            draw(&canvas, &ctx, dims, &plot, theme, cache, &mut budget);
                         }
-                        list.push((attr.clone(), size));
-                    });
-                    size
+                        if let (Some(f), true) = (cursor, r.pointed() == spec.key) {
+                            data.readout(s.series(), now.span.at(f), &mut text);
+                        }
+                    }
+                    r.retain(specs);
                 });
-            let (w, h) = ((f64::from(cw) * dpr) as u32, (f64::from(ch) * dpr) as u32);
-            if w == 0 || h == 0 {
-                continue;
-            }
-            if canvas.width() != w || canvas.height() != h {
-                canvas.set_width(w);
-                canvas.set_height(h);
-            }
-            let Some(ctx) = canvas
-                .get_context("2d")
-                .ok()
-                .flatten()
-                .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-            else {
-                continue;
-            };
-            let (left, _, right, _) = plot_area(f64::from(w), f64::from(h), dpr, series.len());
-            let columns = (right - left).max(1.0) as usize;
-            conn.with_session(|s| {
-                let data: Vec<(String, &str, Vec<Column>, bool)> = series
-                    .iter()
-                    .map(|name| {
-                        let meta = s.series_meta(name);
-                        let columns = s
-                            .history()
-                            .get(name)
-                            .map(|r| decimate(r, span.t0, span.t1, columns, GAP_MS))
-                            .unwrap_or_default();
-                        let whole = s.telemetry().series().iter().any(|x| x.name == *name && x.whole);
-                        let label = meta.and_then(|m| m.label.clone()).unwrap_or_else(|| name.to_string());
-                        (label, meta.and_then(|m| m.unit.as_deref()).unwrap_or(""), columns, whole)
-                    })
-                    .collect();
-                let lines: Vec<Line> = data
-                    .iter()
-                    .map(|(label, unit, columns, whole)| Line { label, unit, columns, whole: *whole })
-                    .collect();
-                let range =
-                    series.iter().filter_map(|n| s.series_meta(n)).fold((None, None), |(lo, hi), m| {
-                        (min_opt(lo, m.min, f64::min), min_opt(hi, m.max, f64::max))
-                    });
-                let plot = Plot { lines: &lines, range, span, newest, cursor: cursor.get_untracked() };
-                theme.with_value(|t| {
-                    let Some(theme) = t else { return };
-                    axes.update_value(|caches| {
-                        let i = caches.iter().position(|(k, _)| *k == attr).unwrap_or_else(|| {
-                            caches.push((attr.clone(), ChartCache::default()));
-                            caches.len() - 1
-                        });
-                        let dims = (f64::from(w), f64::from(h), dpr);
-                        draw(&canvas, &ctx, dims, &plot, theme, &mut caches[i].1, &mut budget);
-                    });
-                });
-                if let (Some(f), true) = (plot.cursor, pointed) {
-                    readout_line(&mut text, s, &series, &lines, span.at(f));
-                }
             });
-        }
-        // Forget the axes of charts that are gone.
-        if axes.with_value(|c| c.len() > canvases.length() as usize) {
-            let shown: Vec<String> = (0..canvases.length())
-                .filter_map(|i| {
-                    canvases.item(i)?.dyn_into::<web_sys::Element>().ok()?.get_attribute("data-series")
-                })
-                .collect();
-            axes.update_value(|c| c.retain(|(k, _)| shown.contains(k)));
-        }
-        if let Some(f) = cursor.get_untracked() {
-            let at = format!("{:.2} s", (span.at(f) - newest) / 1000.0);
-            text = format!("{at}{text}");
+        });
+        if let Some(f) = cursor {
+            text = format!("{:.2} s{text}", (now.span.at(f) - now.newest) / 1000.0);
         }
         if readout.with_untracked(|r| *r != text) {
             readout.set(text);
@@ -288,90 +189,58 @@ pub fn Charts() -> impl IntoView {
         watch.set_value(None);
     });
 
-    // Gestures. While running, a pointer shows the crosshair only; while paused it also pans
-    // (one finger or the mouse) and zooms (two fingers, or the wheel).
-    let gesture = StoredValue::new_local(Gesture::default());
-    let plot_frac = move |ev: &web_sys::MouseEvent| -> Option<(f64, f64)> {
-        let canvas = ev.target()?.dyn_into::<HtmlCanvasElement>().ok()?;
-        let rect = canvas.get_bounding_client_rect();
-        let series = canvas.get_attribute("data-series").unwrap_or_default();
-        let n = series.split(' ').count();
-        if cursor_on.with_value(|c| *c != series) {
-            cursor_on.set_value(series);
-            last_key.set_value(None);
-        }
-        let (left, _, right, _) = plot_area(rect.width(), rect.height(), 1.0, n);
-        let x = f64::from(ev.client_x()) - rect.left();
-        Some(((x - left) / (right - left), right - left))
-    };
-    let paused_span = move || {
+    // Gestures: the state machine says what changes, this carries it out.
+    let gestures = StoredValue::new_local(Gestures::default());
+    let paused = move || {
         paused_at.get_untracked()?;
-        shown.get_value()
+        last_shown.get_value().map(|s| (s.span, s.bounds))
     };
+    let gesture = move |event: Pointer, dom_event: &web_sys::Event| {
+        let changes = gestures.try_update_value(|g| g.on(event, paused())).unwrap_or_default();
+        for change in changes {
+            match change {
+                Change::Cursor(c) => cursor.set(c),
+                Change::Zoom(z) => zoom.set(z),
+                Change::Consume => dom_event.prevent_default(),
+            }
+        }
+    };
+    // Where the pointer is on the chart under it; that chart's series go in the readout.
+    let at = move |ev: &web_sys::MouseEvent| -> Option<At> {
+        let canvas = ev.target()?.dyn_into::<HtmlCanvasElement>().ok()?;
+        let key = canvases.with_value(|c| c.key_of(&canvas).map(str::to_string))?;
+        let lines = charts.with_untracked(|cs| cs.iter().find(|c| c.key == key).map(|c| c.series.len()))?;
+        renderer.update_value(|r| r.point_at(&key));
+        let rect = canvas.get_bounding_client_rect();
+        let (left, _, right, _) = plot_area(rect.width(), rect.height(), 1.0, lines);
+        let x = f64::from(ev.client_x());
+        Some(At { x, frac: (x - rect.left() - left) / (right - left), width: right - left })
+    };
+    let mouse = |ev: &PointerEvent| ev.pointer_type() == "mouse";
     let on_down = move |ev: PointerEvent| {
-        let Some((frac, _)) = plot_frac(&ev) else { return };
+        let Some(at) = at(&ev) else { return };
         if let Some(t) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
             let _ = t.set_pointer_capture(ev.pointer_id());
         }
-        gesture.update_value(|g| {
-            g.pointers.retain(|p| p.0 != ev.pointer_id());
-            g.pointers.push((ev.pointer_id(), f64::from(ev.client_x())));
-        });
-        cursor.set(Some(frac.clamp(0.0, 1.0)));
+        gesture(Pointer::Down { id: ev.pointer_id(), mouse: mouse(&ev), at }, &ev);
     };
     let on_move = move |ev: PointerEvent| {
-        let Some((frac, width)) = plot_frac(&ev) else { return };
-        let x = f64::from(ev.client_x());
-        let (before, others) = gesture.with_value(|g| {
-            let me = g.pointers.iter().find(|p| p.0 == ev.pointer_id()).map(|p| p.1);
-            let others: Vec<f64> =
-                g.pointers.iter().filter(|p| p.0 != ev.pointer_id()).map(|p| p.1).collect();
-            (me, others)
-        });
-        let down = before.is_some();
-        if ev.pointer_type() == "mouse" || down {
-            cursor.set(Some(frac.clamp(0.0, 1.0)));
-        }
-        let (Some(before), Some((span, bounds))) = (before, paused_span()) else { return };
-        gesture.update_value(|g| {
-            if let Some(p) = g.pointers.iter_mut().find(|p| p.0 == ev.pointer_id()) {
-                p.1 = x;
-            }
-        });
-        let next = match others.first() {
-            // Two fingers: the distance between them sets the zoom, around their midpoint.
-            Some(&other) => {
-                let factor = pinch_factor((before - other).abs(), (x - other).abs());
-                let mid = frac - (x - (x + other) / 2.0) / width;
-                span.zoom(mid, factor, bounds)
-            }
-            None => span.pan((x - before) / width, bounds),
-        };
-        if next != span {
-            zoom.set(Some(next));
-        }
+        let Some(at) = at(&ev) else { return };
+        gesture(Pointer::Move { id: ev.pointer_id(), mouse: mouse(&ev), at }, &ev);
     };
-    let on_up = move |ev: PointerEvent| {
-        gesture.update_value(|g| g.pointers.retain(|p| p.0 != ev.pointer_id()));
-        if ev.pointer_type() != "mouse" {
-            cursor.set(None);
-        }
-    };
+    let on_up = move |ev: PointerEvent| gesture(Pointer::Up { id: ev.pointer_id(), mouse: mouse(&ev) }, &ev);
+    let on_leave = move |ev: PointerEvent| gesture(Pointer::Leave { mouse: mouse(&ev) }, &ev);
     let on_wheel = move |ev: WheelEvent| {
-        let Some((span, bounds)) = paused_span() else { return };
-        let Some((frac, _)) = plot_frac(&ev) else { return };
-        ev.prevent_default();
-        let next = span.zoom(frac, wheel_factor(ev.delta_y()), bounds);
-        if next != span {
-            zoom.set(Some(next));
-        }
+        let Some(at) = at(&ev) else { return };
+        gesture(Pointer::Wheel { at, delta_y: ev.delta_y() }, &ev);
     };
+    let on_double = move |ev: web_sys::MouseEvent| gesture(Pointer::DoubleTap, &ev);
     let toggle_pause = move || {
         if paused_at.get_untracked().is_some() {
             paused_at.set(None);
             zoom.set(None);
         } else {
-            let newest = shown.get_value().map_or(0.0, |(_, b)| b.t1);
+            let newest = last_shown.get_value().map_or(0.0, |s| s.bounds.t1);
             paused_at.set(Some(newest));
         }
     };
@@ -433,14 +302,59 @@ pub fn Charts() -> impl IntoView {
         <div class="readout" data-testid="readout" class:on=move || cursor.get().is_some()>{move || readout.get()}</div>
         <div class="charts" node_ref=root data-testid="charts"
             on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up on:pointercancel=on_up
-            on:pointerleave=move |ev: PointerEvent| if ev.pointer_type() == "mouse" { cursor.set(None) }
-            on:wheel=on_wheel on:dblclick=move |_| zoom.set(None)>
+            on:pointerleave=on_leave on:wheel=on_wheel on:dblclick=on_double>
             <For each=move || charts.get() key=|c: &ChartSpec| (c.key.clone(), c.series.clone()) let:chart>
-                <canvas class="chart" data-chart=chart.key.clone() data-series=chart.series.join(" ")
-                    style:height=format!("{}px", 120 + 17 * (chart.series.len() - 1))></canvas>
+                {chart_canvas(chart, canvases, label)}
             </For>
         </div>
     }
+}
+
+/// A chart's canvas, registered by its key while it is on the page. Its fallback content names
+/// its series (for assistive technology, and for tests to find a chart by what it shows).
+fn chart_canvas(
+    chart: ChartSpec,
+    canvases: StoredValue<Canvases, LocalStorage>,
+    label: impl Fn(&str) -> String,
+) -> impl IntoView {
+    let node = NodeRef::<leptos::html::Canvas>::new();
+    let id = canvases.try_update_value(Canvases::reserve).unwrap_or_default();
+    let key = chart.key.clone();
+    node.on_load(move |canvas| canvases.update_value(|c| c.add(id, key, canvas)));
+    on_cleanup(move || canvases.update_value(|c| c.remove(id)));
+    let labels: Vec<String> = chart.series.iter().map(|n| label(n)).collect();
+    let (aria, height) = (labels.join(", "), format!("{}px", 120 + 17 * (chart.series.len() - 1)));
+    view! {
+        <canvas class="chart" node_ref=node data-chart=chart.key.clone() role="img" aria-label=aria style:height=height>
+            {chart.series.into_iter().zip(labels).map(|(name, label)| view! { <span data-series=name>{label}</span> }).collect_view()}
+        </canvas>
+    }
+}
+
+/// Sizes a chart's canvas (crisp on HiDPI: the backing store follows the element's size times the
+/// pixel ratio) and gathers its data for the plotting area's width. `None`: nothing to draw on.
+fn draw_chart(
+    r: &mut ChartsRenderer,
+    canvas: &HtmlCanvasElement,
+    spec: &ChartSpec,
+    dpr: f64,
+    data: impl FnOnce(usize) -> ChartData,
+) -> Option<ChartData> {
+    let (cw, ch) = r.size(&spec.key, || (canvas.client_width(), canvas.client_height()));
+    let (w, h) = ((f64::from(cw) * dpr) as u32, (f64::from(ch) * dpr) as u32);
+    if w == 0 || h == 0 {
+        return None;
+    }
+    if canvas.width() != w || canvas.height() != h {
+        canvas.set_width(w);
+        canvas.set_height(h);
+    }
+    let (left, _, right, _) = plot_area(f64::from(w), f64::from(h), dpr, spec.series.len());
+    Some(data((right - left).max(1.0) as usize))
+}
+
+fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok()??.dyn_into().ok()
 }
 
 /// One row of the arrange panel: move up/down, and which chart the series goes in.
@@ -490,25 +404,6 @@ fn arrange_row(
     }
 }
 
-fn min_opt(a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64) -> Option<f64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(f(a, b)),
-        (a, b) => a.or(b),
-    }
-}
-
-/// ` · Label value unit` for each series of a chart at time `t` (`–` where no sample is near).
-fn readout_line(out: &mut String, s: &Session, series: &[&str], lines: &[Line], t: f64) {
-    for (name, line) in series.iter().zip(lines) {
-        let value = s
-            .history()
-            .get(name)
-            .and_then(|r| r.nearest(t, GAP_MS))
-            .map_or("–".to_string(), |(_, v)| format!("{} {}", format_value(v, line.whole), line.unit));
-        out.push_str(&format!(" · {} {}", line.label, value.trim_end()));
-    }
-}
-
 fn prefs_key(device: &str) -> String {
     format!("wsdeck.charts.layout.{device}")
 }
@@ -527,7 +422,7 @@ fn export_csv(conn: Connection) {
     let Some((text, device)) = conn.with_session(|s| {
         let device =
             s.device().map(|h| h.name.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| "device".into());
-        (super::csv::to_csv(s.history()), device)
+        (super::csv::to_csv(s.series()), device)
     }) else {
         return;
     };

@@ -5,9 +5,8 @@
 use super::link::{Action, CloseReason, Link, Phase};
 use super::pairing::{Pairing, PairingState, Store};
 use super::stats::RateMeter;
-use crate::chart::history::History;
 use crate::device::log::{EventLog, Origin};
-use crate::telemetry::store::Latest;
+use crate::series::SeriesSet;
 use wsdeck_protocol::{DeviceMsg, DriveState, Hello, LogLevel, MAX_FRAME_LEN};
 
 /// How often a flood of malformed frames may add a line to the event log.
@@ -85,8 +84,7 @@ pub struct Session {
     url: String,
     device: Option<Hello>,
     drive: Option<DriveState>,
-    telemetry: Latest,
-    history: History,
+    series: SeriesSet,
     log: EventLog,
     counters: Counters,
     rate: RateMeter,
@@ -115,8 +113,7 @@ impl Session {
             url,
             device: None,
             drive: None,
-            telemetry: Latest::default(),
-            history: History::default(),
+            series: SeriesSet::default(),
             log,
             counters: Counters::default(),
             rate: RateMeter::default(),
@@ -137,12 +134,13 @@ impl Session {
         self.device.as_ref()
     }
 
-    pub fn telemetry(&self) -> &Latest {
-        &self.telemetry
+    /// Every series the device streams: what the tiles show and the charts draw.
+    pub fn series(&self) -> &SeriesSet {
+        &self.series
     }
 
-    pub fn telemetry_mut(&mut self) -> &mut Latest {
-        &mut self.telemetry
+    pub fn series_mut(&mut self) -> &mut SeriesSet {
+        &mut self.series
     }
 
     /// What the device's hello said about a series (label, unit, range), if anything.
@@ -150,14 +148,9 @@ impl Session {
         self.device.as_ref()?.series.iter().find(|(n, _)| n == name).map(|(_, m)| m)
     }
 
-    /// Every series' recent samples, for the charts.
-    pub fn history(&self) -> &History {
-        &self.history
-    }
-
     /// Forgets the buffered samples (the charts start empty; tiles keep their latest values).
     pub fn clear_history(&mut self) {
-        self.history.clear();
+        self.series.clear_samples();
     }
 
     pub fn log(&self) -> &EventLog {
@@ -206,8 +199,7 @@ impl Session {
         }
         match DeviceMsg::decode(text) {
             Ok(DeviceMsg::Telemetry(tel)) => {
-                self.telemetry.push(&tel, now_ms);
-                self.history.push(&tel, now_ms);
+                self.series.push(tel, now_ms);
             }
             Ok(DeviceMsg::Pong { id }) => {
                 self.link.pong(now_ms, id);
@@ -308,8 +300,7 @@ impl Session {
         self.url = url;
         self.device = None;
         self.drive = None;
-        self.telemetry.clear();
-        self.history.clear();
+        self.series.clear();
         self.link.restart(now_ms)
     }
 
@@ -451,7 +442,7 @@ mod tests {
         s.on_text(20.0, r#"{"t":"tel","ms":1,"d":{"temp":21.5}}"#);
         s.on_text(21.0, r#"{"humidity":40}"#);
         s.on_text(22.0, "23.5");
-        let names: Vec<_> = s.telemetry().series().iter().map(|x| x.name.clone()).collect();
+        let names: Vec<_> = s.series().iter().map(|x| x.name.clone()).collect();
         assert_eq!(names, ["temp", "humidity", "value"]);
     }
 
@@ -466,7 +457,7 @@ mod tests {
         let c = s.counters();
         assert_eq!((c.frames, c.malformed, c.oversized, c.binary, c.unknown), (5, 1, 1, 1, 1));
         assert_eq!(s.status(2000.0).state, LinkState::Connected);
-        assert_eq!(s.telemetry().series()[0].value, 1.0);
+        assert_eq!(s.series().get("temp").unwrap().value, wsdeck_protocol::Reading::Num(1.0));
         assert!(s
             .log()
             .entries()
@@ -539,7 +530,7 @@ mod tests {
         let actions = s.set_url("ws://127.0.0.1:9/ws".into(), None, 30.0);
         assert_eq!(actions, vec![Action::Close(CloseReason::Restart), Action::Open]);
         assert_eq!(s.status(30.0).device_name, None);
-        assert!(s.telemetry().series().is_empty());
+        assert!(s.series().is_empty());
         assert_eq!(s.status(30.0).url, "ws://127.0.0.1:9/ws");
     }
 
@@ -580,7 +571,7 @@ mod tests {
             assert_eq!(c.frames, 2000);
             assert!(c.malformed + c.oversized + c.binary + c.unknown < c.frames);
             assert_eq!(s.status(now).state, LinkState::Connected);
-            assert!(s.telemetry().series().len() <= crate::telemetry::store::MAX_SERIES);
+            assert!(s.series().len() <= crate::series::MAX_SERIES);
         }
     }
 

@@ -260,7 +260,7 @@ impl Driver {
         let now = dom::now_ms();
         let (status, telemetry_changed, log_version) = {
             let mut s = self.session.borrow_mut();
-            let changed = s.telemetry_mut().take_changed();
+            let changed = s.series_mut().take_changed();
             (s.status(now), changed, s.log().version())
         };
         if self.status.with_untracked(|old| *old != status) {

@@ -1,6 +1,7 @@
-//! Telemetry: the numbers a device streams, and the tiles that show their latest values.
+//! Telemetry tiles: the latest reading of every series a device streams (the readings themselves
+//! live in `crate::series`).
 
-pub mod store;
+mod tile;
 mod tiles;
 
 pub use tiles::Tiles;

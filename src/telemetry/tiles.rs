@@ -1,14 +1,10 @@
-//! One tile per series with its latest value. Reads the non-reactive store when the connection's
-//! telemetry frame signal ticks.
+//! One tile per series with its latest reading. Reads the non-reactive series store when the
+//! connection's telemetry frame signal ticks.
 
-use super::store::format_value;
+use super::tile::{shown, Shown};
 use crate::connection::session::LinkState;
 use crate::connection::Connection;
 use leptos::prelude::*;
-
-/// A tile whose series sent nothing for this long is shown as stale, as are all tiles while the
-/// link is down.
-const STALE_MS: f64 = 3000.0;
 
 #[component]
 pub fn Tiles() -> impl IntoView {
@@ -16,7 +12,7 @@ pub fn Tiles() -> impl IntoView {
     // Names change rarely; the memo keeps the tile list from being rebuilt on every value.
     let names = Memo::new(move |_| {
         conn.telemetry_frame.track();
-        conn.with_session(|s| s.telemetry().series().iter().map(|x| x.name.clone()).collect::<Vec<_>>())
+        conn.with_session(|s| s.series().iter().map(|x| x.name.clone()).collect::<Vec<_>>())
             .unwrap_or_default()
     });
     view! {
@@ -46,15 +42,9 @@ fn Tile(name: String) -> impl IntoView {
         conn.second.track();
         let linked = conn.status.with(|s| s.state == LinkState::Connected);
         let now = crate::dom::now_ms();
-        conn.with_session(|s| {
-            s.telemetry()
-                .series()
-                .iter()
-                .find(|x| x.name == key)
-                .map(|x| (format_value(x.value, x.whole), !linked || now - x.at_ms > STALE_MS))
-        })
-        .flatten()
-        .unwrap_or_else(|| ("–".into(), true))
+        conn.with_session(|s| s.series().get(&key).map(|x| shown(x, now, linked))).flatten().unwrap_or_else(
+            || Shown { value: crate::series::format::NONE.into(), note: None, unit: false, stale: true },
+        )
     };
     let reading = Memo::new(move |_| reading());
     // Label and unit from the device's hello, when it gave them.
@@ -65,11 +55,19 @@ fn Tile(name: String) -> impl IntoView {
     });
     let series = name.clone();
     let label = move || meta.get().and_then(|m| m.0).unwrap_or_else(|| name.clone());
-    let unit = move || meta.get().and_then(|m| m.1).unwrap_or_default();
+    let unit = move || {
+        if reading.with(|r| r.unit) {
+            meta.get().and_then(|m| m.1).unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    let note = move || reading.with(|r| r.note.clone());
     view! {
-        <div class="tile" class:stale=move || reading.get().1 data-series=series>
+        <div class="tile" class:stale=move || reading.with(|r| r.stale) data-series=series>
             <span class="tile-name">{label}</span>
-            <span class="tile-value"><span class="num">{move || reading.get().0}</span><small class="unit">{unit}</small></span>
+            <span class="tile-value"><span class="num">{move || reading.with(|r| r.value.clone())}</span><small class="unit">{unit}</small></span>
+            {move || note().map(|n| view! { <small class="tile-note">{n}</small> })}
         </div>
     }
 }
