@@ -1,8 +1,13 @@
 //! The connection's state machine, free of any browser API: when to open a socket, when to retry,
 //! when to ping, and when a silent link is dead. Time comes in as `now_ms` (monotonic) and
 //! randomness as `rand01`, so tests replay exact scenarios.
+//!
+//! A device is sent pings only once it has shown that it speaks protocol v1 ([`Link::heartbeat`]):
+//! tutorial firmware drops the connection on a frame it does not expect, and cannot answer one.
+//! Without a heartbeat there is no dead-link rule either; the socket closing is the only news.
 
 use super::backoff::Backoff;
+use super::pairing::Store;
 use super::stats::RttWindow;
 use std::collections::VecDeque;
 use wsdeck_protocol::AppMsg;
@@ -17,6 +22,13 @@ pub const DEAD_AFTER_MS: f64 = 3000.0;
 pub const CONNECT_TIMEOUT_MS: f64 = 5000.0;
 /// Pings awaiting their pong; older ones are forgotten.
 const PENDING_PINGS: usize = 8;
+/// A device that closes the connection sooner than this after it opened is probably refusing
+/// something the app sent (or the app itself): the next attempts back off further instead of
+/// starting over from the shortest delay.
+pub const QUICK_CLOSE_MS: f64 = 1000.0;
+/// Delays after quick closes: doubling from this, up to [`QUICK_CLOSE_CAP_MS`].
+const QUICK_CLOSE_BASE_MS: f64 = 1000.0;
+pub const QUICK_CLOSE_CAP_MS: f64 = 30_000.0;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Phase {
@@ -46,7 +58,7 @@ pub enum CloseReason {
     Restart,
 }
 
-/// What the browser side must do.
+/// What the browser side must do, as the link and the session decide it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Open a new socket (closing any old one first: never two at once).
@@ -55,6 +67,11 @@ pub enum Action {
     Close(CloseReason),
     /// Send a text frame.
     Send(String),
+    /// Save or forget this address's pairing token (the device accepted or refused it).
+    Token(Store),
+    /// Ask this `http://` address why the WebSocket did not open, and hand the answer to
+    /// `Session::on_probe` (see `probe.rs`).
+    Probe(String),
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +87,10 @@ pub struct Link {
     next_ping_id: u32,
     pending: VecDeque<(u32, f64)>,
     rtt: RttWindow,
+    /// The device answers pings (it spoke protocol v1 on this address).
+    heartbeat: bool,
+    /// Connections in a row that the device closed within [`QUICK_CLOSE_MS`].
+    quick_closes: u32,
 }
 
 impl Link {
@@ -86,6 +107,8 @@ impl Link {
             next_ping_id: 1,
             pending: VecDeque::new(),
             rtt: RttWindow::default(),
+            heartbeat: false,
+            quick_closes: 0,
         };
         (link, Action::Open)
     }
@@ -108,6 +131,32 @@ impl Link {
         self.rtt.median()
     }
 
+    /// Whether the device is pinged (it has shown it speaks protocol v1).
+    pub fn has_heartbeat(&self) -> bool {
+        self.heartbeat
+    }
+
+    /// When the last frame arrived on the current socket, if any did.
+    pub fn last_frame_ms(&self) -> Option<f64> {
+        (self.frames_on_socket > 0).then_some(self.last_rx_ms)
+    }
+
+    /// Connections in a row the device closed right after they opened.
+    pub fn quick_closes(&self) -> u32 {
+        self.quick_closes
+    }
+
+    /// The device showed that it speaks protocol v1: ping it from now on (the first ping at once),
+    /// and hold it to the dead-link rule.
+    pub fn heartbeat(&mut self, now_ms: f64) {
+        if !self.heartbeat {
+            self.heartbeat = true;
+            self.next_ping_ms = now_ms;
+            // Silence is counted from now: before, nobody was listening for it.
+            self.last_rx_ms = self.last_rx_ms.max(now_ms);
+        }
+    }
+
     /// The socket opened.
     pub fn opened(&mut self, now_ms: f64) {
         self.phase = Phase::Connected { since_ms: now_ms };
@@ -123,7 +172,21 @@ impl Link {
     /// The socket closed or failed to open (the browser's `close` event). Returns the delay until
     /// the next attempt.
     pub fn closed(&mut self, now_ms: f64, rand01: f64) -> f64 {
-        let delay = self.backoff.next_delay_ms(rand01);
+        let delay = match self.phase {
+            Phase::Connected { since_ms } if now_ms - since_ms < QUICK_CLOSE_MS => {
+                // Opened and closed at once: whatever the device objects to, retrying fast would
+                // only repeat it. Wait longer each time.
+                self.quick_closes = self.quick_closes.saturating_add(1);
+                let ceiling = QUICK_CLOSE_BASE_MS * 2f64.powi(self.quick_closes.min(16) as i32 - 1);
+                ceiling.min(QUICK_CLOSE_CAP_MS) * (0.5 + 0.5 * rand01.clamp(0.0, 1.0))
+            }
+            Phase::Connected { .. } => {
+                // The link was up for a while: the next loss starts from the shortest delay again.
+                self.quick_closes = 0;
+                self.backoff.next_delay_ms(rand01)
+            }
+            _ => self.backoff.next_delay_ms(rand01),
+        };
         self.phase =
             if self.online { Phase::Waiting { retry_at_ms: now_ms + delay } } else { Phase::Offline };
         self.pending.clear();
@@ -150,6 +213,9 @@ impl Link {
     pub fn tick(&mut self, now_ms: f64, rand01: f64) -> Vec<Action> {
         match self.phase {
             Phase::Connected { .. } => {
+                if !self.heartbeat {
+                    return Vec::new();
+                }
                 if self.frames_on_socket > 0 && now_ms - self.last_rx_ms >= DEAD_AFTER_MS {
                     self.closed(now_ms, rand01);
                     return vec![Action::Close(CloseReason::Dead)];
@@ -205,6 +271,8 @@ impl Link {
     pub fn restart(&mut self, now_ms: f64) -> Vec<Action> {
         self.backoff.reset();
         self.ever_connected = false;
+        self.heartbeat = false;
+        self.quick_closes = 0;
         self.rtt.clear();
         let mut actions = vec![Action::Close(CloseReason::Restart)];
         actions.extend(self.connect(now_ms));
@@ -223,11 +291,60 @@ impl Link {
 mod tests {
     use super::*;
 
+    /// A link to a device that speaks protocol v1.
     fn connected(now: f64) -> Link {
         let (mut link, first) = Link::new(0.0);
         assert_eq!(first, Action::Open);
         link.opened(now);
+        link.heartbeat(now);
         link
+    }
+
+    #[test]
+    fn a_device_that_has_not_spoken_v1_is_never_pinged_nor_declared_dead() {
+        let (mut link, _) = Link::new(0.0);
+        link.opened(10.0);
+        // It answers a command with `OK` once, then stays silent for a minute.
+        link.received(500.0);
+        for t in (0..600).map(|i| f64::from(i) * 100.0) {
+            assert!(link.tick(t, 0.5).is_empty(), "nothing unasked at {t} ms");
+        }
+        assert!(matches!(link.phase(), Phase::Connected { .. }));
+        assert_eq!(link.last_frame_ms(), Some(500.0));
+        assert!(!link.has_heartbeat());
+        // Once it says hello, it is pinged at once and the dead-link rule holds.
+        link.heartbeat(60_000.0);
+        ping_id(&link.tick(60_000.0, 0.5));
+        assert_eq!(link.tick(63_000.0, 0.5), vec![Action::Close(CloseReason::Dead)]);
+    }
+
+    #[test]
+    fn a_device_that_closes_right_after_opening_is_not_hammered() {
+        let (mut link, _) = Link::new(0.0);
+        let mut now = 0.0;
+        let mut delays = Vec::new();
+        for _ in 0..8 {
+            link.opened(now);
+            let delay = link.closed(now + 200.0, 1.0);
+            delays.push(delay);
+            now += 200.0 + delay;
+            assert_eq!(link.tick(now, 1.0), vec![Action::Open]);
+        }
+        assert_eq!(delays, [1000.0, 2000.0, 4000.0, 8000.0, 16000.0, 30000.0, 30000.0, 30000.0]);
+        assert_eq!(link.quick_closes(), 8);
+        // Eight attempts took over two minutes, where the plain backoff would have made ~10 a
+        // second; and a connection that then stays up resets it.
+        assert!(now > 120_000.0);
+        link.opened(now);
+        assert_eq!(link.closed(now + 5000.0, 1.0), 250.0);
+        assert_eq!(link.quick_closes(), 0);
+    }
+
+    #[test]
+    fn quick_close_delays_are_jittered_but_never_short() {
+        let (mut link, _) = Link::new(0.0);
+        link.opened(0.0);
+        assert_eq!(link.closed(100.0, 0.0), 500.0);
     }
 
     fn ping_id(actions: &[Action]) -> u32 {
@@ -291,7 +408,7 @@ mod tests {
         assert_eq!(link.failures(), 2);
         link.opened(800.0);
         assert_eq!(link.failures(), 0);
-        assert_eq!(link.closed(900.0, 1.0), 250.0);
+        assert_eq!(link.closed(5800.0, 1.0), 250.0);
     }
 
     #[test]

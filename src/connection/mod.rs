@@ -1,10 +1,12 @@
 //! The connection to the device: one WebSocket at a time, reconnecting forever, with a heartbeat
-//! that measures round-trip time and notices a dead link.
+//! that measures round-trip time and notices a dead link once the device speaks protocol v1, and
+//! nothing unasked for a device that does not.
 
 pub mod backoff;
 pub mod link;
 pub mod pairing;
 mod pairing_card;
+pub mod probe;
 pub mod session;
 mod socket;
 pub mod stats;

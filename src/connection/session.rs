@@ -2,8 +2,9 @@
 //! state machine, what `hello` said, the latest telemetry, the event log and frame counters.
 //! No browser API here: `socket.rs` feeds it events and carries out the actions it returns.
 
-use super::link::{Action, CloseReason, Link, Phase};
-use super::pairing::{Pairing, PairingState, Store};
+use super::link::{Action, CloseReason, Link, Phase, DEAD_AFTER_MS, QUICK_CLOSE_MS};
+use super::pairing::{PairingState, PairingStatus};
+use super::probe::{self, close_code_meaning, Answer};
 use super::stats::RateMeter;
 use crate::device::log::{EventLog, Origin};
 use crate::series::SeriesSet;
@@ -11,6 +12,10 @@ use wsdeck_protocol::{DeviceMsg, DriveState, Hello, LogLevel, MAX_FRAME_LEN};
 
 /// How often a flood of malformed frames may add a line to the event log.
 const MALFORMED_LOG_EVERY_MS: f64 = 1000.0;
+/// After a failed attempt the app asks the address over HTTP why, at most this often.
+const PROBE_EVERY_MS: f64 = 10_000.0;
+/// Kinds of unusable frame the Device page lists (the most recent).
+const UNUSED_KINDS: usize = 6;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -24,6 +29,8 @@ pub struct Counters {
     pub binary: u64,
     /// Well-formed frames of a type this app does not know.
     pub unknown: u64,
+    /// Frames with nothing to show: text that is not telemetry (a device's `OK`).
+    pub ignored: u64,
     /// Frames that were not JSON (plain-text readings, `OK` replies): a hint that the device
     /// takes plain words rather than protocol v1.
     pub not_json: u64,
@@ -73,10 +80,25 @@ pub struct Status {
     /// Who drives, as the device last said (`None` for devices without a lease).
     pub drive: Option<DriveState>,
     /// The pairing token: needed, sent, accepted (docs/PROTOCOL.md, Pairing).
-    pub pairing: Pairing,
+    pub pairing: PairingStatus,
     /// The device has shown on this address that it speaks protocol v1 (a `hello`, or any object
     /// frame with a `t` field). Until then the app sends it only what the person does.
     pub speaks_v1: bool,
+    /// Connected to a device that is not pinged (it has not spoken v1) and that has sent nothing
+    /// for [`DEAD_AFTER_MS`] or more: whole seconds of silence. The link may be gone; nobody can
+    /// tell until the socket closes.
+    pub silent_s: Option<u64>,
+    /// Why the device cannot be reached, as far as the app could find out.
+    pub diagnosis: Option<String>,
+}
+
+/// A kind of frame the app could not use, for the Device page: "`OK`: not telemetry, ignored".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unused {
+    pub preview: String,
+    pub why: String,
+    pub count: u64,
+    pub last_ms: f64,
 }
 
 pub struct Session {
@@ -91,10 +113,14 @@ pub struct Session {
     last_malformed_log_ms: f64,
     pairing: PairingState,
     speaks_v1: bool,
-    /// Frames the session decided to send (the pairing token), for the glue to send.
-    outgoing: Vec<String>,
-    /// What to do with the stored token, for the glue to do.
-    store: Option<Store>,
+    /// The last frame sent on this socket (its preview) and when: what a device that closes at
+    /// once was objecting to.
+    last_sent: Option<(f64, String)>,
+    diagnosis: Option<String>,
+    /// An HTTP probe is under way, and when the last one started.
+    probing: bool,
+    last_probe_ms: f64,
+    unused: Vec<Unused>,
 }
 
 impl Session {
@@ -120,8 +146,11 @@ impl Session {
             last_malformed_log_ms: f64::NEG_INFINITY,
             pairing: PairingState::new(token),
             speaks_v1: false,
-            outgoing: Vec::new(),
-            store: None,
+            last_sent: None,
+            diagnosis: None,
+            probing: false,
+            last_probe_ms: f64::NEG_INFINITY,
+            unused: Vec::new(),
         };
         (session, first)
     }
@@ -165,22 +194,63 @@ impl Session {
         self.counters
     }
 
-    pub fn on_open(&mut self, now_ms: f64) {
+    /// Frames the app could not use, most recent kind last.
+    pub fn unused(&self) -> &[Unused] {
+        &self.unused
+    }
+
+    /// The socket opened. `on_connect` is the message the person set to send this device on
+    /// every connection (a sensor tutorial waits for `getReadings`), if any.
+    pub fn on_open(&mut self, now_ms: f64, on_connect: Option<&str>) -> Vec<Action> {
         self.link.opened(now_ms);
         self.drive = None;
         self.pairing.reset();
+        self.diagnosis = None;
+        self.last_sent = None;
         self.log.app(now_ms, LogLevel::Info, format!("connected to {}", self.url));
+        let mut actions = Vec::new();
+        if !self.speaks_v1 && self.link.ever_connected() && self.counters.frames == 0 {
+            self.log.app(
+                now_ms,
+                LogLevel::Info,
+                "until this device says hello, the app sends it only what you do (no heartbeat)",
+            );
+        }
+        if let Some(msg) = on_connect.filter(|m| !m.is_empty()) {
+            self.log.app(now_ms, LogLevel::Info, format!("sending `{}` (set for this device)", preview(msg)));
+            actions.push(Action::Send(msg.to_string()));
+        }
+        // A device that speaks v1 gets its first ping now, not at the next tick.
+        actions.extend(self.link.tick(now_ms, 0.5));
+        actions
+    }
+
+    /// A frame went out on the socket (whoever sent it).
+    pub fn note_sent(&mut self, now_ms: f64, frame: &str) {
+        self.last_sent = Some((now_ms, preview(frame)));
     }
 
     /// The socket closed, or could not be opened. `code` is the WebSocket close code.
-    pub fn on_close(&mut self, now_ms: f64, code: u16, rand01: f64) {
+    pub fn on_close(&mut self, now_ms: f64, code: u16, rand01: f64) -> Vec<Action> {
         let was = self.link.phase();
         let first_failure = self.link.failures() == 0;
         let delay = self.link.closed(now_ms, rand01);
         let next = format!("retrying in {:.1} s", delay / 1000.0);
+        let why = close_code_meaning(code);
         match was {
+            Phase::Connected { since_ms } if now_ms - since_ms < QUICK_CLOSE_MS => {
+                let after = match &self.last_sent {
+                    Some((_, frame)) => format!("right after the app sent `{frame}`"),
+                    None => "before the app sent anything".to_string(),
+                };
+                let up_s = (now_ms - since_ms) / 1000.0;
+                let msg = format!(
+                    "the device closed the connection {up_s:.1} s after it opened, {after} ({why});                      waiting {:.1} s before trying again",
+                    delay / 1000.0
+                );
+                self.log.app(now_ms, LogLevel::Warn, msg);
+            }
             Phase::Connected { .. } => {
-                let why = close_code_meaning(code);
                 self.log.app(now_ms, LogLevel::Warn, format!("connection lost ({why}); {next}"));
             }
             _ if first_failure => {
@@ -188,33 +258,94 @@ impl Session {
             }
             _ => {}
         }
+        if matches!(code, 1008 | 1009 | 1013) && matches!(was, Phase::Connected { .. }) {
+            self.diagnosis = Some(format!("The connection was closed: {why} (close {code})."));
+        }
+        if !matches!(was, Phase::Connected { .. })
+            && !self.probing
+            && now_ms - self.last_probe_ms >= PROBE_EVERY_MS
+        {
+            if let Some(url) = probe::http_url(&self.url) {
+                self.probing = true;
+                self.last_probe_ms = now_ms;
+                return vec![Action::Probe(url)];
+            }
+        }
+        Vec::new()
     }
 
-    /// A text frame arrived.
-    pub fn on_text(&mut self, now_ms: f64, text: &str) {
+    /// The answer to an [`Action::Probe`] of `probed`. `page_origin` is where the app was loaded
+    /// from. An answer about an address no longer in use is dropped.
+    pub fn on_probe(&mut self, now_ms: f64, probed: &str, answer: Answer, page_origin: &str) {
+        if probe::http_url(&self.url).as_deref() != Some(probed) {
+            return;
+        }
+        self.probing = false;
+        if matches!(self.link.phase(), Phase::Connected { .. }) {
+            return;
+        }
+        let text = probe::explain(answer, &self.url, page_origin);
+        if self.diagnosis.as_ref() != Some(&text) {
+            self.log.app(now_ms, LogLevel::Warn, text.clone());
+            self.diagnosis = Some(text);
+        }
+    }
+
+    /// A text frame arrived. Returns what to do about it (send the remembered pairing token,
+    /// save or forget it).
+    pub fn on_text(&mut self, now_ms: f64, text: &str) -> Vec<Action> {
         self.received(now_ms);
         if text.len() > MAX_FRAME_LEN {
             self.note_oversized(now_ms, text.len());
-            return;
+            return Vec::new();
         }
-        match DeviceMsg::decode(text) {
-            Ok(DeviceMsg::Telemetry(tel)) => {
+        if !looks_like_json(text) {
+            self.counters.not_json += 1;
+        }
+        let msg = match DeviceMsg::decode(text) {
+            Ok(msg) => msg,
+            Err(e) if e.kind() == "not_telemetry" => {
+                self.counters.ignored += 1;
+                self.note_unused(now_ms, text, "not telemetry: ignored".into());
+                return Vec::new();
+            }
+            Err(e) => {
+                self.counters.malformed += 1;
+                self.note_bad_frame(now_ms, format!("malformed frame ({e}): {}", preview(text)));
+                self.note_unused(now_ms, text, format!("{e}: ignored"));
+                return Vec::new();
+            }
+        };
+        if msg.speaks_v1() && !self.speaks_v1 {
+            self.speaks_v1 = true;
+            self.link.heartbeat(now_ms);
+        }
+        let mut actions = Vec::new();
+        match msg {
+            DeviceMsg::Telemetry(tel) => {
+                if tel.skipped > 0 {
+                    let why = format!(
+                        "{} values not taken (nested too deep, a name too long, or too many in one frame)",
+                        tel.skipped
+                    );
+                    self.note_unused(now_ms, text, why);
+                }
                 self.series.push(tel, now_ms);
             }
-            Ok(DeviceMsg::Pong { id }) => {
+            DeviceMsg::Pong { id } => {
                 self.link.pong(now_ms, id);
             }
-            Ok(DeviceMsg::Hello(hello)) => {
+            DeviceMsg::Hello(hello) => {
                 let name = if hello.name.is_empty() { "unnamed device" } else { &hello.name };
                 let msg = format!("device \"{name}\" says hello (protocol v{})", hello.v);
                 self.log.app(now_ms, LogLevel::Info, msg);
                 if let Some(frame) = self.pairing.on_hello(hello.pairing) {
                     self.log.app(now_ms, LogLevel::Info, "sending the pairing token");
-                    self.outgoing.push(frame);
+                    actions.push(Action::Send(frame));
                 }
                 self.device = Some(hello);
             }
-            Ok(DeviceMsg::Auth { ok, retry_ms }) => {
+            DeviceMsg::Auth { ok, retry_ms } => {
                 let note = match (ok, retry_ms) {
                     (true, _) => "paired: the device accepted the token".to_string(),
                     (false, Some(ms)) => format!(
@@ -225,17 +356,22 @@ impl Session {
                 };
                 self.log.app(now_ms, if ok { LogLevel::Info } else { LogLevel::Warn }, note);
                 if let Some(store) = self.pairing.on_answer(ok, retry_ms, now_ms) {
-                    self.store = Some(store);
+                    actions.push(Action::Token(store));
                 }
             }
-            Ok(DeviceMsg::Log(log)) => self.log.push(now_ms, log.level, Origin::Device, log.msg),
-            Ok(DeviceMsg::State(state)) => self.drive = Some(state),
-            Ok(DeviceMsg::Unknown { .. }) => self.counters.unknown += 1,
-            Err(e) => {
-                self.counters.malformed += 1;
-                self.note_bad_frame(now_ms, format!("malformed frame ({e}): {}", preview(text)));
+            DeviceMsg::Log(log) => self.log.push(now_ms, log.level, Origin::Device, log.msg),
+            DeviceMsg::State(state) => self.drive = Some(state),
+            DeviceMsg::Unknown { t } => {
+                self.counters.unknown += 1;
+                let why = if t.is_empty() {
+                    "an object with nothing to show: ignored".to_string()
+                } else {
+                    format!("message type `{}` is not known to this app: ignored", preview(&t))
+                };
+                self.note_unused(now_ms, text, why);
             }
         }
+        actions
     }
 
     /// A text frame too large to read arrived (the browser side measures it before copying it in).
@@ -283,16 +419,6 @@ impl Session {
         }
     }
 
-    /// Frames the session wants sent (a remembered pairing token after hello).
-    pub fn take_outgoing(&mut self) -> Vec<Action> {
-        self.outgoing.drain(..).map(Action::Send).collect()
-    }
-
-    /// What to do with the stored pairing token of this address, once.
-    pub fn take_store(&mut self) -> Option<Store> {
-        self.store.take()
-    }
-
     /// Connects to another address, forgetting what the previous device said.
     pub fn set_url(&mut self, url: String, token: Option<String>, now_ms: f64) -> Vec<Action> {
         self.log.app(now_ms, LogLevel::Info, format!("connecting to {url}"));
@@ -301,6 +427,11 @@ impl Session {
         self.device = None;
         self.drive = None;
         self.series.clear();
+        self.speaks_v1 = false;
+        self.diagnosis = None;
+        self.unused.clear();
+        self.probing = false;
+        self.last_probe_ms = f64::NEG_INFINITY;
         self.link.restart(now_ms)
     }
 
@@ -323,6 +454,13 @@ impl Session {
             Phase::Offline => LinkState::Offline,
         };
         let connected = state == LinkState::Connected;
+        let silent_s = match self.link.phase() {
+            Phase::Connected { since_ms } if !self.link.has_heartbeat() => {
+                let quiet = now_ms - self.link.last_frame_ms().unwrap_or(since_ms);
+                (quiet >= DEAD_AFTER_MS).then(|| (quiet / 1000.0) as u64)
+            }
+            _ => None,
+        };
         Status {
             state,
             url: self.url.clone(),
@@ -331,8 +469,10 @@ impl Session {
             rate: self.rate.per_second(now_ms).round(),
             counters: self.counters,
             drive: self.drive.clone().filter(|_| connected),
-            pairing: if connected { self.pairing.state.clone() } else { Pairing::NotNeeded },
+            pairing: if connected { self.pairing.state.clone() } else { PairingStatus::NotNeeded },
             speaks_v1: self.speaks_v1,
+            silent_s,
+            diagnosis: self.diagnosis.clone().filter(|_| !connected),
         }
     }
 
@@ -348,12 +488,35 @@ impl Session {
         self.note_bad_frame(now_ms, format!("ignored a {kib} KiB frame (limit {limit} KiB)"));
     }
 
+    /// Remembers a kind of frame the app could not use, for the Device page, counting repeats
+    /// instead of listing them; a new kind also goes to the event log (at most once a second).
+    fn note_unused(&mut self, now_ms: f64, frame: &str, why: String) {
+        let shown = preview(frame);
+        if let Some(i) = self.unused.iter().position(|u| u.preview == shown && u.why == why) {
+            let mut u = self.unused.remove(i);
+            u.count += 1;
+            u.last_ms = now_ms;
+            self.unused.push(u);
+            return;
+        }
+        if self.unused.len() == UNUSED_KINDS {
+            self.unused.remove(0);
+        }
+        self.note_bad_frame(now_ms, format!("`{shown}`: {why}"));
+        self.unused.push(Unused { preview: shown, why, count: 1, last_ms: now_ms });
+    }
+
     fn note_bad_frame(&mut self, now_ms: f64, text: String) {
         if now_ms - self.last_malformed_log_ms >= MALFORMED_LOG_EVERY_MS {
             self.last_malformed_log_ms = now_ms;
             self.log.app(now_ms, LogLevel::Warn, text);
         }
     }
+}
+
+/// Whether a frame is meant as JSON (an object or an array); numbers and text lines are not.
+fn looks_like_json(text: &str) -> bool {
+    matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'['))
 }
 
 /// The first characters of a frame, for the event log.
@@ -366,25 +529,24 @@ fn preview(text: &str) -> String {
     p
 }
 
-fn close_code_meaning(code: u16) -> String {
-    match code {
-        1000 => "closed by the device".into(),
-        1001 => "the device is going away".into(),
-        1006 => "the connection dropped".into(),
-        1009 => "a frame was too large for the device".into(),
-        1011 => "the device hit an error".into(),
-        c => format!("close code {c}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connection::pairing::Store;
 
+    /// A session with a device that speaks protocol v1 (its hello came).
     fn session() -> Session {
         let (mut s, first) = Session::new("ws://127.0.0.1:8080/ws".into(), 0.0);
         assert_eq!(first, Action::Open);
-        s.on_open(10.0);
+        s.on_open(10.0, None);
+        s.on_text(10.0, r#"{"t":"hello","v":1}"#);
+        s
+    }
+
+    /// A session with firmware that never heard of wsdeck.
+    fn legacy() -> Session {
+        let (mut s, _) = Session::new("ws://127.0.0.1:8080/ws".into(), 0.0);
+        assert_eq!(s.on_open(10.0, None), vec![], "nothing is sent on open");
         s
     }
 
@@ -395,26 +557,155 @@ mod tests {
     #[test]
     fn a_device_that_asks_for_a_token_gets_the_remembered_one_and_it_is_kept() {
         let (mut s, _) = Session::with_token("ws://10.0.0.7/ws".into(), Some("tok".into()), 0.0);
-        s.on_open(10.0);
-        s.on_text(20.0, r#"{"t":"hello","name":"Car","pairing":"required"}"#);
-        assert_eq!(s.take_outgoing(), vec![Action::Send(r#"{"t":"auth","token":"tok"}"#.into())]);
+        s.on_open(10.0, None);
+        assert_eq!(
+            s.on_text(20.0, r#"{"t":"hello","name":"Car","pairing":"required"}"#),
+            vec![Action::Send(r#"{"t":"auth","token":"tok"}"#.into())]
+        );
         assert!(s.status(21.0).pairing.blocks_control());
-        s.on_text(30.0, r#"{"t":"auth","ok":true}"#);
-        assert_eq!(s.take_store(), Some(Store::Save("tok".into())));
-        assert_eq!(s.status(31.0).pairing, Pairing::Paired);
+        assert_eq!(s.on_text(30.0, r#"{"t":"auth","ok":true}"#), vec![Action::Token(Store::Save("tok".into()))]);
+        assert_eq!(s.status(31.0).pairing, PairingStatus::Paired);
         assert!(last_log(&s).contains("paired"));
         // A wrong token on the next connection is forgotten, and the person is asked.
         s.on_close(40.0, 1006, 0.5);
-        s.on_open(50.0);
+        s.on_open(50.0, None);
         s.on_text(60.0, r#"{"t":"hello","name":"Car","pairing":"required"}"#);
-        s.take_outgoing();
-        s.on_text(70.0, r#"{"t":"auth","ok":false,"retry_ms":1000}"#);
-        assert_eq!(s.take_store(), Some(Store::Forget));
+        assert_eq!(
+            s.on_text(70.0, r#"{"t":"auth","ok":false,"retry_ms":1000}"#),
+            vec![Action::Token(Store::Forget)]
+        );
         assert!(
-            matches!(s.status(71.0).pairing, Pairing::Needed { wrong: true, retry_at_ms: Some(t), .. } if t == 1070.0)
+            matches!(s.status(71.0).pairing, PairingStatus::Needed { wrong: true, retry_at_ms: Some(t), .. } if t == 1070.0)
         );
         assert!(s.submit_token("new", 500.0).is_empty(), "not before the device takes another");
         assert_eq!(s.submit_token("new", 1070.0), vec![Action::Send(r#"{"t":"auth","token":"new"}"#.into())]);
+    }
+
+    /// Everything the app would send on its own over a minute with this session.
+    fn sent_in_a_minute(s: &mut Session, from_ms: f64, frame_every_ms: Option<f64>) -> Vec<Action> {
+        let mut out = Vec::new();
+        for i in 0..600 {
+            let now = from_ms + f64::from(i) * 100.0;
+            if let Some(every) = frame_every_ms {
+                if (now - from_ms) % every == 0.0 {
+                    out.extend(s.on_text(now, "OK"));
+                }
+            }
+            out.extend(s.tick(now, 0.5));
+        }
+        out
+    }
+
+    #[test]
+    fn a_device_that_never_said_hello_is_sent_nothing_unasked() {
+        let mut s = legacy();
+        // A tutorial car that answers `OK` now and then, and one that says nothing at all.
+        assert_eq!(sent_in_a_minute(&mut s, 20.0, Some(5000.0)), vec![]);
+        assert_eq!(s.status(60_000.0).state, LinkState::Connected);
+        let mut silent = legacy();
+        assert_eq!(sent_in_a_minute(&mut silent, 20.0, None), vec![]);
+        assert_eq!(silent.status(60_020.0).state, LinkState::Connected, "never cycled by the dead-link rule");
+    }
+
+    #[test]
+    fn without_a_heartbeat_the_status_says_so_and_silence_is_unknown_not_fine() {
+        let mut s = legacy();
+        s.on_text(100.0, "OK");
+        let st = s.status(200.0);
+        assert!(!st.speaks_v1);
+        assert_eq!((st.rtt_ms, st.silent_s), (None, None));
+        assert_eq!(s.status(3099.0).silent_s, None);
+        assert_eq!(s.status(3100.0).silent_s, Some(3));
+        assert_eq!(s.status(12_150.0).silent_s, Some(12));
+        s.on_text(12_200.0, "OK");
+        assert_eq!(s.status(12_300.0).silent_s, None);
+        // A device that sent nothing since the socket opened counts from the open.
+        let mut quiet = legacy();
+        assert_eq!(quiet.status(5010.0).silent_s, Some(5));
+    }
+
+    #[test]
+    fn any_object_with_a_t_field_turns_the_heartbeat_on() {
+        let mut s = legacy();
+        s.on_text(20.0, r#"{"temp":"21.5"}"#);
+        assert!(sent_in_a_minute(&mut s, 30.0, None).is_empty(), "a bare object is not v1");
+        let mut s = legacy();
+        s.on_text(20.0, r#"{"t":"tel","d":{"temp":21.5}}"#);
+        assert!(s.status(20.0).speaks_v1);
+        assert!(matches!(s.tick(100.0, 0.5).as_slice(), [Action::Send(f)] if f.contains("ping")));
+        // It stays known on this address across a reconnect, and is forgotten with the address.
+        s.on_close(200.0, 1006, 0.5);
+        assert!(s.status(300.0).speaks_v1);
+        s.set_url("ws://10.0.0.8/ws".into(), None, 400.0);
+        assert!(!s.status(400.0).speaks_v1);
+    }
+
+    #[test]
+    fn the_message_set_for_a_device_goes_out_on_every_open() {
+        let (mut s, _) = Session::new("ws://10.0.0.9/ws".into(), 0.0);
+        assert_eq!(s.on_open(10.0, Some("getReadings")), vec![Action::Send("getReadings".into())]);
+        assert!(last_log(&s).contains("getReadings"));
+        s.on_close(5000.0, 1006, 0.5);
+        assert_eq!(s.on_open(6000.0, Some("getReadings")), vec![Action::Send("getReadings".into())]);
+        assert_eq!(s.on_open(7000.0, Some("")), vec![]);
+    }
+
+    #[test]
+    fn a_device_that_closes_at_once_is_told_about_and_waited_for() {
+        let mut s = legacy();
+        s.note_sent(50.0, "forward");
+        s.on_close(210.0, 1006, 1.0);
+        let log = last_log(&s);
+        assert!(log.contains("0.2 s after it opened, right after the app sent `forward`"), "{log}");
+        assert!(log.contains("waiting 1.0 s"), "{log}");
+        match s.status(220.0).state {
+            LinkState::Reconnecting { retry_in_ms: Some(ms), .. } => assert_eq!(ms, 1000.0),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_failed_attempt_asks_the_address_over_http_and_says_why() {
+        let (mut s, _) = Session::new("ws://10.0.0.7:81/ws".into(), 0.0);
+        assert_eq!(s.on_close(100.0, 1006, 0.5), vec![Action::Probe("http://10.0.0.7:81/ws".into())]);
+        // One probe at a time, and not more often than every 10 s.
+        s.tick(1000.0, 0.5);
+        assert_eq!(s.on_close(1100.0, 1006, 0.5), vec![]);
+        s.on_probe(1200.0, "http://10.0.0.7:81/ws", Answer::Status(404), "http://10.0.0.7:81");
+        s.on_probe(1201.0, "http://10.0.0.1/ws", Answer::Nothing, "http://10.0.0.7:81");
+        let why = s.status(1200.0).diagnosis.unwrap();
+        assert!(why.contains("no WebSocket at /ws (404)"), "{why}");
+        assert!(last_log(&s).contains("404"));
+        s.tick(2000.0, 0.5);
+        assert_eq!(s.on_close(2100.0, 1006, 0.5), vec![]);
+        s.tick(11_000.0, 0.5);
+        assert_eq!(s.on_close(11_100.0, 1006, 0.5).len(), 1);
+        // A connection that opens clears it; a later close is explained by its code.
+        s.on_probe(11_200.0, "http://10.0.0.7:81/ws", Answer::Nothing, "http://10.0.0.7:81");
+        s.tick(20_000.0, 0.5);
+        s.on_open(20_000.0, None);
+        assert_eq!(s.status(20_000.0).diagnosis, None);
+        assert_eq!(s.on_close(25_000.0, 1013, 0.5), vec![], "an open socket needs no probe");
+        assert!(s.status(25_000.0).diagnosis.unwrap().contains("too many phones"));
+    }
+
+    #[test]
+    fn frames_it_cannot_use_are_listed_once_each_and_counted() {
+        let mut s = legacy();
+        for i in 0..50 {
+            s.on_text(100.0 + f64::from(i), "OK");
+        }
+        s.on_text(200.0, r#"{"t":"future"}"#);
+        s.on_text(300.0, "OK");
+        let unused = s.unused();
+        assert_eq!(unused.len(), 2);
+        assert_eq!((unused[1].preview.as_str(), unused[1].count), ("OK", 51));
+        assert_eq!(unused[1].why, "not telemetry: ignored");
+        assert!(unused[0].why.contains("`future`"));
+        assert_eq!(s.counters().ignored, 51);
+        assert_eq!(s.counters().not_json, 51);
+        let lines = s.log().entries().filter(|e| e.text.contains("`OK`")).count();
+        assert_eq!(lines, 1, "repeats do not flood the log");
     }
 
     #[test]
@@ -449,19 +740,20 @@ mod tests {
     #[test]
     fn bad_frames_are_counted_logged_and_survived() {
         let mut s = session();
-        s.on_text(20.0, "}{ garbage");
+        s.on_text(20.0, "{ garbage");
         s.on_text(30.0, &"x".repeat(1024 * 1024));
         s.on_binary(40.0, 3);
         s.on_text(50.0, r#"{"t":"future_thing"}"#);
+        s.on_text(60.0, "OK");
         s.on_text(2000.0, r#"{"t":"tel","d":{"temp":1}}"#);
         let c = s.counters();
-        assert_eq!((c.frames, c.malformed, c.oversized, c.binary, c.unknown), (5, 1, 1, 1, 1));
+        assert_eq!((c.frames, c.malformed, c.oversized, c.binary, c.unknown, c.ignored), (7, 1, 1, 1, 1, 1));
         assert_eq!(s.status(2000.0).state, LinkState::Connected);
         assert_eq!(s.series().get("temp").unwrap().value, wsdeck_protocol::Reading::Num(1.0));
         assert!(s
             .log()
             .entries()
-            .any(|e| e.text.contains("malformed frame") && e.text.contains("}{ garbage")));
+            .any(|e| e.text.contains("malformed frame") && e.text.contains("{ garbage")));
     }
 
     #[test]
@@ -469,7 +761,7 @@ mod tests {
         let mut s = session();
         let before = s.log().entries().count();
         for i in 0..1000 {
-            s.on_text(100.0 + f64::from(i), "not json");
+            s.on_text(100.0 + f64::from(i), "{not json");
         }
         assert_eq!(s.counters().malformed, 1000);
         assert_eq!(s.log().entries().count(), before + 1);
@@ -494,14 +786,14 @@ mod tests {
     #[test]
     fn loss_shows_reconnecting_with_a_countdown() {
         let mut s = session();
-        s.on_close(1000.0, 1006, 1.0);
-        match s.status(1010.0).state {
+        s.on_close(2000.0, 1006, 1.0);
+        match s.status(2010.0).state {
             LinkState::Reconnecting { attempt: 2, retry_in_ms: Some(ms) } => assert_eq!(ms, 300.0),
             other => panic!("{other:?}"),
         }
         assert!(last_log(&s).contains("connection dropped"));
-        assert_eq!(s.tick(1250.0, 1.0), vec![Action::Open]);
-        assert!(matches!(s.status(1250.0).state, LinkState::Reconnecting { retry_in_ms: None, .. }));
+        assert_eq!(s.tick(2250.0, 1.0), vec![Action::Open]);
+        assert!(matches!(s.status(2250.0).state, LinkState::Reconnecting { retry_in_ms: None, .. }));
     }
 
     #[test]
@@ -560,7 +852,11 @@ mod tests {
                 let bytes = m.mutate(&frames);
                 now += (m.below(20) as f64) * 0.5;
                 match std::str::from_utf8(&bytes) {
-                    Ok(text) => s.on_text(now, text),
+                    Ok(text) => {
+                        for action in s.on_text(now, text) {
+                            assert!(matches!(action, Action::Send(_) | Action::Token(_)), "{action:?}");
+                        }
+                    }
                     Err(_) => s.on_binary(now, bytes.len()),
                 }
                 for action in s.tick(now, 0.5) {
@@ -568,7 +864,7 @@ mod tests {
                 }
             }
             let c = s.counters();
-            assert_eq!(c.frames, 2000);
+            assert_eq!(c.frames, 2001, "every frame counted once, the hello too");
             assert!(c.malformed + c.oversized + c.binary + c.unknown < c.frames);
             assert_eq!(s.status(now).state, LinkState::Connected);
             assert!(s.series().len() <= crate::series::MAX_SERIES);

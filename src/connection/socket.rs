@@ -3,8 +3,10 @@
 
 use super::link::Action;
 use super::pairing::Store;
+use super::probe::{self, Answer};
 use super::session::{Session, Status};
 use super::url::{self, Source};
+use crate::device::prefs;
 use crate::dom::{self, Interval, Listener};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
@@ -30,64 +32,56 @@ pub struct Connection {
     pub log_version: ReadSignal<u64>,
     /// Whole seconds since the page started: for views that show ages.
     pub second: ReadSignal<u64>,
-    driver: StoredValue<Rc<Driver>, LocalStorage>,
+    runtime: StoredValue<Rc<Runtime>, LocalStorage>,
 }
 
 impl Connection {
     /// Reads the session (device info, telemetry, log). `None` after the app was unmounted.
     pub fn with_session<R>(&self, f: impl FnOnce(&Session) -> R) -> Option<R> {
-        self.driver.try_with_value(|d| f(&d.session.borrow()))
+        self.runtime.try_with_value(|rt| f(&rt.session.borrow()))
     }
 
     /// Changes the session and publishes the change to the UI at once.
     pub fn with_session_mut<R>(&self, f: impl FnOnce(&mut Session) -> R) -> Option<R> {
-        let r = self.driver.try_with_value(|d| f(&mut d.session.borrow_mut()));
-        self.driver.try_with_value(|d| d.refresh());
+        let r = self.runtime.try_with_value(|rt| f(&mut rt.session.borrow_mut()));
+        self.runtime.try_with_value(|rt| rt.refresh());
         r
     }
 
     /// Sends a text frame now if the socket is open; false otherwise.
     pub fn send(&self, frame: &str) -> bool {
-        self.driver
-            .try_with_value(|d| d.wire.borrow().as_ref().is_some_and(|w| w.send(frame)))
-            .unwrap_or(false)
+        self.runtime.try_with_value(|rt| rt.send(frame)).unwrap_or(false)
     }
 
     /// Bytes queued in the socket and not yet sent.
     pub fn buffered(&self) -> u32 {
-        self.driver
-            .try_with_value(|d| d.wire.borrow().as_ref().map(|w| w.ws.buffered_amount()).unwrap_or(0))
+        self.runtime
+            .try_with_value(|rt| rt.wire.borrow().as_ref().map(|w| w.ws.buffered_amount()).unwrap_or(0))
             .unwrap_or(0)
     }
 
     /// Where the current address came from, and the page's own default.
     pub fn url_source(&self) -> (Source, String) {
-        self.driver.with_value(|d| (d.source.get(), d.default_url.clone()))
+        self.runtime.with_value(|rt| (rt.source.get(), rt.default_url.clone()))
     }
 
     /// Sends the pairing token the person typed, if the device is waiting for one.
     pub fn submit_token(&self, token: &str) {
-        self.driver.with_value(|d| {
-            let actions = d.session.borrow_mut().submit_token(token, dom::now_ms());
-            d.apply(actions);
-            d.refresh();
-        });
+        self.runtime.with_value(|rt| rt.act(|s, now| s.submit_token(token, now)));
     }
 
     /// Connects to `url` (already normalised) and remembers it; `None` forgets the saved address
     /// and goes back to the page's own host.
     pub fn choose_url(&self, url: Option<String>) {
-        self.driver.with_value(|d| {
+        self.runtime.with_value(|rt| {
             dom::storage_set(SAVED_URL_KEY, url.as_deref());
             let (url, source) = match url {
                 Some(url) => (url, Source::Saved),
-                None => (d.default_url.clone(), Source::PageHost),
+                None => (rt.default_url.clone(), Source::PageHost),
             };
-            d.source.set(source);
+            rt.source.set(source);
             let token = load_token(&url);
-            let actions = d.session.borrow_mut().set_url(url, token, dom::now_ms());
-            d.apply(actions);
-            d.refresh();
+            rt.act(|s, now| s.set_url(url, token, now));
         });
     }
 }
@@ -123,10 +117,12 @@ pub fn provide_connection() -> Connection {
     let telemetry_frame = RwSignal::new(0u64);
     let log_version = RwSignal::new(0u64);
     let second = RwSignal::new(0u64);
-    let driver = Rc::new_cyclic(|this| Driver {
+    let origin = location.as_ref().and_then(|l| l.origin().ok()).unwrap_or_default();
+    let runtime = Rc::new_cyclic(|this| Runtime {
         this: this.clone(),
         session: RefCell::new(session),
         default_url: url::default_url(&protocol, &host),
+        page_origin: origin,
         source: std::cell::Cell::new(source),
         status,
         telemetry_frame,
@@ -136,9 +132,9 @@ pub fn provide_connection() -> Connection {
         keepalive: RefCell::new(Vec::new()),
         ticker: RefCell::new(None),
     });
-    driver.start(first);
+    runtime.start(first);
 
-    let owned = SendWrapper::new(driver.clone());
+    let owned = SendWrapper::new(runtime.clone());
     on_cleanup(move || owned.take().stop());
 
     let conn = Connection {
@@ -146,16 +142,19 @@ pub fn provide_connection() -> Connection {
         telemetry_frame: telemetry_frame.read_only(),
         log_version: log_version.read_only(),
         second: second.read_only(),
-        driver: StoredValue::new_local(driver),
+        runtime: StoredValue::new_local(runtime),
     };
     provide_context(conn);
     conn
 }
 
-struct Driver {
-    this: Weak<Driver>,
+/// The connection's runtime: the session, the one socket, the timer and the page listeners.
+struct Runtime {
+    this: Weak<Runtime>,
     session: RefCell<Session>,
     default_url: String,
+    /// Where the page was loaded from (`http://127.0.0.1:8080`), for probes and their answers.
+    page_origin: String,
     source: std::cell::Cell<Source>,
     status: RwSignal<Status>,
     telemetry_frame: RwSignal<u64>,
@@ -167,50 +166,57 @@ struct Driver {
     ticker: RefCell<Option<Interval>>,
 }
 
-impl Driver {
+impl Runtime {
+    /// The one door for every event: borrows the session, hands it the event with the time,
+    /// carries out what it decides and publishes the change to the UI.
+    fn act(&self, event: impl FnOnce(&mut Session, f64) -> Vec<Action>) {
+        let actions = event(&mut self.session.borrow_mut(), dom::now_ms());
+        self.apply(actions);
+        self.refresh();
+    }
+
+    /// A page event routed through [`Runtime::act`]; removed with the runtime.
+    fn listen(
+        &self,
+        target: &web_sys::EventTarget,
+        kind: &'static str,
+        event: impl Fn(&mut Session, f64) -> Vec<Action> + 'static,
+    ) -> Listener {
+        let weak = self.this.clone();
+        Listener::new(target, kind, move |_| {
+            if let Some(rt) = weak.upgrade() {
+                rt.act(&event);
+            }
+        })
+    }
+
     fn start(&self, first: Action) {
         self.apply(vec![first]);
         let weak = self.this.clone();
         *self.ticker.borrow_mut() = Interval::new(TICK_MS, move || {
-            if let Some(d) = weak.upgrade() {
-                let actions = d.session.borrow_mut().tick(dom::now_ms(), dom::random());
-                d.apply(actions);
-                d.refresh();
+            if let Some(rt) = weak.upgrade() {
+                rt.act(|s, now| s.tick(now, dom::random()));
             }
         });
         let Some(window) = dom::window() else { return };
-        let mut listeners = Vec::new();
-        let on = |target: &web_sys::EventTarget, kind, f: fn(&mut Session, f64) -> Vec<Action>| {
-            let weak = self.this.clone();
-            Listener::new(target, kind, move |_| {
-                if let Some(d) = weak.upgrade() {
-                    let actions = f(&mut d.session.borrow_mut(), dom::now_ms());
-                    d.apply(actions);
-                    d.refresh();
-                }
-            })
-        };
-        listeners.push(on(&window, "online", |s, now| s.set_online(true, now)));
-        listeners.push(on(&window, "offline", |s, now| s.set_online(false, now)));
-        listeners.push(on(&window, "pageshow", |s, now| s.wake(now)));
+        let mut listeners = vec![
+            self.listen(&window, "online", |s, now| s.set_online(true, now)),
+            self.listen(&window, "offline", |s, now| s.set_online(false, now)),
+            self.listen(&window, "pageshow", |s, now| s.wake(now)),
+        ];
         if let Some(doc) = window.document() {
             let visible = doc.clone();
-            let weak = self.this.clone();
-            listeners.push(Listener::new(&doc, "visibilitychange", move |_| {
+            listeners.push(self.listen(&doc, "visibilitychange", move |s, now| {
                 if visible.hidden() {
-                    return;
-                }
-                if let Some(d) = weak.upgrade() {
-                    let actions = d.session.borrow_mut().wake(dom::now_ms());
-                    d.apply(actions);
-                    d.refresh();
+                    Vec::new()
+                } else {
+                    s.wake(now)
                 }
             }));
         }
         *self.keepalive.borrow_mut() = listeners;
         if !window.navigator().on_line() {
-            let actions = self.session.borrow_mut().set_online(false, dom::now_ms());
-            self.apply(actions);
+            self.act(|s, now| s.set_online(false, now));
         }
     }
 
@@ -228,12 +234,52 @@ impl Driver {
                 // Dropping the wire detaches its handlers first, so its close event never arrives.
                 Action::Close(_) => drop(self.wire.borrow_mut().take()),
                 Action::Send(frame) => {
-                    if let Some(wire) = self.wire.borrow().as_ref() {
-                        wire.send(&frame);
-                    }
+                    self.send(&frame);
                 }
+                Action::Token(store) => {
+                    let token = match &store {
+                        Store::Save(t) => Some(t.as_str()),
+                        Store::Forget => None,
+                    };
+                    dom::storage_set(&token_key(self.session.borrow().url()), token);
+                }
+                Action::Probe(url) => self.probe(url),
             }
         }
+    }
+
+    /// Sends a frame if the socket is open, noting it (a device that closes at once is told about
+    /// with what it was sent last).
+    fn send(&self, frame: &str) -> bool {
+        let sent = self.wire.borrow().as_ref().is_some_and(|w| w.send(frame));
+        if sent {
+            self.session.borrow_mut().note_sent(dom::now_ms(), frame);
+        }
+        sent
+    }
+
+    /// Asks the device's address over HTTP why the WebSocket did not open. From another origin the
+    /// answer is opaque (`no-cors`): it still tells "something answers" from "nothing does".
+    fn probe(&self, url: String) {
+        let same = probe::same_origin(self.session.borrow().url(), &self.page_origin);
+        let weak = self.this.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let mode = if same { web_sys::RequestMode::SameOrigin } else { web_sys::RequestMode::NoCors };
+            let request = gloo_net::http::Request::get(&url).mode(mode).cache(web_sys::RequestCache::NoStore);
+            let answer = match request.send().await {
+                Err(_) => Answer::Nothing,
+                Ok(r) if r.type_() == web_sys::ResponseType::Opaque => Answer::Hidden,
+                Ok(r) => Answer::Status(r.status()),
+            };
+            // The app may have been closed, or pointed elsewhere, while the request was out.
+            if let Some(rt) = weak.upgrade() {
+                let origin = rt.page_origin.clone();
+                rt.act(|s, now| {
+                    s.on_probe(now, &url, answer, &origin);
+                    Vec::new()
+                });
+            }
+        });
     }
 
     fn open(&self) {
@@ -245,12 +291,9 @@ impl Driver {
             Err(e) => {
                 let now = dom::now_ms();
                 let mut session = self.session.borrow_mut();
-                session.log_mut().app(
-                    now,
-                    wsdeck_protocol::LogLevel::Error,
-                    format!("cannot open {url}: {e}"),
-                );
-                session.on_close(now, 1006, dom::random());
+                session.log_mut().app(now, wsdeck_protocol::LogLevel::Error, format!("cannot open {url}: {e}"));
+                // No probe (what it returns) for an address the browser would not even try.
+                let _ = session.on_close(now, 1006, dom::random());
             }
         }
     }
@@ -279,56 +322,36 @@ impl Driver {
     }
 
     fn on_open(&self) {
-        self.session.borrow_mut().on_open(dom::now_ms());
-        // Ping at once: the first RTT figure should not wait for the next tick.
-        let actions = self.session.borrow_mut().tick(dom::now_ms(), dom::random());
-        self.apply(actions);
-        self.refresh();
+        let on_connect = prefs::load(self.session.borrow().url()).on_connect;
+        self.act(|s, now| s.on_open(now, on_connect.as_deref()));
     }
 
     fn on_message(&self, event: MessageEvent) {
         let data = event.data();
-        let now = dom::now_ms();
         if let Some(text) = data.dyn_ref::<js_sys::JsString>() {
             // Each UTF-16 unit is at least one UTF-8 byte: an over-long frame is dropped before it
             // is copied into wasm memory.
             let units = text.length() as usize;
-            if units > wsdeck_protocol::MAX_FRAME_LEN {
-                self.session.borrow_mut().on_oversized(now, units);
+            let actions = if units > wsdeck_protocol::MAX_FRAME_LEN {
+                self.session.borrow_mut().on_oversized(dom::now_ms(), units);
+                Vec::new()
             } else {
-                self.session.borrow_mut().on_text(now, &String::from(text));
-                self.after_frame();
+                self.session.borrow_mut().on_text(dom::now_ms(), &String::from(text))
+            };
+            // Frames come at up to 2 kHz: the UI is refreshed by the tick, not per frame.
+            if !actions.is_empty() {
+                self.apply(actions);
+                self.refresh();
             }
         } else {
             let len = data.dyn_ref::<js_sys::ArrayBuffer>().map(|b| b.byte_length() as usize).unwrap_or(0);
-            self.session.borrow_mut().on_binary(now, len);
-        }
-    }
-
-    /// Carries out what a frame made the session decide: send the remembered pairing token, save
-    /// or forget it.
-    fn after_frame(&self) {
-        let (actions, store, url) = {
-            let mut s = self.session.borrow_mut();
-            (s.take_outgoing(), s.take_store(), s.url().to_string())
-        };
-        if !actions.is_empty() {
-            self.apply(actions);
-        }
-        if let Some(store) = store {
-            let token = match &store {
-                Store::Save(t) => Some(t.as_str()),
-                Store::Forget => None,
-            };
-            dom::storage_set(&token_key(&url), token);
-            self.refresh();
+            self.session.borrow_mut().on_binary(dom::now_ms(), len);
         }
     }
 
     fn on_close(&self, event: CloseEvent) {
         self.wire.borrow_mut().take();
-        self.session.borrow_mut().on_close(dom::now_ms(), event.code(), dom::random());
-        self.refresh();
+        self.act(|s, now| s.on_close(now, event.code(), dom::random()));
     }
 }
 
@@ -342,7 +365,7 @@ struct Wire {
 }
 
 impl Wire {
-    fn open(url: &str, driver: Weak<Driver>) -> Result<Wire, String> {
+    fn open(url: &str, runtime: Weak<Runtime>) -> Result<Wire, String> {
         let ws = WebSocket::new(url).map_err(|e| {
             e.dyn_ref::<js_sys::Error>()
                 .map(|e| String::from(e.message()))
@@ -350,20 +373,20 @@ impl Wire {
         })?;
         // Binary frames are not part of v1; an ArrayBuffer is cheaper to count and drop than a Blob.
         ws.set_binary_type(BinaryType::Arraybuffer);
-        let d = driver.clone();
+        let d = runtime.clone();
         let on_open = Closure::<dyn FnMut()>::new(move || {
             if let Some(d) = d.upgrade() {
                 d.on_open();
             }
         });
-        let d = driver.clone();
+        let d = runtime.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e| {
             if let Some(d) = d.upgrade() {
                 d.on_message(e);
             }
         });
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e| {
-            if let Some(d) = driver.upgrade() {
+            if let Some(d) = runtime.upgrade() {
                 d.on_close(e);
             }
         });

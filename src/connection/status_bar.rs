@@ -1,6 +1,7 @@
-//! The status bar: link state, device name, round-trip time and message rate, always in view.
+//! The status bar: link state, device name, round-trip time and message rate, always in view; and
+//! for a device that cannot be pinged, that it is not, and how long it has been silent.
 
-use super::session::LinkState;
+use super::session::{LinkState, Status};
 use super::Connection;
 use leptos::prelude::*;
 
@@ -9,27 +10,58 @@ pub fn StatusBar() -> impl IntoView {
     let conn = expect_context::<Connection>();
     let status = conn.status;
     let state = move || status.with(|s| s.state);
-    let label = move || state_label(state());
+    let label = move || status.with(link_label);
     let name = move || status.with(|s| s.device_name.clone().unwrap_or_else(|| host_of(&s.url).to_string()));
-    let rtt =
-        move || status.with(|s| s.rtt_ms.map(|r| format!("{r:.0} ms")).unwrap_or_else(|| "– ms".into()));
+    let no_heartbeat = move || status.with(|s| s.state == LinkState::Connected && !s.speaks_v1);
+    let rtt = move || {
+        status.with(|s| match s.rtt_ms {
+            Some(r) => format!("{r:.0} ms"),
+            None if no_heartbeat() => "no heartbeat".into(),
+            None => "– ms".into(),
+        })
+    };
+    let rtt_title = move || {
+        if no_heartbeat() {
+            "no heartbeat: this device does not answer pings, so the round-trip time is not known"
+        } else {
+            "round-trip time (median)"
+        }
+    };
+    let why = move || status.with(|s| s.diagnosis.clone());
     let rate = move || status.with(|s| format!("{}/s", s.rate));
     let lost = move || offers_other_address(state());
     view! {
-        <header class="status" data-testid="status" data-state=move || state().name()>
+        <header class="status" data-testid="status" data-state=move || state().name()
+            data-heartbeat=move || if no_heartbeat() { "off" } else { "on" }
+            data-silent=move || status.with(|s| s.silent_s.is_some()).then_some("")>
             <span class="dot" aria-hidden="true"></span>
             <div class="who">
                 <strong class="name" data-testid="device-name">{name}</strong>
                 <span class="state" data-testid="link-state" role="status">{label}</span>
+                <Show when=move || why().is_some()>
+                    <a class="why" href="#/device" data-testid="link-why" title=move || why().unwrap_or_default()>
+                        {move || why().unwrap_or_default()}
+                    </a>
+                </Show>
             </div>
             <Show when=lost>
                 <a class="status-link" href="#/settings" data-testid="change-device">"Address"</a>
             </Show>
             <div class="figures">
-                <span title="round-trip time (median)" data-testid="rtt">{rtt}</span>
+                <span title=rtt_title data-testid="rtt">{rtt}</span>
                 <span title="frames per second from the device" data-testid="rate">{rate}</span>
             </div>
         </header>
+    }
+}
+
+/// The words under the device name, for the whole status: a connected device that cannot be
+/// pinged says so, and after a few silent seconds the link is "unknown", not "connected".
+pub fn link_label(status: &Status) -> String {
+    match (status.state, status.silent_s) {
+        (LinkState::Connected, Some(s)) => format!("Link unknown · silent for {s} s"),
+        (LinkState::Connected, None) if !status.speaks_v1 => "Connected · no heartbeat".into(),
+        (state, _) => state_label(state),
     }
 }
 
@@ -87,6 +119,16 @@ mod tests {
             state_label(LinkState::Reconnecting { attempt: 2, retry_in_ms: None }),
             "Reconnecting · attempt 2…"
         );
+    }
+
+    #[test]
+    fn a_device_without_heartbeat_is_never_shown_as_fine_when_silent() {
+        let (mut session, _) = crate::connection::session::Session::new("ws://10.0.0.2/ws".into(), 0.0);
+        session.on_open(0.0, None);
+        assert_eq!(link_label(&session.status(100.0)), "Connected · no heartbeat");
+        assert_eq!(link_label(&session.status(4500.0)), "Link unknown · silent for 4 s");
+        session.on_text(4600.0, r#"{"t":"hello"}"#);
+        assert_eq!(link_label(&session.status(4700.0)), "Connected");
     }
 
     #[test]

@@ -27,22 +27,65 @@ pub fn DevicePage() -> impl IntoView {
                 <dt>"Watchdog"</dt><dd>{field(|h| h.watchdog_ms.map(|w| format!("{w} ms")).unwrap_or_else(|| "–".into()))}</dd>
             </dl>
             <Show when=move || device().is_none()>
-                <p class="hint">"This device has not sent a hello; its telemetry still shows."</p>
+                <p class="hint" data-testid="no-hello">{move || if status.with(|s| s.speaks_v1) {
+                    "This device has not sent a hello; its telemetry still shows."
+                } else {
+                    "This device has not said it speaks wsdeck: the app sends it only what you do \
+                     (drive words, messages set in Settings), no heartbeat. Its telemetry still shows."
+                }}</p>
+            </Show>
+            <Show when=move || status.with(|s| s.diagnosis.is_some())>
+                <p class="hint" data-testid="diagnosis">{move || status.with(|s| s.diagnosis.clone())}</p>
             </Show>
         </section>
         <section class="card">
             <h2>"Link"</h2>
             <dl class="facts">
-                <dt>"Round trip"</dt><dd>{move || status.with(|s| s.rtt_ms.map(|r| format!("{r:.1} ms")).unwrap_or_else(|| "–".into()))}</dd>
+                <dt>"Round trip"</dt><dd>{move || status.with(|s| match s.rtt_ms {
+                    Some(r) => format!("{r:.1} ms"),
+                    None if !s.speaks_v1 => "no heartbeat: this device does not answer pings".into(),
+                    None => "–".into(),
+                })}</dd>
                 <dt>"Frames / s"</dt><dd>{move || status.with(|s| s.rate)}</dd>
                 <dt>"Frames"</dt><dd data-testid="frames">{counter(|c| c.frames)}</dd>
                 <dt>"Malformed"</dt><dd data-testid="malformed">{counter(|c| c.malformed)}</dd>
                 <dt>"Too large"</dt><dd data-testid="oversized">{counter(|c| c.oversized)}</dd>
                 <dt>"Binary"</dt><dd>{counter(|c| c.binary)}</dd>
                 <dt>"Unknown type"</dt><dd>{counter(|c| c.unknown)}</dd>
+                <dt>"Not telemetry"</dt><dd data-testid="ignored">{counter(|c| c.ignored)}</dd>
             </dl>
         </section>
+        <UnusedFrames/>
         <EventLogView/>
+    }
+}
+
+/// What the app made of the frames it could not use, one line per kind with its count.
+#[component]
+fn UnusedFrames() -> impl IntoView {
+    let conn = expect_context::<Connection>();
+    let rows = move || {
+        conn.log_version.track();
+        conn.status.track();
+        conn.with_session(|s| {
+            s.unused()
+                .iter()
+                .rev()
+                .map(|u| {
+                    let count = if u.count > 1 { format!(" ×{}", u.count) } else { String::new() };
+                    view! { <li><code>{u.preview.clone()}</code>" "{u.why.clone()}{count}</li> }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <section class="card" hidden=move || {
+            conn.log_version.track();
+            conn.with_session(|s| s.unused().is_empty()).unwrap_or(true)
+        }>
+            <h2>"Frames it could not use"</h2>
+            <ul class="unused" data-testid="unused">{rows}</ul>
+        </section>
     }
 }
 
