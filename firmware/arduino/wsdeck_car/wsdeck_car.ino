@@ -5,8 +5,11 @@
 // protocol itself lives in wsdeck_core.{h,cpp}, plain C++ tested on a PC by `cargo xtask test`;
 // this file only wires it to WiFi, the web server and the PWM pins. See firmware/README.md.
 //
-// Libraries: ESP32Async/ESPAsyncWebServer 3.x and ESP32Async/AsyncTCP 3.x.
-// This sketch is not compiled by wsdeck's CI (no ESP32 toolchain there): report what breaks.
+// Libraries: ESP32Async/ESPAsyncWebServer 3.11 or later and ESP32Async/AsyncTCP 3.5 or later
+// (older 3.x touch the client list from two tasks without a lock, and close a client whose send
+// queue is full instead of dropping the frame). This sketch is not compiled by wsdeck's CI (no
+// ESP32 toolchain there); ../typecheck.sh checks it against the real libraries' headers when you
+// have them. Report what breaks.
 
 #include <Arduino.h>
 #include <AsyncTCP.h>
@@ -15,6 +18,15 @@
 #include <WiFi.h>
 
 #include "wsdeck_core.h"
+
+// The Arduino IDE does not read platformio.ini: refuse the library versions this sketch must not
+// run on (see the comment at the top).
+#if !defined(ASYNCWEBSERVER_VERSION_NUM) || ASYNCWEBSERVER_VERSION_NUM < ASYNCWEBSERVER_VERSION_VAL(3, 11, 0)
+#error "wsdeck_car needs ESPAsyncWebServer 3.11 or later (by ESP32Async, in the Library Manager)"
+#endif
+#if !defined(ASYNCTCP_VERSION_NUM) || ASYNCTCP_VERSION_NUM < ASYNCTCP_VERSION_VAL(3, 5, 0)
+#error "wsdeck_car needs Async TCP 3.5 or later (by ESP32Async, in the Library Manager)"
+#endif
 
 // The app, gzipped, as C arrays: copy target/flash/wsdeck_assets.h here after `cargo xtask dist`.
 // Without it the sketch still builds and speaks the protocol; `/` explains what is missing.
@@ -65,6 +77,9 @@ static const wsdeck::PairingMode PAIRING_MODE = wsdeck::PairingMode::Required;
 static const char *const CAR_NAME = "wsdeck car";
 static const uint32_t WATCHDOG_MS = 300;  // motors stop when no drive frame came for this long
 static const uint32_t TELEMETRY_HZ = 20;  // 0 for none
+// Written so that TELEMETRY_HZ = 0 never divides by zero, not even in a branch never taken (which
+// the compiler warns about, failing -Werror builds).
+static const uint32_t TELEMETRY_PERIOD_MS = 1000 / (TELEMETRY_HZ > 0 ? TELEMETRY_HZ : 1);
 // Limits (docs/PROTOCOL.md "Limits"). Frames from the app are under 100 bytes: a longer frame
 // than MAX_INCOMING closes the connection with 1009 before its payload is read (the protocol's
 // cap is 64 KiB; an ESP32 has no RAM to spare for that, and the sketch keeps one MAX_INCOMING
@@ -74,7 +89,8 @@ static const size_t MAX_INCOMING = 1024;
 // Messages per client per second (bursts of a quarter of that): the excess is dropped, a stop
 // never; 5 s on end over it closes the connection with 1008. 0 for no cap.
 static const uint32_t MAX_MSG_RATE = 200;
-// Phones connected at once (at most wsdeck::kMaxClients, 8); more are closed with 1013.
+// Phones connected at once (at most wsdeck::kMaxClients, 8); more are closed with 1013. In
+// access-point mode it is also the number of stations the access point lets join (its default is 4).
 static const size_t MAX_CLIENTS = wsdeck::kMaxClients;
 
 // Motor driver. L298N: ENA/ENB are the PWM pins, IN1..IN4 the direction pins (remove the ENA/ENB
@@ -249,6 +265,9 @@ static void on_ws_event(AsyncWebSocket *, AsyncWebSocketClient *client, AwsEvent
     case WS_EVT_CONNECT: {
       // Small frames (pong, stop) must not wait for Nagle's algorithm.
       if (client->client()) client->client()->setNoDelay(true);
+      // A client whose send queue is full misses a frame (telemetry comes again 50 ms later)
+      // rather than being closed: the library's default would drop a driver over one slow moment.
+      client->setCloseClientOnQueueFull(false);
       // Wrong pairing tokens are counted per remote address (IPv4 as a number).
       const uint64_t remote = static_cast<uint32_t>(client->remoteIP());
       bool accepted;
@@ -361,9 +380,11 @@ static void serve_asset(AsyncWebServerRequest *request) {
     }
     return;
   }
-  if (request->method() != HTTP_GET && request->method() != HTTP_HEAD) {
-    AsyncWebServerResponse *r = request->beginResponse(405, "text/plain", "only GET and HEAD are served\n");
-    r->addHeader("Allow", "GET, HEAD");
+  // GET only: the library would send HEAD the whole body, and a HEAD answer without one would
+  // have to carry the GET's Content-Length, which it cannot set. Browsers never send HEAD here.
+  if (request->method() != HTTP_GET) {
+    AsyncWebServerResponse *r = request->beginResponse(405, "text/plain", "only GET is served\n");
+    r->addHeader("Allow", "GET");
     request->send(r);
     return;
   }
@@ -409,12 +430,15 @@ static void serve_asset(AsyncWebServerRequest *request) {
 static void wifi_begin() {
 #if WSDECK_SOFTAP
   WiFi.mode(WIFI_AP);
-  WiFi.softAP(AP_SSID, AP_PASSWORD, AP_CHANNEL);
+  // As many stations as phones may connect (the access point lets in 4 by default).
+  WiFi.softAP(AP_SSID, AP_PASSWORD, AP_CHANNEL, 0, static_cast<int>(MAX_CLIENTS));
   Serial.printf("wsdeck: joined by phones on WiFi \"%s\"; open http://%s/\n", AP_SSID,
                 WiFi.softAPIP().toString().c_str());
 #else
-  WiFi.mode(WIFI_STA);
+  // The hostname first: on Arduino core 2.0.x it is taken when the station interface starts, so
+  // one set after WiFi.mode() never reaches DHCP.
   WiFi.setHostname(HOSTNAME);
+  WiFi.mode(WIFI_STA);
   WiFi.setAutoReconnect(true);
   WiFi.begin(STA_SSID, STA_PASSWORD);
   Serial.printf("wsdeck: joining \"%s\"", STA_SSID);
@@ -493,7 +517,8 @@ static void send_telemetry(uint32_t now) {
   tel.add("motor_r", m.r / 10.0);
   tel.add("heap_kb", ESP.getFreeHeap() / 1024);
   const size_t len = tel.finish();
-  // A client whose queue is full skips this frame (the library drops it) rather than stalling.
+  // A client whose queue is full skips this frame (setCloseClientOnQueueFull(false) on connect:
+  // the library drops it) rather than stalling or being closed.
   for (size_t i = 0; len > 0 && i < n_to; i++) ws.text(to[i], frame, len);
 }
 
@@ -525,13 +550,13 @@ void loop() {
   const uint32_t now = millis();
   static uint32_t next_tel = 0;
   if (TELEMETRY_HZ > 0 && static_cast<int32_t>(now - next_tel) >= 0) {
-    next_tel = now + 1000 / TELEMETRY_HZ;
+    next_tel = now + TELEMETRY_PERIOD_MS;
     if (ws.count() > 0) send_telemetry(now);
   }
   static uint32_t next_cleanup = 0;
   if (static_cast<int32_t>(now - next_cleanup) >= 0) {
     next_cleanup = now + 1000;
-    ws.cleanupClients();  // closes the oldest clients beyond the library's limit (8, as MAX_CLIENTS)
+    ws.cleanupClients(static_cast<uint16_t>(MAX_CLIENTS));  // frees closed clients, closes the oldest beyond MAX_CLIENTS
   }
   delay(1);  // lets the idle task run (task watchdog); the car's watchdog is in milliseconds anyway
 }
