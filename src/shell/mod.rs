@@ -109,7 +109,12 @@ pub fn Shell() -> impl IntoView {
     view! {
         <div class="app">
             <StatusBar/>
-            <main class="page" data-page=move || page.get().slug()><PairingCard/>{body}</main>
+            <main class="page" data-page=move || page.get().slug()>
+                // The page's one top-level heading, for screen readers: the tab bar shows its name.
+                <h1 class="visually-hidden">{move || page.get().title()}</h1>
+                <PairingCard/>
+                {body}
+            </main>
             <nav class="tabs">
                 {Page::ALL
                     .into_iter()
