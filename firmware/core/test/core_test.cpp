@@ -1,4 +1,4 @@
-// Host tests of the reference firmware's protocol core (firmware/arduino/wsdeck_car/wsdeck_core.*):
+// Host tests of the reference firmware's protocol core (firmware/arduino/wsdeck_car/wsdeck_*):
 // every vector of protocol/vectors.json that concerns a device, the simulator's car rules
 // (sim/src/car.rs, sim/src/main.rs), the handshake guard (sim/src/guard.rs), and a fixed-seed
 // fuzz loop. Built and run by `cargo xtask test` (step "firmware core (g++)") under ASan and
@@ -7,7 +7,7 @@
 // By hand, from the repository root (xtask/src/firmware.rs has the exact flags):
 //   g++ -std=c++14 -Wall -Wextra -Werror -fsanitize=address,undefined -fno-exceptions -fno-rtti
 //       -I firmware/arduino/wsdeck_car firmware/core/test/core_test.cpp
-//       firmware/arduino/wsdeck_car/wsdeck_core.cpp -o target/firmware-test/core_test
+//       firmware/arduino/wsdeck_car/*.cpp -o target/firmware-test/core_test
 //   target/firmware-test/core_test protocol/vectors.json
 #include "wsdeck_core.h"
 
@@ -306,6 +306,11 @@ static std::string encode_like(const Json &e) {
                      wd ? (int64_t)wd->n : -1, series.data(), series.size(),
                      pairing ? pairing->s.c_str() : nullptr);
   } else if (type == "tel") {
+    // The firmware sends numbers only: readings of other shapes (text, on/off, gaps) are the
+    // app's reading rules, which a device never needs to produce.
+    if (const Json *d = e.get("d"))
+      for (const auto &f : d->fields)
+        if (f.second.type != Json::Num) return "";
     TelFrame tel(buf, sizeof buf);
     if (const Json *ms = e.get("ms")) tel.ms(ms->n);
     if (const Json *d = e.get("d"))
