@@ -231,7 +231,12 @@ export async function holdForward(page, device, id = 1) {
  * are named). A canvas names its series in its fallback content, `<span data-series=NAME>`.
  */
 export function chart(...series) {
-  return 'canvas.chart' + series.map((s) => `:has(> [data-series=${JSON.stringify(s)}])`).join('');
+  return 'canvas.chart' + series.map((s) => `:has(> [data-series=${cssString(s)}])`).join('');
+}
+
+/** `s` as a CSS string: any name, quotes and line breaks too. */
+export function cssString(s) {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\a ').replace(/\r/g, '\\d ')}"`;
 }
 
 /** Every chart on the page, as the list of its series' names. */
