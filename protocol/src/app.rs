@@ -10,6 +10,7 @@ pub const FULL: i16 = 1000;
 
 /// A motion command: stick position and the wheel commands the app already mixed from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Drive {
     /// Increases with every drive or stop frame; a device ignores frames older than the newest.
     pub seq: u32,
@@ -34,6 +35,7 @@ impl Drive {
 pub const MAX_TOKEN_CHARS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum AppMsg {
     /// Heartbeat, sent every second; the device answers `pong` with the same id.
     Ping {

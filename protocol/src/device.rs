@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 
 /// Sent by the device right after the WebSocket opens. Optional: the app works without it.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Hello {
     /// Protocol version the device speaks (1 when absent).
     pub v: u32,
@@ -24,6 +25,7 @@ pub struct Hello {
 
 /// What a device keeps from connections that have not sent its pairing token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Pairing {
     /// Anyone may watch; driving needs the token.
     Control,
@@ -50,6 +52,7 @@ impl Pairing {
 
 /// How to show one series; every field optional.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SeriesMeta {
     /// Human name, e.g. `Temperature`.
     pub label: Option<String>,
@@ -64,6 +67,7 @@ pub struct SeriesMeta {
 
 /// Readings from the device. Order is the device's.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Telemetry {
     /// Device time in milliseconds (any epoch), if the device sent one.
     pub ms: Option<f64>,
@@ -81,6 +85,7 @@ pub struct Telemetry {
 /// wsdeck"): a number (also from a string such as `"23.12"`), a gap (`"NaN"`, `"Error"`, `null`),
 /// an on/off state, or text that is shown but not charted.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Reading {
     Num(f64),
     /// No valid value this time: charts break the line, tiles show a dash.
@@ -101,6 +106,7 @@ impl Reading {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum LogLevel {
     Debug,
     Info,
@@ -132,6 +138,7 @@ impl LogLevel {
 /// Who drives, and whether the device is moving under command. Broadcast by the device to every
 /// client whenever it changes, and to a client when it connects.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DriveState {
     /// Client id of the driver, `None` when nobody drives.
     pub driver: Option<u32>,
@@ -145,6 +152,7 @@ pub struct DriveState {
 
 /// A line for the app's event log.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Log {
     pub level: LogLevel,
     pub msg: String,
@@ -152,6 +160,7 @@ pub struct Log {
 
 /// One decoded frame from a device.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum DeviceMsg {
     Hello(Hello),
     /// `tel` frames, bare numeric objects and bare numbers all decode to this.

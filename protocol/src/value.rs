@@ -3,8 +3,11 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+#[cfg(any(test, feature = "serde"))]
 use core::fmt;
+#[cfg(any(test, feature = "serde"))]
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+#[cfg(any(test, feature = "serde"))]
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 /// Any JSON value; numbers are `f64` (as in JavaScript), objects are ordered key/value pairs.
@@ -450,14 +453,17 @@ impl Parser<'_> {
     }
 }
 
+#[cfg(any(test, feature = "serde"))]
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(ValueVisitor)
     }
 }
 
+#[cfg(any(test, feature = "serde"))]
 struct ValueVisitor;
 
+#[cfg(any(test, feature = "serde"))]
 impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value;
 
@@ -504,6 +510,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
+#[cfg(any(test, feature = "serde"))]
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -531,6 +538,7 @@ impl Serialize for Value {
 
 /// Whole numbers are written without a fraction (`7`, not `7.0`) so that C firmware can read ids
 /// and times as integers; NaN and infinities, which JSON cannot carry, become `null`.
+#[cfg(any(test, feature = "serde"))]
 fn serialize_number<S: Serializer>(n: f64, serializer: S) -> Result<S::Ok, S::Error> {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     if !n.is_finite() {

@@ -32,8 +32,13 @@ pub fn main() -> Result<(), String> {
     step("protocol compact-float", &mut counts, &mut |c| {
         run_counted(cmd("cargo").args(["test", "-p", "wsdeck-protocol", "--features", "compact-float"]), c)
     });
+    // Rust firmware and the simulator may turn on the message types' serde impls.
+    step("protocol serde", &mut counts, &mut |c| {
+        run_counted(cmd("cargo").args(["test", "-p", "wsdeck-protocol", "--features", "serde"]), c)
+    });
     step("protocol builds no_std", &mut counts, &mut |_| {
-        run(cmd("cargo").args(["build", "-p", "wsdeck-protocol", "--target", tools::BARE_METAL_TARGET]))
+        let target = tools::BARE_METAL_TARGET;
+        run(cmd("cargo").args(["build", "-p", "wsdeck-protocol", "--features", "serde", "--target", target]))
     });
     step("firmware core (g++)", &mut counts, &mut |c| firmware::test(c));
     step("wasm tests in Chromium", &mut counts, &mut |c| run_counted(&mut wasm_tests(), c));
