@@ -57,13 +57,18 @@ test('garbage, binary and 1 MB frames are counted and the app goes on', async ()
   const { page, errors } = ctx.browser;
   await page.goto(`${device.url}#/device`);
   await waitForState(page, 'connected');
-  await device.send('}{ this is not json');
+  await device.send('{ this is not json');
+  // Not JSON and no readings: what a tutorial device answers. Ignored, and said so.
+  await device.send('OK');
   await device.send(`{"t":"tel","d":{"big":"${'x'.repeat(1024 * 1024)}"}}`);
   await device.send('\u0000\u0001', { binary: true });
   await device.send('{"t":"tel","d":{"temp_c":"hot"},"extra":[1,{"deep":true}]}');
   await page.waitForFunction(() => document.querySelector('[data-testid=malformed]').textContent === '1');
   await page.waitForFunction(() => document.querySelector('[data-testid=oversized]').textContent === '1');
   await page.waitForFunction(() => document.querySelector('[data-testid=event-log]').textContent.includes('malformed frame'));
+  await page.waitForFunction(() => document.querySelector('[data-testid=ignored]').textContent === '1');
+  const unused = await page.textContent('[data-testid=unused]');
+  assert.ok(unused.includes('OK not telemetry: ignored'), unused);
   // Still alive: the link stays up and telemetry keeps flowing.
   const frames = Number(await page.textContent('[data-testid=frames]'));
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid=frames]').textContent) > n + 5, frames);

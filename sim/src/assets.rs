@@ -146,7 +146,7 @@ pub fn csp_for(html: &str) -> String {
     let styles: String = inline(html, "style").into_iter().map(hash).collect();
     format!(
         "default-src 'self'; script-src 'self'{hashes} 'wasm-unsafe-eval'; style-src 'self'{styles}; \
-         img-src 'self' data: blob:; connect-src 'self' ws: wss:; manifest-src 'self'; worker-src 'self'; \
+         img-src 'self' data: blob:; connect-src 'self' ws: wss: http: https:; manifest-src 'self'; worker-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 }
