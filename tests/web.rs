@@ -67,6 +67,25 @@ fn settings_survive_in_local_storage() {
 }
 
 #[wasm_bindgen_test]
+fn words_are_kept_per_device_and_the_old_global_words_move_to_the_first_one() {
+    use wsdeck::device::prefs;
+    let (car, other) = ("ws://127.0.0.1:9/ws", "ws://127.0.0.2:9/ws");
+    dom::storage_set("wsdeck.drive.words", Some("F,B,L,R,S"));
+    let moved = prefs::load(car);
+    assert_eq!(moved.words, Some(["F", "B", "L", "R", "S"].map(String::from)));
+    assert_eq!(dom::storage_get("wsdeck.drive.words"), None, "the old key is gone");
+    assert_eq!(prefs::load(car), moved, "kept for that address");
+    assert_eq!(prefs::load(other), prefs::DevicePrefs::default(), "another address has its own");
+    let extra = prefs::DevicePrefs { extra: vec!["horn".into()], ..prefs::load(other) };
+    prefs::save(other, &extra);
+    assert_eq!(prefs::load(other).extra, ["horn"]);
+    assert_eq!(prefs::load(car), moved);
+    prefs::save(car, &prefs::DevicePrefs::default());
+    prefs::save(other, &prefs::DevicePrefs::default());
+    assert_eq!(dom::storage_get(&format!("wsdeck.device.{car}")), None, "nothing left behind");
+}
+
+#[wasm_bindgen_test]
 async fn the_app_mounts_tries_to_connect_and_unmounts_cleanly() {
     let before = dom::held();
     let root = fresh_div();

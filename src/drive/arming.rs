@@ -14,6 +14,8 @@ pub enum Disarm {
     Hidden,
     /// Another client holds the driver lease.
     NotDriver,
+    /// The device wants its pairing token before it obeys a drive frame.
+    NotPaired,
 }
 
 impl Disarm {
@@ -25,6 +27,7 @@ impl Disarm {
             Disarm::Reconnected => "reconnected",
             Disarm::Hidden => "page left",
             Disarm::NotDriver => "someone else is driving",
+            Disarm::NotPaired => "not paired yet, the device needs its pairing token",
         }
     }
 }
@@ -102,7 +105,14 @@ mod tests {
 
     #[test]
     fn every_loss_disarms_until_rearmed_at_neutral() {
-        for why in [Disarm::LinkLost, Disarm::Failsafe, Disarm::Reconnected, Disarm::Hidden, Disarm::User] {
+        for why in [
+            Disarm::LinkLost,
+            Disarm::Failsafe,
+            Disarm::Reconnected,
+            Disarm::Hidden,
+            Disarm::User,
+            Disarm::NotPaired,
+        ] {
             let mut a = Arming::default();
             a.arm(true);
             a.disarm(why);

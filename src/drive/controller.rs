@@ -1,6 +1,6 @@
-//! The driving controller, free of the DOM: turns control positions into frames, applying the
-//! shaping, the mixing, the arming rules, the driver lease and the send rate. The Drive page feeds
-//! it pointer, keyboard and page events and sends what it returns.
+//! The driving controller, free of the DOM: turns control positions into what to send ([`Out`]),
+//! applying the shaping, the mixing, the arming rules, the driver lease and the send rate. The
+//! Drive page feeds it pointer, keyboard and page events, encodes what it returns and sends it.
 
 use super::arming::{Arming, Disarm};
 use super::sender::{Motion, Sender};
@@ -97,11 +97,37 @@ impl Dialect {
     }
 }
 
+/// One thing to send, typed: the Drive page encodes it at the edge, and knows a stop when it sees
+/// one in either dialect.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Out {
+    /// A protocol v1 frame.
+    Frame(AppMsg),
+    /// A word of the text dialect, sent as it is.
+    Word(String),
+    /// The text dialect's stop word.
+    StopWord(String),
+}
+
+impl Out {
+    pub fn is_stop(&self) -> bool {
+        matches!(self, Out::Frame(AppMsg::Stop { .. }) | Out::StopWord(_))
+    }
+
+    /// The text frame that goes on the wire.
+    pub fn encode(&self) -> String {
+        match self {
+            Out::Frame(msg) => msg.encode(),
+            Out::Word(w) | Out::StopWord(w) => w.clone(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Controller {
     mode: Mode,
     pub shaping: Shaping,
-    pub dialect: Dialect,
+    dialect: Dialect,
     arming: Arming,
     lease: Lease,
     sender: Sender,
@@ -149,15 +175,33 @@ impl Controller {
         self.sender.skipped
     }
 
-    /// The person pressed Arm. Asks the device for the lease where it has one.
-    pub fn arm(&mut self) -> Vec<String> {
+    pub fn dialect(&self) -> &Dialect {
+        &self.dialect
+    }
+
+    /// Another device, or other words for this one: driving starts over in the new dialect (the
+    /// old one's stop goes out if the person was driving).
+    pub fn set_dialect(&mut self, dialect: Dialect) -> Vec<Out> {
+        if dialect == self.dialect {
+            return Vec::new();
+        }
+        let out = if self.arming.is_armed() { self.disarm(Disarm::Reconnected) } else { Vec::new() };
+        self.dialect = dialect;
+        self.last_word = None;
+        out
+    }
+
+    /// The person pressed Arm. Asks the device for the lease where it has one: `claim` and
+    /// `release` only ever go to a device whose `state` spoke of a lease on this connection, so a
+    /// device that never said it speaks protocol v1 gets nothing but the person's drive and stop.
+    pub fn arm(&mut self) -> Vec<Out> {
         if self.lease == Lease::Theirs {
             // Maybe the driver is idle; the device decides and answers with its state.
-            return vec![AppMsg::Claim.encode()];
+            return vec![Out::Frame(AppMsg::Claim)];
         }
         self.arming.arm(self.motion.is_neutral());
         match (self.lease, &self.dialect) {
-            (Lease::Free, Dialect::Json) => vec![AppMsg::Claim.encode()],
+            (Lease::Free, Dialect::Json) => vec![Out::Frame(AppMsg::Claim)],
             _ => Vec::new(),
         }
     }
@@ -165,7 +209,7 @@ impl Controller {
     /// STOP, disarm, or anything that must end driving until the person arms again. The controls
     /// keep their positions: a finger still holding a stick must bring it back to the centre
     /// before the car moves again.
-    pub fn disarm(&mut self, why: Disarm) -> Vec<String> {
+    pub fn disarm(&mut self, why: Disarm) -> Vec<Out> {
         let was_armed = self.arming.is_armed();
         self.arming.disarm(why);
         let mut out = Vec::new();
@@ -173,14 +217,14 @@ impl Controller {
             out.push(self.stop_frame());
         }
         if was_armed && self.lease == Lease::Mine && why == Disarm::User {
-            out.push(AppMsg::Release.encode());
+            out.push(Out::Frame(AppMsg::Release));
         }
         out
     }
 
     /// A stop that keeps the arming but waits for every control to be back at neutral: window
     /// blurred, mode changed.
-    pub fn halt(&mut self) -> Vec<String> {
+    pub fn halt(&mut self) -> Vec<Out> {
         self.arming.latch();
         if self.arming.is_armed() {
             vec![self.stop_frame()]
@@ -191,7 +235,7 @@ impl Controller {
 
     /// Another layout: its pads are new, so the old pads' positions are forgotten; a stop goes
     /// out and motion waits for neutral.
-    pub fn set_mode(&mut self, mode: Mode) -> Vec<String> {
+    pub fn set_mode(&mut self, mode: Mode) -> Vec<Out> {
         self.mode = mode;
         self.inputs[Control::Left.index()] = (0.0, 0.0);
         self.inputs[Control::Right.index()] = (0.0, 0.0);
@@ -200,35 +244,35 @@ impl Controller {
     }
 
     /// A control moved to `(x, y)` (right and up positive, -1..=1).
-    pub fn input(&mut self, c: Control, x: f64, y: f64, now_ms: f64, buffered: u32) -> Vec<String> {
+    pub fn input(&mut self, c: Control, x: f64, y: f64, now_ms: f64, buffered: u32) -> Vec<Out> {
         self.inputs[c.index()] = (x, y);
         self.update(now_ms, buffered, false)
     }
 
     /// A control was let go: the new command goes out at once, a stop if nothing else is held.
-    pub fn release(&mut self, c: Control, now_ms: f64, buffered: u32) -> Vec<String> {
+    pub fn release(&mut self, c: Control, now_ms: f64, buffered: u32) -> Vec<Out> {
         self.inputs[c.index()] = (0.0, 0.0);
         self.update(now_ms, buffered, true)
     }
 
     /// The browser took a control's pointer away (a call, a system gesture, lost capture): stop
     /// everything, and wait for neutral before moving again.
-    pub fn cancel(&mut self, c: Control) -> Vec<String> {
+    pub fn cancel(&mut self, c: Control) -> Vec<Out> {
         self.inputs[c.index()] = (0.0, 0.0);
         self.motion = self.mix();
         self.halt()
     }
 
     /// Called every few milliseconds: pending and repeated motion.
-    pub fn tick(&mut self, now_ms: f64, buffered: u32) -> Vec<String> {
+    pub fn tick(&mut self, now_ms: f64, buffered: u32) -> Vec<Out> {
         if !self.arming.may_move() || self.dialect != Dialect::Json {
             return Vec::new();
         }
-        self.sender.tick(now_ms, buffered).into_iter().collect()
+        self.sender.tick(now_ms, buffered).map(Out::Frame).into_iter().collect()
     }
 
     /// The device's drive state arrived.
-    pub fn device_state(&mut self, st: &DriveState) -> Vec<String> {
+    pub fn device_state(&mut self, st: &DriveState) -> Vec<Out> {
         let before = self.lease;
         self.lease = match (st.driver, st.you) {
             (None, _) => Lease::Free,
@@ -252,19 +296,19 @@ impl Controller {
         }
         if self.lease == Lease::Free && self.arming.is_armed() && self.dialect == Dialect::Json {
             // Armed before the device said it has a lease: ask for it now.
-            return vec![AppMsg::Claim.encode()];
+            return vec![Out::Frame(AppMsg::Claim)];
         }
         Vec::new()
     }
 
     /// The link went down or came back: either way, driving starts over.
-    pub fn link(&mut self, up: bool) -> Vec<String> {
+    pub fn link(&mut self, up: bool) -> Vec<Out> {
         self.lease = Lease::None;
         self.failsafe = None;
         self.disarm(if up { Disarm::Reconnected } else { Disarm::LinkLost })
     }
 
-    fn update(&mut self, now_ms: f64, buffered: u32, immediate: bool) -> Vec<String> {
+    fn update(&mut self, now_ms: f64, buffered: u32, immediate: bool) -> Vec<Out> {
         self.motion = self.mix();
         let neutral = self.motion.is_neutral();
         self.arming.controls(neutral);
@@ -277,25 +321,27 @@ impl Controller {
         if neutral && immediate {
             return vec![self.stop_frame()];
         }
-        if immediate {
+        let sent = if immediate {
             // The person just let go of something: the car follows at once.
-            return self.sender.send_now(self.motion, now_ms, buffered).into_iter().collect();
-        }
-        self.sender.set(self.motion, now_ms, buffered).into_iter().collect()
+            self.sender.send_now(self.motion, now_ms, buffered)
+        } else {
+            self.sender.set(self.motion, now_ms, buffered)
+        };
+        sent.map(Out::Frame).into_iter().collect()
     }
 
-    fn stop_frame(&mut self) -> String {
+    fn stop_frame(&mut self) -> Out {
         match &self.dialect {
-            Dialect::Json => self.sender.stop(),
+            Dialect::Json => Out::Frame(self.sender.stop()),
             Dialect::Words(words) => {
                 self.last_word = Some(4);
-                words[4].clone()
+                Out::StopWord(words[4].clone())
             }
         }
     }
 
     /// Tutorial cars know four directions: the stick is quantised to the nearest.
-    fn word(&mut self) -> Option<String> {
+    fn word(&mut self) -> Option<Out> {
         let Dialect::Words(words) = &self.dialect else { return None };
         let (x, y) = (f64::from(self.motion.x), f64::from(self.motion.y));
         let threshold = 300.0;
@@ -318,7 +364,8 @@ impl Controller {
             return None;
         }
         self.last_word = Some(index);
-        Some(words[index].clone())
+        let word = words[index].clone();
+        Some(if index == 4 { Out::StopWord(word) } else { Out::Word(word) })
     }
 
     fn mix(&self) -> Motion {
@@ -382,19 +429,29 @@ mod tests {
         Controller::new(mode, linear, 30.0, Dialect::Json)
     }
 
-    fn msgs(frames: &[String]) -> Vec<AppMsg> {
-        frames.iter().map(|f| AppMsg::decode(f).unwrap()).collect()
+    /// The frames as the device reads them off the wire.
+    fn msgs(out: &[Out]) -> Vec<AppMsg> {
+        out.iter()
+            .map(|o| match o {
+                Out::Frame(_) => AppMsg::decode(&o.encode()).unwrap(),
+                word => panic!("expected frames, got {word:?}"),
+            })
+            .collect()
     }
 
-    fn drive(frames: &[String]) -> Drive {
+    fn words(out: &[Out]) -> Vec<String> {
+        out.iter().map(Out::encode).collect()
+    }
+
+    fn drive(frames: &[Out]) -> Drive {
         match msgs(frames).as_slice() {
             [AppMsg::Drive(d)] => *d,
             other => panic!("expected one drive frame, got {other:?}"),
         }
     }
 
-    fn is_stop(frames: &[String]) -> bool {
-        matches!(msgs(frames).as_slice(), [AppMsg::Stop { .. }, ..])
+    fn is_stop(out: &[Out]) -> bool {
+        matches!(msgs(out).as_slice(), [AppMsg::Stop { .. }, ..]) && out[0].is_stop()
     }
 
     #[test]
@@ -633,15 +690,73 @@ mod tests {
         assert!(c.arming().may_move());
     }
 
+    fn tutorial(words: [&str; 5]) -> Controller {
+        Controller::new(Mode::Stick, Shaping::default(), 30.0, Dialect::Words(words.map(String::from)))
+    }
+
     #[test]
     fn tutorial_cars_get_words_on_change() {
-        let mut c =
-            Controller::new(Mode::Stick, Shaping::default(), 30.0, Dialect::Words(Dialect::default_words()));
-        c.arm();
-        assert_eq!(c.input(Control::Left, 0.0, 1.0, 0.0, 0), ["up"]);
+        let mut c = tutorial(["up", "down", "left", "right", "stop"]);
+        assert!(c.arm().is_empty(), "no claim: a tutorial car has no lease");
+        assert_eq!(words(&c.input(Control::Left, 0.0, 1.0, 0.0, 0)), ["up"]);
         assert!(c.input(Control::Left, 0.1, 0.95, 10.0, 0).is_empty(), "same word: not repeated");
-        assert_eq!(c.input(Control::Left, -1.0, 0.1, 20.0, 0), ["left"]);
-        assert_eq!(c.release(Control::Left, 30.0, 0), ["stop"]);
+        assert_eq!(words(&c.input(Control::Left, -1.0, 0.1, 20.0, 0)), ["left"]);
+        assert_eq!(words(&c.release(Control::Left, 30.0, 0)), ["stop"]);
         assert!(c.tick(1000.0, 0).is_empty());
+    }
+
+    #[test]
+    fn stop_is_known_as_a_stop_in_both_dialects() {
+        // The Drive page vibrates on a stop: a tutorial car's STOP must count, whatever its word.
+        let mut c = tutorial(["forward", "reverse", "left", "right", "halt"]);
+        c.arm();
+        let forward = c.input(Control::Left, 0.0, 1.0, 0.0, 0);
+        assert_eq!(forward, [Out::Word("forward".into())]);
+        assert!(!forward[0].is_stop());
+        let stop = c.disarm(Disarm::User);
+        assert_eq!(stop, [Out::StopWord("halt".into())]);
+        assert!(stop[0].is_stop() && stop[0].encode() == "halt");
+
+        let mut c = ctl(Mode::Stick);
+        c.arm();
+        let moving = c.input(Control::Left, 0.0, 1.0, 0.0, 0);
+        assert!(!moving[0].is_stop());
+        let stop = c.release(Control::Left, 10.0, 0);
+        assert!(stop[0].is_stop());
+        assert!(matches!(AppMsg::decode(&stop[0].encode()), Ok(AppMsg::Stop { .. })));
+        assert!(!Out::Frame(AppMsg::Claim).is_stop() && !Out::Word("stop".into()).is_stop());
+    }
+
+    #[test]
+    fn a_device_without_a_lease_gets_only_drive_and_stop() {
+        // Until a device says it speaks v1 (its `state` carries the lease), nothing but what the
+        // person does goes out: no claim on Arm, no release on STOP.
+        let mut c = ctl(Mode::Stick);
+        assert!(c.arm().is_empty());
+        c.input(Control::Left, 0.0, 1.0, 0.0, 0);
+        c.tick(200.0, 0);
+        let stop = c.disarm(Disarm::User);
+        assert_eq!(msgs(&stop), [AppMsg::Stop { seq: 3 }]);
+        assert!(c.disarm(Disarm::Hidden).is_empty(), "not armed: nothing more");
+        assert!(c.link(false).is_empty());
+    }
+
+    #[test]
+    fn switching_devices_switches_the_words_and_starts_over() {
+        let mut c = tutorial(["up", "down", "left", "right", "stop"]);
+        c.arm();
+        c.input(Control::Left, 0.0, 1.0, 0.0, 0);
+        let stop = c.set_dialect(Dialect::Words(["F", "B", "L", "R", "S"].map(String::from)));
+        assert_eq!(words(&stop), ["stop"], "the old car stops in its own words");
+        assert_eq!(c.arming(), Arming::Disarmed(Some(Disarm::Reconnected)));
+        c.release(Control::Left, 10.0, 0);
+        c.arm();
+        assert_eq!(words(&c.input(Control::Left, 0.0, 1.0, 20.0, 0)), ["F"]);
+        assert!(c.set_dialect(c.dialect().clone()).is_empty(), "the same words change nothing");
+        assert!(c.arming().may_move());
+        c.set_dialect(Dialect::Json);
+        c.release(Control::Left, 30.0, 0);
+        c.arm();
+        assert_eq!(drive(&c.input(Control::Left, 0.0, 1.0, 40.0, 0)).y, 1000);
     }
 }

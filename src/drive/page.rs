@@ -1,13 +1,15 @@
-//! The Drive page: pads, Arm, STOP, speed limit. Thin: every decision is the [`Controller`]'s;
-//! this file turns pointer, key and page events into its calls and sends the frames it returns.
+//! The Drive page: pads, Arm, STOP, speed limit, and the device's extra words. Thin: every
+//! decision is the [`Controller`]'s; this file turns pointer, key and page events into its calls,
+//! encodes what it returns and sends it. The words come from the device connected now.
 
 use super::arming::{Arming, Disarm};
-use super::controller::{Control, Controller, Lease, Mode};
+use super::controller::{Control, Controller, Lease, Mode, Out};
+use super::prefs::DrivePrefs;
 use super::sender::Motion;
-use super::settings::DriveSettings;
 use super::shaping::Shaping;
 use crate::connection::session::LinkState;
 use crate::connection::Connection;
+use crate::device::prefs;
 use crate::dom::{self, Interval, Listener};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
@@ -39,17 +41,17 @@ struct Drive {
 }
 
 impl Drive {
-    /// Runs `f` on the controller, sends the frames it returns, and updates what is shown.
-    fn apply(&self, f: impl FnOnce(&mut Controller, f64, u32) -> Vec<String>) {
+    /// Runs `f` on the controller, sends what it returns, and updates what is shown.
+    fn apply(&self, f: impl FnOnce(&mut Controller, f64, u32) -> Vec<Out>) {
         // Each of the ~20 callers gets only this shim: the body is compiled once (wasm size).
         let mut f = Some(f);
         self.apply_dyn(&mut |c, now, buffered| f.take().map(|f| f(c, now, buffered)).unwrap_or_default());
     }
 
-    fn apply_dyn(&self, f: &mut dyn FnMut(&mut Controller, f64, u32) -> Vec<String>) {
+    fn apply_dyn(&self, f: &mut dyn FnMut(&mut Controller, f64, u32) -> Vec<Out>) {
         let (now, buffered) = (dom::now_ms(), self.conn.buffered());
-        let Some((frames, shown)) = self.ctl.try_update_value(|c| {
-            let frames = f(c, now, buffered);
+        let Some((out, shown)) = self.ctl.try_update_value(|c| {
+            let out = f(c, now, buffered);
             let shown = Shown {
                 arming: c.arming(),
                 lease: c.lease(),
@@ -57,14 +59,14 @@ impl Drive {
                 mode: c.mode(),
                 skipped: c.skipped(),
             };
-            (frames, shown)
+            (out, shown)
         }) else {
             return;
         };
-        for frame in &frames {
-            self.conn.send(frame);
+        for o in &out {
+            self.conn.send(&o.encode());
         }
-        if frames.iter().any(|f| f.contains("\"stop\"")) {
+        if out.iter().any(Out::is_stop) {
             vibrate(30);
         }
         if self.shown.with_untracked(|s| *s != shown) {
@@ -82,9 +84,12 @@ fn vibrate(ms: u32) {
 #[component]
 pub fn DrivePage() -> impl IntoView {
     let conn = expect_context::<Connection>();
-    let settings = DriveSettings::load();
+    let settings = DrivePrefs::load();
     let shaping = Shaping { limit: settings.limit, axis_lock: settings.axis_lock, ..Shaping::default() };
-    let ctl = Controller::new(settings.mode, shaping, settings.rate_hz, settings.dialect.clone());
+    let url = Memo::new(move |_| conn.status.with(|s| s.url.clone()));
+    let device = RwSignal::new(prefs::load(&url.get_untracked()));
+    let ctl =
+        Controller::new(settings.mode, shaping, settings.rate_hz, device.with_untracked(|d| d.dialect()));
     let shown = RwSignal::new(Shown {
         arming: ctl.arming(),
         lease: ctl.lease(),
@@ -109,11 +114,22 @@ pub fn DrivePage() -> impl IntoView {
         }
         up
     });
+    // Another address is another device, with its own words.
+    let chosen = RwSignal::new(None::<usize>);
+    Effect::new(move |first: Option<()>| {
+        let url = url.get();
+        if first.is_some() {
+            device.set(prefs::load(&url));
+            chosen.set(None);
+        }
+        let dialect = device.with_untracked(|d| d.dialect());
+        drive.apply(move |c, _, _| c.set_dialect(dialect));
+    });
     // A device that wants its pairing token obeys no drive frame until it has it: no arming.
     let locked = Memo::new(move |_| conn.status.with(|s| s.pairing.blocks_control()));
     Effect::new(move |_| {
         if locked.get() {
-            drive.apply(|c, _, _| c.disarm(Disarm::LinkLost));
+            drive.apply(|c, _, _| c.disarm(Disarm::NotPaired));
         }
     });
     // Only a new state from the device reaches the controller, not every status tick.
@@ -155,7 +171,7 @@ pub fn DrivePage() -> impl IntoView {
     };
     let set_mode = move |ev| {
         if let Some(mode) = Mode::from_slug(&event_target_value(&ev)) {
-            DriveSettings::save_mode(mode);
+            DrivePrefs::save_mode(mode);
             drive.apply(|c, _, _| c.set_mode(mode));
         }
     };
@@ -163,7 +179,7 @@ pub fn DrivePage() -> impl IntoView {
         if let Some(pct) = wsdeck_protocol::parse_f64(&event_target_value(&ev)) {
             let l = (pct / 100.0).clamp(0.1, 1.0);
             limit.set(l);
-            DriveSettings::save_limit(l);
+            DrivePrefs::save_limit(l);
             drive.ctl.update_value(|c| c.shaping.limit = l);
         }
     };
@@ -179,9 +195,17 @@ pub fn DrivePage() -> impl IntoView {
         Arming::AwaitNeutral => "await-neutral",
         Arming::Disarmed(_) => "disarmed",
     };
+    // The question Settings asks, pointed at from here: this is where a tutorial car fails.
+    let ask_words = Memo::new(move |_| {
+        let (speaks_v1, not_json) = conn.status.with(|s| (s.speaks_v1, s.counters.not_json));
+        device.with(|d| prefs::offers_words(speaks_v1, not_json, d))
+    });
     let note = move || {
         let (arming, lease) = shown.with(|s| (s.arming, s.lease));
         let about_lease = match lease {
+            Lease::None if ask_words.get() => {
+                "This device sends plain text: if it takes plain words, set them in Settings."
+            }
             Lease::None => "",
             Lease::Free => "Nobody is driving: Arm to drive.",
             Lease::Mine => "You are driving.",
@@ -199,7 +223,7 @@ pub fn DrivePage() -> impl IntoView {
     let toggle_lock = move |_| {
         let on = !axis_lock.get_untracked();
         axis_lock.set(on);
-        DriveSettings::save_axis_lock(on);
+        DrivePrefs::save_axis_lock(on);
         drive.ctl.update_value(|c| c.shaping.axis_lock = on);
     };
     let out = move || {
@@ -245,11 +269,45 @@ pub fn DrivePage() -> impl IntoView {
                 </label>
             </div>
             <p class="lease" data-testid="lease">{note}</p>
+            <ExtraWords device chosen conn/>
             <div class="pads" class:dual=move || mode.get().dual()>{pads}</div>
             <p class="drive-out" data-testid="drive-out">{out}</p>
             <button class="stop" data-testid="stop" on:pointerdown=stop
                 on:contextmenu=|ev| ev.prevent_default()>"STOP"</button>
         </div>
+    }
+}
+
+/// The device's extra words (speed presets and the like), one segment each, shown when set. A
+/// tap sends the word as it is; the last one sent stays highlighted.
+#[component]
+fn ExtraWords(
+    device: RwSignal<prefs::DevicePrefs>,
+    chosen: RwSignal<Option<usize>>,
+    conn: Connection,
+) -> impl IntoView {
+    let words = move || device.with(|d| d.extra.clone());
+    move || {
+        let words = words();
+        (!words.is_empty()).then(|| {
+            let buttons = words
+                .into_iter()
+                .enumerate()
+                .map(|(i, word)| {
+                    let send = word.clone();
+                    let tap = move |_| {
+                        if conn.send(&send) {
+                            chosen.set(Some(i));
+                        }
+                    };
+                    view! {
+                        <button type="button" aria-pressed=move || (chosen.get() == Some(i)).to_string()
+                            on:click=tap>{word}</button>
+                    }
+                })
+                .collect_view();
+            view! { <div class="extra" role="group" aria-label="Device commands" data-testid="extra-words">{buttons}</div> }
+        })
     }
 }
 

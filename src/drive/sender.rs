@@ -64,7 +64,7 @@ impl Sender {
 
     /// A new command from the controls. Sent at once if the rate allows, else on a later tick
     /// (only the newest is kept).
-    pub fn set(&mut self, m: Motion, now_ms: f64, buffered: u32) -> Option<String> {
+    pub fn set(&mut self, m: Motion, now_ms: f64, buffered: u32) -> Option<AppMsg> {
         if self.latest == Some(m) {
             return None;
         }
@@ -74,7 +74,7 @@ impl Sender {
     }
 
     /// Sends `m` now, past the rate (a control was let go: the car follows at once).
-    pub fn send_now(&mut self, m: Motion, now_ms: f64, buffered: u32) -> Option<String> {
+    pub fn send_now(&mut self, m: Motion, now_ms: f64, buffered: u32) -> Option<AppMsg> {
         self.latest = Some(m);
         self.dirty = true;
         self.tokens = self.tokens.max(1.0);
@@ -83,7 +83,7 @@ impl Sender {
 
     /// Sends what is due: a changed command once the period has passed, or the held command
     /// again every [`KEEPALIVE_MS`].
-    pub fn tick(&mut self, now_ms: f64, buffered: u32) -> Option<String> {
+    pub fn tick(&mut self, now_ms: f64, buffered: u32) -> Option<AppMsg> {
         let m = self.latest?;
         if now_ms > self.refilled_ms {
             let earned = if self.refilled_ms.is_finite() {
@@ -108,15 +108,15 @@ impl Sender {
         self.dirty = false;
         self.last_motion_ms = now_ms;
         self.seq = self.seq.wrapping_add(1);
-        Some(AppMsg::Drive(Drive { seq: self.seq, x: m.x, y: m.y, l: m.l, r: m.r }).encode())
+        Some(AppMsg::Drive(Drive { seq: self.seq, x: m.x, y: m.y, l: m.l, r: m.r }))
     }
 
     /// Stop now. Never rate-limited, never skipped; clears the held command.
-    pub fn stop(&mut self) -> String {
+    pub fn stop(&mut self) -> AppMsg {
         self.latest = None;
         self.dirty = false;
         self.seq = self.seq.wrapping_add(1);
-        AppMsg::Stop { seq: self.seq }.encode()
+        AppMsg::Stop { seq: self.seq }
     }
 
     /// A command is being held (motion frames keep going out).
@@ -133,8 +133,9 @@ mod tests {
         Motion { x: 0, y, l: y, r: y }
     }
 
-    fn decode(frame: &str) -> AppMsg {
-        AppMsg::decode(frame).unwrap()
+    /// Through the wire and back, as the device reads it.
+    fn decode(msg: &AppMsg) -> AppMsg {
+        AppMsg::decode(&msg.encode()).unwrap()
     }
 
     #[test]

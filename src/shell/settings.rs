@@ -2,8 +2,8 @@
 
 use crate::connection::url::{self, Source};
 use crate::connection::Connection;
-use crate::drive::controller::Dialect;
-use crate::drive::settings::{parse_words, DriveSettings};
+use crate::device::prefs::{self, DevicePrefs, WORD_SETS};
+use crate::drive::prefs::DrivePrefs;
 use leptos::prelude::*;
 
 #[component]
@@ -69,18 +69,43 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-/// How the Drive page talks to the device: send rate, and the words of a tutorial car.
+/// How the Drive page talks to the device: the send rate (this phone, every device) and, for the
+/// device at the current address, its plain words, extra words and message on connect.
 #[component]
 fn DrivingSettings() -> impl IntoView {
-    let saved = DriveSettings::load();
-    let rate = RwSignal::new(saved.rate_hz.to_string());
-    let (words_on, words) = match &saved.dialect {
-        Dialect::Words(w) => (true, w.join(",")),
-        Dialect::Json => (false, Dialect::default_words().join(",")),
-    };
-    let words_on = RwSignal::new(words_on);
-    let words = RwSignal::new(words);
+    let conn = expect_context::<Connection>();
+    let url = Memo::new(move |_| conn.status.with(|s| s.url.clone()));
+    let rate = RwSignal::new(DrivePrefs::load().rate_hz.to_string());
+    let saved = RwSignal::new(prefs::load(&url.get_untracked()));
+    let words_on = RwSignal::new(false);
+    let words = RwSignal::new(String::new());
+    let extra = RwSignal::new(String::new());
+    let on_connect = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
+    let words_field = NodeRef::<leptos::html::Input>::new();
+    let fill = move |p: &DevicePrefs| {
+        words_on.set(p.words.is_some());
+        words.set(p.words.as_ref().map_or_else(|| WORD_SETS[0].join(", "), |w| w.join(", ")));
+        extra.set(p.extra.join(", "));
+        on_connect.set(p.on_connect.clone().unwrap_or_default());
+    };
+    saved.with_untracked(fill);
+    // Another address is another device: the form shows its own words.
+    Effect::new(move |first: Option<()>| {
+        let url = url.get();
+        if first.is_some() {
+            let p = prefs::load(&url);
+            fill(&p);
+            saved.set(p);
+            message.set(String::new());
+        }
+    });
+    let keep = move |p: DevicePrefs, note: String| {
+        prefs::save(&url.get_untracked(), &p);
+        fill(&p);
+        saved.set(p);
+        message.set(note);
+    };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(hz) =
@@ -89,37 +114,90 @@ fn DrivingSettings() -> impl IntoView {
             message.set("Frames per second must be a number from 5 to 100.".into());
             return;
         };
-        let chosen = if words_on.get_untracked() {
-            match parse_words(&words.get_untracked()) {
-                Some(w) => Some(w),
-                None => {
-                    message.set("Give five words, separated by commas: up, down, left, right, stop.".into());
-                    return;
-                }
+        let edited = saved.with_untracked(|p| {
+            p.from_form(
+                words_on.get_untracked(),
+                &words.get_untracked(),
+                &extra.get_untracked(),
+                &on_connect.get_untracked(),
+            )
+        });
+        match edited {
+            Ok(p) => {
+                DrivePrefs::save_rate(hz);
+                keep(p, "Saved. The Drive page uses it from now on.".into());
             }
-        } else {
-            None
-        };
-        DriveSettings::save_rate(hz);
-        DriveSettings::save_words(chosen.as_ref());
-        message.set("Saved. The Drive page uses it from now on.".into());
+            Err(e) => message.set(e.text().into()),
+        }
+    };
+
+    // A device that never said hello and sends text that is not JSON is most likely a tutorial
+    // car: one tap gives it words.
+    let hints = Memo::new(move |_| conn.status.with(|s| (s.speaks_v1, s.counters.not_json)));
+    let offer = move || {
+        let (speaks_v1, not_json) = hints.get();
+        saved.with(|p| prefs::offers_words(speaks_v1, not_json, p))
+    };
+    let take = move |set: [&'static str; 5]| {
+        let p = DevicePrefs { chosen: true, words: Some(set.map(String::from)), ..saved.get_untracked() };
+        keep(p, format!("Saved: this device gets the words {} from now on.", set.join(", ")));
+    };
+    let other_words = move |_| {
+        words_on.set(true);
+        if let Some(field) = words_field.get_untracked() {
+            let _ = field.focus();
+        }
+    };
+    let decline = move |_| {
+        let p = DevicePrefs { chosen: true, words: None, ..saved.get_untracked() };
+        keep(p, "Saved: this device gets wsdeck frames.".into());
+    };
+    let offer_view = move || {
+        offer().then(|| {
+            let sets = WORD_SETS
+                .map(|set| view! { <button type="button" on:click=move |_| take(set)>{set.join(", ")}</button> });
+            view! {
+                <div class="offer" role="group" aria-labelledby="words-offer-q" data-testid="words-offer">
+                    <p id="words-offer-q"><strong>"This device takes plain words?"</strong></p>
+                    <p class="hint">
+                        "It has not said hello and sends text that is not JSON (" {move || hints.get().1}
+                        " frames so far, such as OK). Tutorial cars take one word per command: pick its words."
+                    </p>
+                    <div class="buttons">
+                        {sets.into_iter().collect_view()}
+                        <button type="button" class="secondary" on:click=other_words>"Other words"</button>
+                        <button type="button" class="secondary" on:click=decline>"No, it speaks wsdeck"</button>
+                    </div>
+                </div>
+            }
+        })
     };
     view! {
         <section class="card">
             <h2>"Driving"</h2>
+            {offer_view}
             <form class="url-form" on:submit=save>
-                <label for="drive-rate">"Motion frames per second (while a control is held)"</label>
+                <label for="drive-rate">"Motion frames per second (while a control is held, every device)"</label>
                 <input id="drive-rate" type="number" min="5" max="100" step="1" inputmode="numeric"
                     prop:value=move || rate.get() on:input=move |ev| rate.set(event_target_value(&ev))/>
+                <p class="hint">"For the device at " <code data-testid="prefs-url">{move || url.get()}</code> ":"</p>
                 <label class="check">
                     <input id="words-on" type="checkbox" prop:checked=move || words_on.get()
                         on:change=move |ev| words_on.set(event_target_checked(&ev))/>
                     " The device takes plain words (tutorial cars), not wsdeck frames"
                 </label>
+                <label for="drive-words">"Words for up, down, left, right and stop, in that order"</label>
                 <input id="drive-words" type="text" autocomplete="off" autocapitalize="off" spellcheck="false"
-                    prop:disabled=move || !words_on.get() prop:value=move || words.get()
+                    node_ref=words_field prop:disabled=move || !words_on.get() prop:value=move || words.get()
                     on:input=move |ev| words.set(event_target_value(&ev))/>
-                <p class="hint">"Words for up, down, left, right and stop, in that order."</p>
+                <label for="drive-extra">"Extra words, shown as buttons on the Drive page (optional)"</label>
+                <input id="drive-extra" type="text" autocomplete="off" autocapitalize="off" spellcheck="false"
+                    placeholder="slow-speed, normal-speed, fast-speed"
+                    prop:value=move || extra.get() on:input=move |ev| extra.set(event_target_value(&ev))/>
+                <label for="drive-on-connect">"Send on connect, each time the link opens (optional)"</label>
+                <input id="drive-on-connect" type="text" autocomplete="off" autocapitalize="off" spellcheck="false"
+                    placeholder="getReadings"
+                    prop:value=move || on_connect.get() on:input=move |ev| on_connect.set(event_target_value(&ev))/>
                 <p class="error" role="status" data-testid="drive-settings-message">{move || message.get()}</p>
                 <div class="buttons"><button type="submit">"Save"</button></div>
             </form>
