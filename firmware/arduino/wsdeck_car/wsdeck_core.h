@@ -24,7 +24,9 @@ namespace wsdeck {
 static const size_t kMaxClients = 8;
 /// A pairing token of kMaxTokenChars characters is at most 4x as many bytes.
 static const size_t kMaxTokenBytes = 4 * kMaxTokenChars;
-/// Remote addresses remembered after a wrong pairing token (the oldest is forgotten first).
+/// Remote addresses remembered after a wrong pairing token, each with its own wait. Once the table
+/// is full, every other address shares one more wait: none is ever forgotten to make room, since
+/// a forgotten address could guess again at once.
 static const size_t kAddrsKept = 16;
 /// WebSocket close codes the sketch uses when the core asks for a close.
 static const uint16_t kClosePolicy = 1008;
@@ -484,6 +486,9 @@ class Device {
   uint32_t burst_milli_;
   Lockout lockouts_[kAddrsKept];
   size_t n_lockouts_;
+  /// Wrong tokens from every address the table had no room for, counted as from one address: with
+  /// more addresses than the table holds in rotation, guessing is no faster than with 17.
+  Lockout overflow_;
   StopRecord stops_[kStopsKept];
   uint32_t stops_total_;
   Stats stats_;

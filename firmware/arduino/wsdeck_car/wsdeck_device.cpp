@@ -91,6 +91,7 @@ Device::Device(const Config &config)
   token_len_ = pairing_ ? strlen(config_.pairing_token) : 0;
   memset(clients_, 0, sizeof clients_);
   memset(lockouts_, 0, sizeof lockouts_);
+  memset(&overflow_, 0, sizeof overflow_);
   memset(stops_, 0, sizeof stops_);
   memset(&stats_, 0, sizeof stats_);
   scratch_[0] = '\0';
@@ -335,7 +336,8 @@ const Device::Lockout *Device::lockout(uint64_t remote) const {
   for (size_t i = 0; i < n_lockouts_; i++) {
     if (lockouts_[i].remote == remote) return &lockouts_[i];
   }
-  return nullptr;
+  // An address the full table has no room for waits with all the others like it.
+  return n_lockouts_ == kAddrsKept ? &overflow_ : nullptr;
 }
 
 uint32_t Device::auth_wait_ms(uint64_t remote, uint32_t now_ms) const {
@@ -363,7 +365,9 @@ void Device::auth(uint32_t client, const AppMsg &m, uint32_t now, Outbox &out) {
   }
   if (token_equal(m.token, m.token_len, config_.pairing_token, token_len_)) {
     stats_.auth_ok++;
-    if (l) *l = lockouts_[--n_lockouts_];  // a right token forgets the address's wrong ones
+    // A right token forgets the address's wrong ones (not the shared wait of the addresses the
+    // table has no room for: the others still wait).
+    if (l && l != &overflow_) *l = lockouts_[--n_lockouts_];
     const bool was_paired = c && c->paired;
     if (c) c->paired = true;
     send_frame(client, encode_auth(scratch_, sizeof scratch_, true, -1), out);
@@ -375,15 +379,8 @@ void Device::auth(uint32_t client, const AppMsg &m, uint32_t now, Outbox &out) {
   }
   stats_.auth_refused++;
   if (l == nullptr) {
-    if (n_lockouts_ < kAddrsKept) {
-      l = &lockouts_[n_lockouts_++];
-    } else {
-      // The table is full: forget the address whose last wrong token is the oldest.
-      l = &lockouts_[0];
-      for (size_t i = 1; i < n_lockouts_; i++) {
-        if (now - lockouts_[i].since_ms > now - l->since_ms) l = &lockouts_[i];
-      }
-    }
+    // lockout() returns the shared wait once the table is full, so there is room here.
+    l = &lockouts_[n_lockouts_++];
     l->remote = remote;
     l->failures = 0;
   }

@@ -1112,16 +1112,51 @@ static void pairing() {
     report("pairing: the right token resets the address's wait; pairing ends with the connection");
   }
   {
-    // The table of addresses is small and fixed: the oldest is forgotten first.
+    // The table of addresses is small and fixed. Once it is full no address is forgotten to make
+    // room (a forgotten address could guess again at once, issue #13 item 1): the addresses
+    // beyond it share one more wait.
     Rig rig(paired_config(PairingMode::Required));
-    for (uint32_t i = 0; i <= kAddrsKept; i++) {
+    for (uint32_t i = 0; i < kAddrsKept; i++) {
       rig.dev.on_open(1, 1000 + i, i, rig.out);
       rig.send(1, auth_frame("wrong"), i);
       rig.dev.on_close(1, i, rig.out);
     }
-    CHECK(rig.dev.auth_wait_ms(1000, kAddrsKept) == 0);
-    CHECK(rig.dev.auth_wait_ms(1001, kAddrsKept) > 0 && rig.dev.auth_wait_ms(1000 + kAddrsKept, kAddrsKept) == 1000);
-    report("pairing: at most kAddrsKept addresses are remembered, the oldest forgotten first");
+    rig.dev.on_open(1, 2000, 20, rig.out);
+    rig.send(1, auth_frame("wrong"), 20);
+    CHECK_EQ(rig.out.last_to(1), auth_refused(1000));
+    CHECK(rig.dev.stats().auth_refused == kAddrsKept + 1);
+    // The first address is still remembered, with the time it has left.
+    CHECK(rig.dev.auth_wait_ms(1000, 20) == 980 && rig.dev.auth_wait_ms(1000 + kAddrsKept - 1, 20) > 0);
+    // Another address beyond the table, during the shared wait: not looked at, even the right token.
+    rig.dev.on_open(2, 2001, 30, rig.out);
+    rig.send(2, auth_frame(kToken), 30);
+    CHECK_EQ(rig.out.last_to(2), auth_refused(990));
+    CHECK(!rig.dev.paired(2) && rig.dev.stats().auth_locked == 1 && rig.dev.auth_wait_ms(2999, 30) == 990);
+    // After it, the right token pairs; the shared wait stays for the others.
+    rig.send(2, auth_frame(kToken), 1020);
+    CHECK(rig.dev.paired(2));
+    rig.send(1, auth_frame("wrong"), 1030);
+    CHECK_EQ(rig.out.last_to(1), auth_refused(2000));
+    report("pairing: a full address table forgets no one; the addresses beyond it share one wait");
+  }
+  {
+    // The attack of issue #13 item 1: one station takes 40 addresses and guesses from the next
+    // one every 100 ms for ten minutes. With the table forgetting its oldest address every guess
+    // was checked (6000); now at most as many as 17 addresses guessing alone could get (each
+    // waits 1, 2, 4, ... 32 s, then 60 s: 16 guesses in ten minutes).
+    Rig rig(paired_config(PairingMode::Required));
+    for (uint32_t t = 0, k = 0; t < 600000; t += 100, k++) {
+      const uint64_t addr = 0x0A000000 + k % 40;
+      rig.dev.on_open(1, addr, t, rig.out);
+      rig.send(1, auth_frame("guess-" + std::to_string(k)), t);
+      rig.dev.on_close(1, t, rig.out);
+      rig.out.frames.clear();
+    }
+    const Stats &s = rig.dev.stats();
+    printf("# pairing under 40 rotating addresses: %u tokens checked, %u not looked at\n", s.auth_refused,
+           s.auth_locked);
+    CHECK(s.auth_refused <= (kAddrsKept + 1) * 16 && s.auth_refused + s.auth_locked == 6000);
+    report("pairing: guessing from more addresses than the table holds is no faster than from 17");
   }
   {
     CHECK(token_equal("blue-tiger-42", 13, kToken, 13));
