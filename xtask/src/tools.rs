@@ -209,3 +209,34 @@ fn warn_about_other_wasm_opt(ours: &Path) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Makes a venv from e2e/devices/requirements.txt in a scratch folder (needs PyPI):
+    /// `cargo test -p xtask -- --ignored python_venv`.
+    #[test]
+    #[ignore]
+    fn python_venv_has_the_pinned_microdot_and_is_made_once() {
+        let venv = std::env::temp_dir().join(format!("wsdeck-venv-test-{}", std::process::id()));
+        let requirements = root().join("e2e/devices/requirements.txt");
+        ensure_python_venv(&venv, &requirements).unwrap();
+        let python = venv.join("bin/python");
+        let version = output(
+            cmd(&python.to_string_lossy()).args(["-c", "import microdot; print(microdot.__version__)"]),
+        );
+        let pinned = std::fs::read_to_string(&requirements).unwrap();
+        assert!(
+            pinned.contains(&format!("microdot=={}", version.as_deref().unwrap_or("?").trim())),
+            "{version:?}"
+        );
+        let made =
+            std::fs::metadata(venv.join("wsdeck-requirements.txt")).and_then(|m| m.modified()).unwrap();
+        ensure_python_venv(&venv, &requirements).unwrap();
+        let again =
+            std::fs::metadata(venv.join("wsdeck-requirements.txt")).and_then(|m| m.modified()).unwrap();
+        assert_eq!(made, again, "the second call found the venv current and left it alone");
+        std::fs::remove_dir_all(&venv).unwrap();
+    }
+}
