@@ -271,16 +271,28 @@ static void on_ws_event(AsyncWebSocket *, AsyncWebSocketClient *client, AwsEvent
       // Wrong pairing tokens are counted per remote address (IPv4 as a number).
       const uint64_t remote = static_cast<uint32_t>(client->remoteIP());
       bool accepted;
+      // With every place taken, a silent or unpaired client makes room (the core picks it), so
+      // sockets that never pair or never speak cannot lock the owner's phone out.
+      uint32_t evicted = 0;
       {
         CoreLock lock;
-        Conn *c = conn(0);
-        accepted = c != nullptr && device->on_open(client->id(), remote, millis(), out);
-        if (accepted) {
+        accepted = device->on_open(client->id(), remote, millis(), out, &evicted);
+        if (Conn *gone = evicted ? conn(evicted) : nullptr) {
+          gone->id = 0;
+          gone->rx.reset();
+        }
+        Conn *c = accepted ? conn(0) : nullptr;
+        if (c) {
           c->id = client->id();
           c->closing = false;
           c->rx.reset();
+        } else if (accepted) {
+          // More connections than Conn slots (cannot happen: both are MAX_CLIENTS at most).
+          device->on_close(client->id(), millis(), out);
+          accepted = false;
         }
       }
+      if (evicted) ws.close(evicted, wsdeck::kClosePolicy, "evicted: a new connection needed the place");
       if (!accepted) {
         char why[48];
         snprintf(why, sizeof why, "too many clients (%u connected)", static_cast<unsigned>(MAX_CLIENTS));

@@ -19,9 +19,13 @@
 
 namespace wsdeck {
 
-/// Clients the device keeps track of (state frames, pairing, rate cap); more connections are
-/// refused (on_open returns false). Config::max_clients may be lower.
+/// Clients the device keeps track of (state frames, pairing, rate cap). When they are all
+/// connected, a new connection takes the place of a silent or unpaired one (on_open says which to
+/// close), or is refused. Config::max_clients may be lower.
 static const size_t kMaxClients = 8;
+/// A client that sent nothing for this long counts as silent (the app pings every second): it is
+/// the first to make room for a new connection.
+static const uint32_t kSilentMs = 3000;
 /// A pairing token of kMaxTokenChars characters is at most 4x as many bytes.
 static const size_t kMaxTokenBytes = 4 * kMaxTokenChars;
 /// Remote addresses remembered after a wrong pairing token, each with its own wait. Once the table
@@ -343,7 +347,8 @@ struct Stats {
   uint32_t unknown_types;   // valid frames of a type this version does not know
   uint32_t ignored_drives;  // from a non-driver, or not newer than the last
   uint32_t binary_frames;
-  uint32_t refused_clients; // on_open with max_clients already connected
+  uint32_t refused_clients; // on_open with max_clients already connected, none silent or unpaired
+  uint32_t evicted_clients; // silent or unpaired clients that made room for a new connection
   uint32_t rate_limited;    // dropped for being over the message rate cap
   uint32_t closed_for_abuse;// over the rate cap for kAbuseSeconds: closed with 1008
   uint32_t unpaired;        // drive, claim or release from a client not paired: ignored
@@ -362,9 +367,13 @@ class Device {
 
   /// A client connected from `remote` (any key for its address, e.g. the IPv4 address as a
   /// number: wrong pairing tokens are counted per address): sends it hello, its state (json
-  /// dialect) and a greeting log line. Returns false when max_clients are connected already:
-  /// close that connection (kCloseTryLater).
-  bool on_open(uint32_t client, uint64_t remote, uint32_t now_ms, Outbox &out);
+  /// dialect) and a greeting log line. When max_clients are connected already, the client silent
+  /// longest (nothing for kSilentMs) or else, with pairing, the unpaired one connected longest
+  /// makes room: it is forgotten (as if it had closed) and `*evicted` says which one to close
+  /// (kClosePolicy, "evicted"); 0 when none was. Returns false when nobody could make room: close
+  /// that connection (kCloseTryLater). Squatters that never pair or never speak cannot lock the
+  /// owner's phone out (issue #13 item 4).
+  bool on_open(uint32_t client, uint64_t remote, uint32_t now_ms, Outbox &out, uint32_t *evicted = nullptr);
   /// The same, for a client whose address is not known (all such clients share one address).
   bool on_open(uint32_t client, uint32_t now_ms, Outbox &out) { return on_open(client, 0, now_ms, out); }
   /// One complete text frame. Returns why it could not be decoded (None when it was, or when it
@@ -432,6 +441,8 @@ class Device {
     bool paired;
     uint16_t close_code;  // 0: keep open
     const char *close_reason;
+    uint32_t opened_ms;
+    uint32_t seen_ms;  // the last frame of any kind
     // The rate cap (sim/src/limits.rs RateCap), in thousandths of a message.
     uint32_t tokens;
     uint32_t last_ms;
@@ -449,6 +460,8 @@ class Device {
   Client *find(uint32_t client);
   const Client *find(uint32_t client) const;
   const Lockout *lockout(uint64_t remote) const;
+  /// Who makes room for a new connection when all places are taken (see on_open), or null.
+  const Client *eviction_candidate(uint32_t now) const;
   enum Verdict : uint8_t { kProcess, kDrop, kClose };
   Verdict rate_check(Client &c, uint32_t now, bool stop);
   void auth(uint32_t client, const AppMsg &m, uint32_t now, Outbox &out);

@@ -176,21 +176,43 @@ bool Device::close_wanted(uint32_t client, uint16_t &code, const char *&reason) 
   return true;
 }
 
-bool Device::on_open(uint32_t client, uint64_t remote, uint32_t now_ms, Outbox &out) {
+const Device::Client *Device::eviction_candidate(uint32_t now) const {
+  const Client *silent = nullptr;
+  const Client *unpaired = nullptr;
+  for (size_t i = 0; i < n_clients_; i++) {
+    const Client &c = clients_[i];
+    if (now - c.seen_ms >= kSilentMs && (!silent || now - c.seen_ms > now - silent->seen_ms)) silent = &c;
+    if (!c.paired && (!unpaired || now - c.opened_ms > now - unpaired->opened_ms)) unpaired = &c;
+  }
+  return silent ? silent : unpaired;
+}
+
+bool Device::on_open(uint32_t client, uint64_t remote, uint32_t now_ms, Outbox &out, uint32_t *evicted) {
   const uint32_t now = clock(now_ms);
+  if (evicted) *evicted = 0;
   Client *c = find(client);
   if (c == nullptr) {
     if (n_clients_ >= config_.max_clients) {
-      stats_.refused_clients++;
-      return false;
+      const Client *v = eviction_candidate(now);
+      if (v == nullptr) {
+        stats_.refused_clients++;
+        return false;
+      }
+      // Forgotten as if it had closed (a driver among them stops the car); the sketch closes it.
+      const uint32_t id = v->id;
+      stats_.evicted_clients++;
+      if (evicted) *evicted = id;
+      on_close(id, now, out);
     }
     c = &clients_[n_clients_++];
     memset(c, 0, sizeof *c);
     c->id = client;
+    c->opened_ms = now;
     c->tokens = burst_milli_;
     c->last_ms = now;
     c->window_start_ms = now;
   }
+  c->seen_ms = now;
   c->remote = remote;
   c->paired = !pairing_;
   if (config_.hello) send_frame(client, encode_hello(scratch_, sizeof scratch_), out);
@@ -211,6 +233,7 @@ void Device::on_binary(uint32_t client, uint32_t now_ms) {
   const uint32_t now = clock(now_ms);
   stats_.binary_frames++;
   Client *c = find(client);
+  if (c) c->seen_ms = now;
   if (c) rate_check(*c, now, false);
 }
 
@@ -263,6 +286,7 @@ DecodeError Device::on_frame(uint32_t client, const char *data, size_t len, uint
     return DecodeError::TooLarge;
   }
   Client *c = find(client);
+  if (c) c->seen_ms = now;
   const Snapshot before = snapshot();
   if (config_.dialect == Dialect::Text) {
     // A tutorial car: a word per frame, no JSON, no lease.

@@ -1339,6 +1339,49 @@ static void limits() {
     report("clients: max_clients caps simultaneous connections (at most kMaxClients); a refused one gets nothing");
   }
   {
+    // issue #13 item 4: eight sockets that never pair, from anyone on the WiFi, must not lock the
+    // owner's phone out. They ping every second (not silent), so the unpaired one connected
+    // longest makes room.
+    Rig rig(paired_config(PairingMode::Required));
+    for (uint32_t id = 1; id <= kMaxClients; id++) CHECK(rig.dev.on_open(id, kAddrB, id, rig.out));
+    for (uint32_t id = 1; id <= kMaxClients; id++) rig.send(id, "{\"t\":\"ping\",\"id\":1}", 900);
+    uint32_t evicted = 0;
+    CHECK(rig.dev.on_open(100, kAddrA, 1000, rig.out, &evicted) && evicted == 1);
+    CHECK(rig.dev.client_count() == kMaxClients && rig.dev.stats().evicted_clients == 1);
+    rig.send(100, auth_frame(kToken), 1001);
+    CHECK(rig.dev.paired(100));
+    // The next squatter takes the place of the oldest squatter, never of the paired owner.
+    CHECK(rig.dev.on_open(101, kAddrB, 1100, rig.out, &evicted) && evicted == 2);
+    for (uint32_t id = 102; id < 102 + 2 * kMaxClients; id++) {
+      CHECK(rig.dev.on_open(id, kAddrB, 1100 + id, rig.out, &evicted) && evicted != 100);
+    }
+    rig.send(100, drive_frame(1, 500, 500), 1300);
+    CHECK(rig.dev.paired(100) && rig.dev.has_driver() && rig.dev.driver() == 100 && rig.dev.moving());
+    CHECK(rig.dev.stats().refused_clients == 0);
+    report("clients: with pairing, an unpaired client makes room for a new connection, the paired owner never");
+  }
+  {
+    // Without pairing, only a silent client (nothing for kSilentMs) makes room; a silent driver
+    // leaving that way stops the car as any driver leaving does.
+    Rig rig;
+    for (uint32_t id = 1; id <= kMaxClients; id++) CHECK(rig.dev.on_open(id, id, 0, rig.out));
+    rig.send(3, drive_frame(1, 800, 800), 10);
+    auto everyone_but_3_pings = [&](uint32_t from, uint32_t to) {
+      for (uint32_t t = from; t <= to; t += 1000)
+        for (uint32_t id = 1; id <= kMaxClients; id++)
+          if (id != 3) rig.send(id, "{\"t\":\"ping\",\"id\":1}", t);
+    };
+    everyone_but_3_pings(1000, 2000);
+    uint32_t evicted = 0;
+    CHECK(!rig.dev.on_open(9, 9, 2000, rig.out, &evicted) && evicted == 0);  // 3 silent for 1990 ms only
+    everyone_but_3_pings(3000, 4000);
+    CHECK(rig.dev.on_open(9, 9, 4010, rig.out, &evicted) && evicted == 3);
+    CHECK(!rig.dev.has_driver() && !rig.dev.moving() && rig.dev.failsafe() == Failsafe::DriverLeft);
+    CHECK(!rig.dev.on_open(10, 10, 4020, rig.out, &evicted) && evicted == 0);  // everyone speaks now
+    CHECK(rig.dev.stats().refused_clients == 2 && rig.dev.stats().evicted_clients == 1);
+    report("clients: a silent client makes room for a new connection; when all speak, the new one is refused");
+  }
+  {
     char buf[16];
     Assembler a(buf, sizeof buf);
     const char *whole = "{\"t\":\"claim\"}";
