@@ -136,7 +136,10 @@ mod tests {
     fn without_a_token_the_person_is_asked() {
         let mut p = PairingState::new(None);
         assert_eq!(p.on_hello(Some(PairingMode::Control)), None);
-        assert_eq!(p.state, PairingStatus::Needed { mode: PairingMode::Control, wrong: false, retry_at_ms: None });
+        assert_eq!(
+            p.state,
+            PairingStatus::Needed { mode: PairingMode::Control, wrong: false, retry_at_ms: None }
+        );
         assert_eq!(p.submit("  ", 0.0), None, "blank is not sent");
         assert_eq!(p.submit(" blue-tiger-42 ", 0.0).as_deref(), Some(AUTH));
         assert_eq!(p.on_answer(true, None, 5.0), Some(Store::Save("blue-tiger-42".into())));
@@ -147,7 +150,10 @@ mod tests {
         let mut p = PairingState::new(Some("old".into()));
         p.on_hello(Some(PairingMode::Required));
         assert_eq!(p.on_answer(false, Some(2000), 1000.0), Some(Store::Forget));
-        assert_eq!(p.state, PairingStatus::Needed { mode: PairingMode::Required, wrong: true, retry_at_ms: Some(3000.0) });
+        assert_eq!(
+            p.state,
+            PairingStatus::Needed { mode: PairingMode::Required, wrong: true, retry_at_ms: Some(3000.0) }
+        );
         assert_eq!(p.submit("new", 2999.0), None, "not before the device will look at it");
         assert!(p.submit("new", 3000.0).is_some());
         // Wrong again: nothing left to forget.

@@ -113,9 +113,11 @@ pub struct Session {
     last_malformed_log_ms: f64,
     pairing: PairingState,
     speaks_v1: bool,
-    /// The last frame sent on this socket (its preview) and when: what a device that closes at
-    /// once was objecting to.
-    last_sent: Option<(f64, String)>,
+    /// The first and the last frame sent on this socket (previews), and how many: what a device
+    /// that closes at once was objecting to.
+    first_sent: Option<String>,
+    last_sent: Option<String>,
+    sent_on_socket: u64,
     diagnosis: Option<String>,
     /// An HTTP probe is under way, and when the last one started.
     probing: bool,
@@ -146,7 +148,9 @@ impl Session {
             last_malformed_log_ms: f64::NEG_INFINITY,
             pairing: PairingState::new(token),
             speaks_v1: false,
+            first_sent: None,
             last_sent: None,
+            sent_on_socket: 0,
             diagnosis: None,
             probing: false,
             last_probe_ms: f64::NEG_INFINITY,
@@ -206,7 +210,9 @@ impl Session {
         self.drive = None;
         self.pairing.reset();
         self.diagnosis = None;
+        self.first_sent = None;
         self.last_sent = None;
+        self.sent_on_socket = 0;
         self.log.app(now_ms, LogLevel::Info, format!("connected to {}", self.url));
         let mut actions = Vec::new();
         if !self.speaks_v1 && self.link.ever_connected() && self.counters.frames == 0 {
@@ -226,8 +232,13 @@ impl Session {
     }
 
     /// A frame went out on the socket (whoever sent it).
-    pub fn note_sent(&mut self, now_ms: f64, frame: &str) {
-        self.last_sent = Some((now_ms, preview(frame)));
+    pub fn note_sent(&mut self, _now_ms: f64, frame: &str) {
+        self.sent_on_socket += 1;
+        if self.first_sent.is_none() {
+            self.first_sent = Some(preview(frame));
+        } else {
+            self.last_sent = Some(preview(frame));
+        }
     }
 
     /// The socket closed, or could not be opened. `code` is the WebSocket close code.
@@ -239,13 +250,18 @@ impl Session {
         let why = close_code_meaning(code);
         match was {
             Phase::Connected { since_ms } if now_ms - since_ms < QUICK_CLOSE_MS => {
-                let after = match &self.last_sent {
-                    Some((_, frame)) => format!("right after the app sent `{frame}`"),
-                    None => "before the app sent anything".to_string(),
+                let after = match (&self.first_sent, &self.last_sent) {
+                    (None, _) => "before the app sent anything".to_string(),
+                    (Some(first), None) => format!("right after the app sent `{first}`"),
+                    (Some(first), Some(last)) => format!(
+                        "after the app sent `{first}` and {} more (the last `{last}`)",
+                        self.sent_on_socket - 1
+                    ),
                 };
                 let up_s = (now_ms - since_ms) / 1000.0;
                 let msg = format!(
-                    "the device closed the connection {up_s:.1} s after it opened, {after} ({why});                      waiting {:.1} s before trying again",
+                    "the device closed the connection {up_s:.1} s after it opened, {after} ({why}); waiting {:.1} s \
+                     before trying again",
                     delay / 1000.0
                 );
                 self.log.app(now_ms, LogLevel::Warn, msg);
@@ -563,7 +579,10 @@ mod tests {
             vec![Action::Send(r#"{"t":"auth","token":"tok"}"#.into())]
         );
         assert!(s.status(21.0).pairing.blocks_control());
-        assert_eq!(s.on_text(30.0, r#"{"t":"auth","ok":true}"#), vec![Action::Token(Store::Save("tok".into()))]);
+        assert_eq!(
+            s.on_text(30.0, r#"{"t":"auth","ok":true}"#),
+            vec![Action::Token(Store::Save("tok".into()))]
+        );
         assert_eq!(s.status(31.0).pairing, PairingStatus::Paired);
         assert!(last_log(&s).contains("paired"));
         // A wrong token on the next connection is forgotten, and the person is asked.
@@ -657,11 +676,23 @@ mod tests {
         s.on_close(210.0, 1006, 1.0);
         let log = last_log(&s);
         assert!(log.contains("0.2 s after it opened, right after the app sent `forward`"), "{log}");
-        assert!(log.contains("waiting 1.0 s"), "{log}");
+        assert!(log.contains("; waiting 1.0 s before trying again"), "{log}");
         match s.status(220.0).state {
             LinkState::Reconnecting { retry_in_ms: Some(ms), .. } => assert_eq!(ms, 1000.0),
             other => panic!("{other:?}"),
         }
+        // The first frame is what a device that drops the link at once most likely choked on.
+        s.tick(2000.0, 1.0);
+        s.on_open(2000.0, None);
+        for frame in ["{\"t\":\"drive\",\"seq\":1}", "b", "c"] {
+            s.note_sent(2010.0, frame);
+        }
+        s.on_close(2100.0, 1006, 1.0);
+        let log = last_log(&s);
+        assert!(
+            log.contains("after the app sent `{\"t\":\"drive\",\"seq\":1}` and 2 more (the last `c`)"),
+            "{log}"
+        );
     }
 
     #[test]

@@ -291,7 +291,11 @@ impl Runtime {
             Err(e) => {
                 let now = dom::now_ms();
                 let mut session = self.session.borrow_mut();
-                session.log_mut().app(now, wsdeck_protocol::LogLevel::Error, format!("cannot open {url}: {e}"));
+                session.log_mut().app(
+                    now,
+                    wsdeck_protocol::LogLevel::Error,
+                    format!("cannot open {url}: {e}"),
+                );
                 // No probe (what it returns) for an address the browser would not even try.
                 let _ = session.on_close(now, 1006, dom::random());
             }
