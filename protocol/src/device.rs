@@ -1,6 +1,6 @@
 //! Messages a device sends to the app.
 
-use crate::{DecodeError, Value, BARE_NUMBER_SERIES};
+use crate::{reading, DecodeError, Value};
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -163,7 +163,9 @@ pub struct Log {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum DeviceMsg {
     Hello(Hello),
-    /// `tel` frames, bare numeric objects and bare numbers all decode to this.
+    /// `tel` frames decode to this, and so do the shapes of firmware that does not speak wsdeck:
+    /// objects without `t`, bare numbers, arrays, lines of text (docs/PROTOCOL.md, "What the app
+    /// reads").
     Telemetry(Telemetry),
     /// Answer to the app's `ping` with the same id.
     Pong {
@@ -178,8 +180,7 @@ pub enum DeviceMsg {
         ok: bool,
         retry_ms: Option<u32>,
     },
-    /// A message type this version does not know (or an object with no number in it). Receivers
-    /// ignore it and count it.
+    /// A message type this version does not know. Receivers ignore it and count it.
     Unknown {
         t: String,
     },
@@ -202,30 +203,34 @@ impl DeviceMsg {
     pub fn speaks_v1(&self) -> bool {
         match self {
             DeviceMsg::Telemetry(tel) => tel.tagged,
-            DeviceMsg::Unknown { t } => !t.is_empty(),
             _ => true,
         }
     }
 
-    /// Decodes one text frame. Never panics; unknown fields are ignored.
+    /// Decodes one text frame. Never panics; unknown fields are ignored. A frame that is not JSON
+    /// is read as a line of text (`temp=21.5, hum=40`, `21.5,40.1`; docs/PROTOCOL.md, "What the
+    /// app reads"), unless it starts with `{`: that is broken JSON.
     pub fn decode(frame: &str) -> Result<DeviceMsg, DecodeError> {
-        Self::from_value(crate::value::parse(frame)?)
+        match crate::value::parse(frame) {
+            Ok(value) => Self::from_value(value),
+            Err(e) if frame.trim_start().starts_with('{') => Err(e),
+            Err(_) => reading::text_line(frame).map(DeviceMsg::Telemetry).ok_or(DecodeError::NotTelemetry),
+        }
     }
 
     /// Interprets an already parsed JSON value.
     pub fn from_value(value: Value) -> Result<DeviceMsg, DecodeError> {
+        let untagged =
+            |tel: Option<Telemetry>| tel.map(DeviceMsg::Telemetry).ok_or(DecodeError::NotTelemetry);
         let obj = match value {
-            Value::Num(n) if n.is_finite() => {
-                return Ok(DeviceMsg::Telemetry(Telemetry {
-                    values: alloc::vec![(BARE_NUMBER_SERIES.to_owned(), Reading::Num(n))],
-                    ..Telemetry::default()
-                }))
-            }
             obj @ Value::Obj(_) => obj,
-            _ => return Err(DecodeError::NotAnObject),
+            Value::List(items) => return untagged(reading::bare_list(&items)),
+            Value::Str(s) => return untagged(reading::lone(reading::classify(&s), Some(&s))),
+            Value::Num(n) if n.is_finite() => return untagged(reading::lone(Reading::Num(n), None)),
+            _ => return Err(DecodeError::NotTelemetry),
         };
         let t = match obj.get("t") {
-            None => return Ok(bare_object(obj)),
+            None => return untagged(reading::bare_object(&obj)),
             Some(Value::Str(t)) => t.as_str(),
             Some(_) => return Err(DecodeError::BadField { t: "?", field: "t" }),
         };
@@ -318,27 +323,6 @@ impl DeviceMsg {
     /// Encodes the message as one text frame.
     pub fn encode(&self) -> String {
         self.to_value().to_json()
-    }
-}
-
-/// `{"temperature":21.5,"humidity":40}` from firmware that predates wsdeck.
-fn bare_object(obj: Value) -> DeviceMsg {
-    let values = numbers(&obj);
-    if values.is_empty() {
-        DeviceMsg::Unknown { t: String::new() }
-    } else {
-        DeviceMsg::Telemetry(Telemetry { values, ..Telemetry::default() })
-    }
-}
-
-fn numbers(obj: &Value) -> Vec<(String, Reading)> {
-    match obj {
-        Value::Obj(entries) => entries
-            .iter()
-            .filter(|(k, _)| k != "t")
-            .filter_map(|(k, v)| Some((k.clone(), Reading::Num(v.as_f64()?))))
-            .collect(),
-        _ => Vec::new(),
     }
 }
 
@@ -438,12 +422,12 @@ fn decode_tel(obj: &Value) -> Result<Telemetry, DecodeError> {
         None | Some(Value::Null) => None,
         Some(ms) => Some(ms.as_f64().ok_or(DecodeError::BadField { t: "tel", field: "ms" })?),
     };
-    let values = match obj.get("d") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(d @ Value::Obj(_)) => numbers(d),
+    let tel = match obj.get("d") {
+        None | Some(Value::Null) => reading::tel_values(&[]),
+        Some(Value::Obj(d)) => reading::tel_values(d),
         Some(_) => return Err(DecodeError::BadField { t: "tel", field: "d" }),
     };
-    Ok(Telemetry { ms, values, tagged: true, skipped: 0 })
+    Ok(Telemetry { ms, ..tel })
 }
 
 /// Builds an object with `t` first, as the docs show it.

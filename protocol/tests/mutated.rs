@@ -1,10 +1,11 @@
 //! The fuzz targets' properties (see `fuzz/`), checked on stable Rust in every `cargo test`: tens
-//! of thousands of mutated test vectors, the same ones every run. No frame may panic a decoder,
-//! and whatever decodes must survive encode -> decode unchanged.
+//! of thousands of mutated test vectors (JSON, and the plain-text lines of firmware that does not
+//! speak wsdeck), the same ones every run. No frame may panic a decoder, and whatever decodes must
+//! survive encode -> decode with the same readings.
 
 use serde_json::Value as Json;
-use wsdeck_protocol::mutate::Mutator;
-use wsdeck_protocol::{AppMsg, DeviceMsg};
+use wsdeck_protocol::mutate::{check_app, check_device, Mutator};
+use wsdeck_protocol::{DecodeError, DeviceMsg, Reading};
 
 const CASES: usize = 30_000;
 
@@ -13,32 +14,6 @@ fn frames(from: &str) -> Vec<String> {
     let vectors = file["vectors"].as_array().unwrap();
     let pick = |v: &&Json| from == "any" || v["from"] == from;
     vectors.iter().filter(pick).map(|v| v["frame"].as_str().unwrap().to_string()).collect()
-}
-
-/// With `compact-float` numbers may move by a few ulp through a round trip (src/num.rs tests the
-/// bound): the frame must still decode again, but is not compared.
-const EXACT_NUMBERS: bool = cfg!(not(feature = "compact-float"));
-
-/// What every fuzz target asserts about one device frame; whether it decoded.
-fn check_device(text: &str) -> bool {
-    let Ok(msg) = DeviceMsg::decode(text) else { return false };
-    let encoded = msg.encode();
-    let again = DeviceMsg::decode(&encoded).unwrap_or_else(|e| panic!("{text:?} -> {encoded:?}: {e}"));
-    if EXACT_NUMBERS {
-        assert_eq!(again, msg, "{text:?} -> {encoded:?}");
-        assert_eq!(again.encode(), encoded, "canonical form is a fixed point");
-    }
-    true
-}
-
-fn check_app(text: &str) -> bool {
-    let Ok(msg) = AppMsg::decode(text) else { return false };
-    let encoded = msg.encode();
-    let again = AppMsg::decode(&encoded).unwrap_or_else(|e| panic!("{text:?} -> {encoded:?}: {e}"));
-    if EXACT_NUMBERS {
-        assert_eq!(again, msg, "{text:?} -> {encoded:?}");
-    }
-    true
 }
 
 #[test]
@@ -54,6 +29,68 @@ fn mutated_device_frames_decode_or_fail_cleanly_and_round_trip() {
     }
     // The mutations must stay close enough to JSON to reach the message decoders.
     assert!(decoded > CASES / 10, "only {decoded} of {CASES} cases decoded");
+}
+
+/// The sweep reaches every reader of firmware that does not speak wsdeck, not only the JSON ones:
+/// lines of text, flattened names, each kind of reading, frames that are not telemetry.
+#[test]
+fn the_sweep_reaches_the_readers_of_untagged_frames() {
+    let seeds = frames("device");
+    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
+    let mut m = Mutator::new(0x7E57);
+    let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+    for _ in 0..CASES {
+        let bytes = m.mutate(&seeds);
+        let text = String::from_utf8_lossy(&bytes);
+        check_device(&text);
+        let mut see = |what| *seen.entry(what).or_default() += 1;
+        match DeviceMsg::decode(&text) {
+            Ok(DeviceMsg::Telemetry(tel)) => {
+                see(if tel.tagged {
+                    "tel"
+                } else if text.trim_start().starts_with(['{', '[', '"']) {
+                    "json"
+                } else {
+                    "line"
+                });
+                if tel.values.iter().any(|(k, _)| k.contains('.')) {
+                    see("flattened");
+                }
+                if tel.values.iter().any(|(k, _)| k.contains('~')) {
+                    see("suffixed");
+                }
+                if tel.skipped > 0 {
+                    see("skipped");
+                }
+                for (_, r) in &tel.values {
+                    see(match r {
+                        Reading::Num(_) => "num",
+                        Reading::Gap => "gap",
+                        Reading::Bool(_) => "bool",
+                        Reading::Text(_) => "text",
+                    });
+                }
+            }
+            Err(DecodeError::NotTelemetry) => see("not telemetry"),
+            _ => {}
+        }
+    }
+    let kinds = [
+        "tel",
+        "json",
+        "line",
+        "flattened",
+        "suffixed",
+        "skipped",
+        "num",
+        "gap",
+        "bool",
+        "text",
+        "not telemetry",
+    ];
+    for kind in kinds {
+        assert!(seen.get(kind).copied().unwrap_or(0) > 30, "{kind}: {seen:?}");
+    }
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Runs every entry of `vectors.json` (shared with the simulator and the reference firmware).
 
 use serde_json::Value as Json;
-use wsdeck_protocol::{AppMsg, DeviceMsg};
+use wsdeck_protocol::{AppMsg, DeviceMsg, Reading};
 
 #[test]
 fn every_vector_decodes_as_documented() {
@@ -16,11 +16,47 @@ fn every_vector_decodes_as_documented() {
             "app" => AppMsg::decode(frame).map(|m| m.encode()).map_err(|e| e.kind()),
             other => panic!("{name}: unknown direction {other}"),
         };
-        match (v.get("expect"), v.get("error")) {
-            (Some(expect), None) => assert_eq!(got, Ok(expect.as_str().unwrap().to_string()), "{name}"),
+        match (canonical(v), v.get("error")) {
+            (Some(expect), None) => assert_eq!(got, Ok(expect.to_string()), "{name}"),
             (None, Some(error)) => assert_eq!(got, Err(error.as_str().unwrap()), "{name}"),
-            _ => panic!("{name}: needs exactly one of expect / error"),
+            _ => panic!("{name}: needs exactly one of expect / reads / error"),
         }
+    }
+}
+
+/// A vector's canonical frame: `expect`, or `reads` where it holds readings that are not numbers.
+fn canonical(v: &Json) -> Option<&str> {
+    match (v["expect"].as_str(), v["reads"].as_str()) {
+        (Some(frame), None) | (None, Some(frame)) => Some(frame),
+        _ => None,
+    }
+}
+
+/// The reference firmware's tests encode every device `expect` with an encoder that writes numbers
+/// only; `reads` holds the rest.
+#[test]
+fn reads_is_used_exactly_where_a_reading_is_not_a_number() {
+    let file: Json = serde_json::from_str(include_str!("../vectors.json")).unwrap();
+    for v in file["vectors"].as_array().unwrap() {
+        let Some(frame) = canonical(v) else { continue };
+        let Ok(DeviceMsg::Telemetry(tel)) = DeviceMsg::decode(frame) else {
+            assert!(v.get("reads").is_none(), "{}: reads is for telemetry", v["name"]);
+            continue;
+        };
+        let numbers_only = tel.values.iter().all(|(_, r)| matches!(r, Reading::Num(_)));
+        assert_eq!(v.get("expect").is_some(), numbers_only, "{}", v["name"]);
+    }
+}
+
+/// Telemetry speaks protocol v1 only when it came as a `tel` frame; every other message does.
+#[test]
+fn only_tagged_frames_speak_v1() {
+    let file: Json = serde_json::from_str(include_str!("../vectors.json")).unwrap();
+    for v in file["vectors"].as_array().unwrap().iter().filter(|v| v["from"] == "device") {
+        let frame = v["frame"].as_str().unwrap();
+        let Ok(msg) = DeviceMsg::decode(frame) else { continue };
+        let v1 = !matches!(msg, DeviceMsg::Telemetry(_)) || frame.contains("\"t\":\"tel\"");
+        assert_eq!(msg.speaks_v1(), v1, "{}", v["name"]);
     }
 }
 
@@ -28,7 +64,7 @@ fn every_vector_decodes_as_documented() {
 fn canonical_frames_are_fixed_points() {
     let file: Json = serde_json::from_str(include_str!("../vectors.json")).unwrap();
     for v in file["vectors"].as_array().unwrap() {
-        let (Some(expect), "device") = (v["expect"].as_str(), v["from"].as_str().unwrap()) else {
+        let (Some(expect), "device") = (canonical(v), v["from"].as_str().unwrap()) else {
             continue;
         };
         let again = DeviceMsg::decode(expect).unwrap().encode();
@@ -58,4 +94,27 @@ fn no_input_panics() {
             }
         }
     }
+}
+
+/// Every frame in the first column of docs/PROTOCOL.md's "What the app reads" table is a vector,
+/// so that the page cannot say what the decoder does not do.
+#[test]
+fn the_docs_table_of_readings_is_made_of_vectors() {
+    let file: Json = serde_json::from_str(include_str!("../vectors.json")).unwrap();
+    let frames: Vec<&str> =
+        file["vectors"].as_array().unwrap().iter().map(|v| v["frame"].as_str().unwrap().trim()).collect();
+    let doc = include_str!("../../docs/PROTOCOL.md");
+    let section = doc.split("### What the app reads").nth(1).expect("the section is there");
+    let section = section.split("\n### ").next().unwrap();
+    let mut checked = 0;
+    for row in section.lines().filter(|l| l.starts_with("| `")) {
+        let first = row.split(" | ").next().unwrap();
+        for (i, span) in first.split('`').enumerate() {
+            if i % 2 == 1 {
+                assert!(frames.contains(&span.trim()), "docs/PROTOCOL.md shows {span:?}, which is no vector");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 20, "{checked} frames checked");
 }
