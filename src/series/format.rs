@@ -26,6 +26,40 @@ pub fn format_value(v: f64, whole: bool) -> String {
     }
 }
 
+/// A number as a tile shows it: as [`format_value`], with at least `decimals` decimals where it
+/// has a fixed point (a device that sends `1013.25` sees `1013.25`, not `1013.2`).
+pub fn format_value_with(v: f64, whole: bool, decimals: u8) -> String {
+    let a = v.abs();
+    let fixed = v.is_finite() && !whole && (a == 0.0 || (1e-3..1e6).contains(&a));
+    let shown = format_value(v, whole);
+    if !fixed {
+        return shown;
+    }
+    let has = shown.split_once('.').map_or(0, |(_, f)| f.len());
+    let want = usize::from(decimals.min(3));
+    if want > has {
+        format!("{v:.want$}")
+    } else {
+        shown
+    }
+}
+
+/// How many decimals the shortest decimal form of `v` has, up to 3 (more reads as 3): what the
+/// device most likely sent. No allocation: it runs for every sample.
+pub fn sent_decimals(v: f64) -> u8 {
+    if !v.is_finite() {
+        return 0;
+    }
+    let mut scaled = v;
+    for k in 0..3u8 {
+        if (scaled - scaled.round()).abs() <= 1e-9 * scaled.abs().max(1.0) {
+            return k;
+        }
+        scaled *= 10.0;
+    }
+    3
+}
+
 /// An on/off state in words.
 pub fn on_off(on: bool) -> &'static str {
     if on {
@@ -79,6 +113,21 @@ pub fn ago(ms: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reading_is_never_shown_with_fewer_decimals_than_it_came_with() {
+        assert_eq!(sent_decimals(1013.25), 2);
+        assert_eq!(sent_decimals(23.12), 2);
+        assert_eq!(sent_decimals(45.2), 1);
+        assert_eq!(sent_decimals(40.0), 0);
+        assert_eq!(sent_decimals(7.412_345_6), 3);
+        assert_eq!(format_value_with(1013.25, false, 2), "1013.25");
+        assert_eq!(format_value_with(1013.2, false, 2), "1013.20", "the width stays");
+        assert_eq!(format_value_with(23.12, false, 2), "23.12");
+        assert_eq!(format_value_with(3.9, false, 1), "3.900", "never fewer than before");
+        assert_eq!(format_value_with(40.0, true, 0), "40");
+        assert_eq!(format_value_with(1.5e7, false, 3), "1.500e7");
+    }
 
     #[test]
     fn values_read_well() {

@@ -53,6 +53,9 @@ pub struct Series {
     pub samples: u64,
     /// Every number so far was whole (a counter, dBm): shown without decimals.
     pub whole: bool,
+    /// The most decimals a number of this series was sent with, up to 3 (`1013.25`: 2): tiles
+    /// show at least these, so a reading is never shown rounded from what the device sent.
+    pub decimals: u8,
     /// The samples to chart, for number and on/off series; a gap is a NaN sample.
     ring: Option<Ring>,
 }
@@ -68,6 +71,7 @@ impl Series {
             at_ms: now_ms,
             samples: 0,
             whole: true,
+            decimals: 0,
             ring: Some(Ring::new(DEFAULT_CAPACITY)),
         }
     }
@@ -94,6 +98,7 @@ impl Series {
                 // A different thing now: the old samples would draw nonsense on the new scale.
                 self.kind = kind;
                 self.whole = true;
+                self.decimals = 0;
                 self.ring = kind.charted().then(|| Ring::new(DEFAULT_CAPACITY));
             }
         }
@@ -102,6 +107,7 @@ impl Series {
         }
         if let Reading::Num(v) = reading {
             self.whole &= v.fract() == 0.0;
+            self.decimals = self.decimals.max(format::sent_decimals(v));
         }
         self.gap = reading == Reading::Gap;
         if !self.gap {

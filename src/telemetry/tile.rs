@@ -1,7 +1,7 @@
 //! What one tile shows for a series at a moment: pure, so that every reading kind is tested
 //! without a browser.
 
-use crate::series::format::{ago, format_reading, format_value, NONE};
+use crate::series::format::{ago, format_reading, format_value_with, NONE};
 use crate::series::Series;
 use wsdeck_protocol::Reading;
 
@@ -32,7 +32,7 @@ pub fn shown(s: &Series, now_ms: f64, linked: bool) -> Shown {
         return Shown { value: NONE.to_string(), note, unit: false, stale };
     }
     let value = match &s.value {
-        Reading::Num(v) => format_value(*v, s.whole),
+        Reading::Num(v) => format_value_with(*v, s.whole, s.decimals),
         _ => good.unwrap_or_else(|| NONE.to_string()),
     };
     Shown { value, note: None, unit: matches!(s.value, Reading::Num(_)), stale }
@@ -59,7 +59,9 @@ mod tests {
     #[test]
     fn numbers_show_as_before_with_their_unit() {
         let s = show(&[(0.0, Reading::Num(21.537))], 100.0);
-        assert_eq!(s, Shown { value: "21.54".into(), note: None, unit: true, stale: false });
+        assert_eq!(s, Shown { value: "21.537".into(), note: None, unit: true, stale: false }, "as sent");
+        assert_eq!(show(&[(0.0, Reading::Num(1013.25))], 0.0).value, "1013.25", "not rounded to 1013.2");
+        assert_eq!(show(&[(0.0, Reading::Num(21.5))], 0.0).value, "21.50");
         assert_eq!(show(&[(0.0, Reading::Num(-51.0))], 0.0).value, "-51");
     }
 
