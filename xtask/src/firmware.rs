@@ -14,6 +14,9 @@ use std::time::Instant;
 /// files there), so the step does the same.
 const CORE_DIR: &str = "firmware/arduino/wsdeck_car";
 const TEST: &str = "firmware/core/test/core_test.cpp";
+/// Cases the simulator and the core must both pass (sim/tests/shared_cases.rs checks the
+/// simulator's side).
+const SHARED_CASES: &str = "firmware/core/test/shared_cases.json";
 const FUZZ_TARGET: &str = "firmware/core/fuzz/core_fuzz.cpp";
 const FUZZ_STANDIN: &str = "firmware/core/fuzz/standin.cpp";
 /// Mutated inputs the test step's stand-in runs: about 2 s under the sanitizers, and enough to
@@ -41,7 +44,10 @@ pub fn test(counts: &mut Counts) -> Result<(), String> {
     }
     let bin = out.join("core_test");
     run(cmd("g++").args(sanitized_args()).arg(TEST).args(&core).arg("-o").arg(&bin))?;
-    run_counted(sanitized(cmd(&bin.to_string_lossy()).arg(root().join(VECTORS))), counts)?;
+    run_counted(
+        sanitized(cmd(&bin.to_string_lossy()).arg(root().join(VECTORS)).arg(root().join(SHARED_CASES))),
+        counts,
+    )?;
 
     let seeds = out.join("fuzz-seeds");
     write_fuzz_seeds(&seeds)?;
@@ -214,10 +220,11 @@ fn core_sources() -> Result<Vec<String>, String> {
 }
 
 /// Every file the step reads besides the core's `.cpp` files.
-fn sources() -> [PathBuf; 5] {
+fn sources() -> [PathBuf; 6] {
     [
         CORE_DIR.to_string() + "/wsdeck_core.h",
         TEST.into(),
+        SHARED_CASES.into(),
         FUZZ_TARGET.into(),
         FUZZ_STANDIN.into(),
         VECTORS.into(),
