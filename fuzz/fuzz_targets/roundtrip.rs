@@ -1,21 +1,13 @@
-//! Whatever decodes survives encode -> decode unchanged, both directions, and a device message's
-//! canonical form is a fixed point. The same property runs on stable in protocol/tests/mutated.rs.
+//! Whatever decodes survives encode -> decode with the same readings, both directions, and a
+//! device message's canonical form is a fixed point (`wsdeck_protocol::mutate::check_device`). The
+//! same property runs on stable in protocol/tests/mutated.rs.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wsdeck_protocol::{AppMsg, DeviceMsg};
+use wsdeck_protocol::mutate::{check_app, check_device};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    if let Ok(msg) = DeviceMsg::decode(text) {
-        let encoded = msg.encode();
-        let again = DeviceMsg::decode(&encoded).unwrap_or_else(|e| panic!("{text:?} -> {encoded:?}: {e}"));
-        assert_eq!(again, msg, "{text:?} -> {encoded:?}");
-        assert_eq!(again.encode(), encoded);
-    }
-    if let Ok(msg) = AppMsg::decode(text) {
-        let encoded = msg.encode();
-        let again = AppMsg::decode(&encoded).unwrap_or_else(|e| panic!("{text:?} -> {encoded:?}: {e}"));
-        assert_eq!(again, msg, "{text:?} -> {encoded:?}");
-    }
+    check_device(text);
+    check_app(text);
 });

@@ -9,14 +9,19 @@ use wsdeck::connection::session::Session;
 
 fuzz_target!(|data: &[u8]| {
     let (mut s, _) = Session::new("ws://127.0.0.1/ws".into(), 0.0);
-    s.on_open(1.0);
+    s.on_open(1.0, None);
     let mut now = 2.0;
     let mut frames = 0;
     for chunk in data.split(|b| *b == 0xFF) {
         frames += 1;
         now += (chunk.len() % 8) as f64 * 0.25;
         match std::str::from_utf8(chunk) {
-            Ok(text) => s.on_text(now, text),
+            // A frame may make the app answer (the pairing token after a hello), never do more.
+            Ok(text) => {
+                for action in s.on_text(now, text) {
+                    assert!(matches!(action, Action::Send(_) | Action::Token(_)), "{action:?}");
+                }
+            }
             Err(_) => s.on_binary(now, chunk.len()),
         }
         for action in s.tick(now, 0.5) {
@@ -25,5 +30,5 @@ fuzz_target!(|data: &[u8]| {
     }
     let status = s.status(now);
     assert_eq!(status.counters.frames, frames);
-    assert!(s.telemetry().series().len() <= wsdeck::telemetry::store::MAX_SERIES);
+    assert!(s.series().len() <= wsdeck::series::MAX_SERIES);
 });
