@@ -4,6 +4,7 @@
 
 mod clients;
 mod size;
+mod ws;
 
 use crate::flash::{compress, read_dist};
 use crate::util::{cmd, root, run};
@@ -130,7 +131,9 @@ fn fuzz_bench(secs: u64) -> Result<(), String> {
     tools::ensure_fuzz_tools()?;
     let mut runs = fuzz::run_all(secs)?;
     runs.push(firmware::fuzz(secs)?);
-    println!("\nfuzzing, {secs} s per target (libFuzzer; firmware_core built by clang++, the rest by cargo fuzz)");
+    println!(
+        "\nfuzzing, {secs} s per target (libFuzzer; firmware_core built by clang++, the rest by cargo fuzz)"
+    );
     println!("{:<15} {:>8} {:>14} {:>10} {:>8}  result", "target", "seconds", "inputs", "inputs/s", "corpus");
     let mut rows = Vec::new();
     for r in &runs {
