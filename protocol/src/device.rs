@@ -20,32 +20,32 @@ pub struct Hello {
     /// How to show some series, in the device's order. Series not listed still show, by name.
     pub series: Vec<(String, SeriesMeta)>,
     /// The device wants a pairing token (docs/PROTOCOL.md, Pairing).
-    pub pairing: Option<Pairing>,
+    pub pairing: Option<PairingMode>,
 }
 
 /// What a device keeps from connections that have not sent its pairing token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
-pub enum Pairing {
+pub enum PairingMode {
     /// Anyone may watch; driving needs the token.
     Control,
     /// Nothing but `hello` until paired.
     Required,
 }
 
-impl Pairing {
+impl PairingMode {
     pub fn as_str(self) -> &'static str {
         match self {
-            Pairing::Control => "control",
-            Pairing::Required => "required",
+            PairingMode::Control => "control",
+            PairingMode::Required => "required",
         }
     }
 
     /// An unknown mode is taken as the stricter one: the app asks for the token.
-    pub fn parse(s: &str) -> Pairing {
+    pub fn parse(s: &str) -> PairingMode {
         match s {
-            "control" => Pairing::Control,
-            _ => Pairing::Required,
+            "control" => PairingMode::Control,
+            _ => PairingMode::Required,
         }
     }
 }
@@ -354,7 +354,7 @@ fn decode_hello(obj: &Value) -> Result<Hello, DecodeError> {
     };
     let pairing = match obj.get("pairing") {
         None | Some(Value::Null) => None,
-        Some(p) => Some(Pairing::parse(p.as_str().unwrap_or_default())),
+        Some(p) => Some(PairingMode::parse(p.as_str().unwrap_or_default())),
     };
     Ok(Hello { v, name, caps, watchdog_ms, series, pairing })
 }

@@ -17,7 +17,7 @@ mod reading;
 mod value;
 
 pub use app::{AppMsg, Drive, FULL, MAX_TOKEN_CHARS};
-pub use device::{DeviceMsg, DriveState, Hello, Log, LogLevel, Pairing, Reading, SeriesMeta, Telemetry};
+pub use device::{DeviceMsg, DriveState, Hello, Log, LogLevel, PairingMode, Reading, SeriesMeta, Telemetry};
 pub use error::DecodeError;
 pub use num::parse_f64;
 pub use reading::{classify, MAX_NAME_LEN, MAX_NAME_PARTS, MAX_TEXT_CHARS, MAX_VALUES};

@@ -257,14 +257,14 @@ impl Config {
 
     /// What the device keeps from connections without its token (`None`: no pairing). A tutorial
     /// car (`--dialect text`) speaks no JSON, so it has no pairing.
-    pub fn pairing(&self) -> Option<wsdeck_protocol::Pairing> {
-        use wsdeck_protocol::Pairing;
+    pub fn pairing(&self) -> Option<wsdeck_protocol::PairingMode> {
+        use wsdeck_protocol::PairingMode;
         if self.profile.is_some() {
             return None;
         }
         match (&self.token, self.dialect) {
-            (Some(_), Dialect::Json) if self.token_read_only => Some(Pairing::Control),
-            (Some(_), Dialect::Json) => Some(Pairing::Required),
+            (Some(_), Dialect::Json) if self.token_read_only => Some(PairingMode::Control),
+            (Some(_), Dialect::Json) => Some(PairingMode::Required),
             _ => None,
         }
     }
