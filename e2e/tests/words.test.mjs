@@ -2,10 +2,27 @@
 // words and the dialect are kept per device address, STOP vibrates in words too, and a device that
 // sends plain text and never said hello is offered words with one tap.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 import { centre, suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
 
 const ctx = suite({ before, after });
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe's critical and serious findings on the page as it is now, in both themes, one line each. */
+async function axeFindings(page) {
+  const found = [];
+  for (const colorScheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme });
+    const violations = await page.evaluate(async () => (await window.axe.run(document)).violations);
+    for (const v of violations.filter((v) => v.impact === 'critical' || v.impact === 'serious')) {
+      found.push(`${colorScheme}: ${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  return found;
+}
 const sim = (args = []) => ctx.sim({ args });
 
 /** Every frame the device got from the app that the person caused (heartbeats left out). */
@@ -51,6 +68,7 @@ async function armWords(page) {
 test('a tutorial car gets its words by touch, its STOP vibrates, and its extra words are buttons', async () => {
   const device = await sim(['--dialect', 'text', '--no-hello']);
   const { page, errors } = ctx.browser;
+  await page.addInitScript({ content: AXE });
   await page.addInitScript(() => {
     window.vibrations = [];
     navigator.vibrate = (ms) => (window.vibrations.push(ms), true);
@@ -70,6 +88,7 @@ test('a tutorial car gets its words by touch, its STOP vibrates, and its extra w
   await until('"fast-speed" at the car', async () => (await newest(device)).frame === 'fast-speed');
   assert.equal(await fast.getAttribute('aria-pressed'), 'true');
   assert.equal(await group.getByRole('button', { name: 'slow-speed' }).getAttribute('aria-pressed'), 'false');
+  assert.deepEqual(await axeFindings(page), [], 'the extra words pass axe');
 
   await page.evaluate(() => (window.vibrations = []));
   await forwardAndBack(page, device, 'up', 'stop');
@@ -138,6 +157,7 @@ test('a device that sends plain text and never said hello is offered plain words
   await page.goto(`${device.url}#/settings`);
   const offer = page.getByRole('group', { name: 'This device takes plain words?' });
   await offer.waitFor({ timeout: 10_000 });
+  assert.deepEqual(await axeFindings(page), [], 'the offer passes axe');
   await offer.getByRole('button', { name: 'forward, reverse, left, right, stop' }).tap();
   await page.waitForFunction(() =>
     document.querySelector('[data-testid=drive-settings-message]').textContent.includes('forward, reverse'),
