@@ -4,7 +4,7 @@
 
 use crate::util::root;
 use std::path::{Path, PathBuf};
-use wsdeck_sim::assets::fnv1a64;
+use wsdeck_serving::fnv1a64;
 
 pub const TEMPLATE: &str = "src/pwa/sw.template.js";
 pub const SERVICE_WORKER: &str = "sw.js";

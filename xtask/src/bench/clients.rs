@@ -3,13 +3,12 @@
 //! against its own fastest frame (the simulator's clock is not ours): `lag = (arrival - ms) -
 //! min(arrival - ms)`, so it is the delay on top of the best the link did.
 
-use super::bench_dir;
+use super::{bench_dir, ws};
 use crate::util::{cmd, root, run};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-use tungstenite::Message;
 
 const RATE_HZ: u32 = 1000;
 
@@ -131,9 +130,7 @@ fn measure(port: u16, n: usize, dur: Duration) -> Result<Vec<ClientFigures>, Str
         .map(|_| {
             let stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
             stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
-            tungstenite::client(format!("ws://127.0.0.1:{port}/ws"), stream)
-                .map(|(ws, _)| ws)
-                .map_err(|e| format!("connect: {e}"))
+            ws::Client::open(stream, &format!("127.0.0.1:{port}"), "/ws").map_err(|e| format!("connect: {e}"))
         })
         .collect::<Result<_, _>>()?;
     let epoch = Instant::now();
@@ -145,12 +142,11 @@ fn measure(port: u16, n: usize, dur: Duration) -> Result<Vec<ClientFigures>, Str
                 let mut offsets = Vec::new();
                 let (mut first, mut last) = (None, start);
                 loop {
-                    let msg = ws.read().map_err(|e| format!("read: {e}"))?;
+                    let text = ws.read_text()?.ok_or("the simulator closed the connection")?;
                     let now = Instant::now();
                     if now >= start + dur {
                         break;
                     }
-                    let Message::Text(text) = msg else { continue };
                     let Some(ms) = frame_ms(&text) else { continue };
                     if now < start {
                         continue;
@@ -159,7 +155,7 @@ fn measure(port: u16, n: usize, dur: Duration) -> Result<Vec<ClientFigures>, Str
                     last = now;
                     offsets.push(now.duration_since(epoch).as_secs_f64() * 1000.0 - ms);
                 }
-                let _ = ws.close(None);
+                let _ = ws.close();
                 let secs = first.map_or(0.0, |f| last.duration_since(f).as_secs_f64());
                 let min = offsets.iter().copied().fold(f64::INFINITY, f64::min);
                 let mut lags: Vec<f64> = offsets.iter().map(|o| o - min).collect();

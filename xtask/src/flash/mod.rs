@@ -10,7 +10,7 @@ pub mod report;
 pub mod rust_module;
 
 use std::path::{Path, PathBuf};
-use wsdeck_sim::assets::{cache_control_for, csp_for, etag_for, fnv1a64, mime_for};
+use wsdeck_serving::{cache_control_for, csp_for, etag_for, fnv1a64, mime_for};
 
 /// The flash budget: compressed bytes of the whole app. The one place it is set; `cargo xtask
 /// dist --budget-kib N` overrides it.
