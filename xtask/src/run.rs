@@ -30,7 +30,7 @@ pub fn build_app(release: bool) -> Result<(), String> {
 
 /// xtask/npm/minify.mjs on a release dist: short names for the wasm's imports (in the wasm and
 /// the JS glue), terser on the JS (Trunk's own minifier cannot parse wasm-bindgen 0.2.130's
-/// output, TOOLCHAIN.md), and the integrity hashes in index.html updated.
+/// output, docs/TOOLCHAIN.md), and the integrity hashes in index.html updated.
 pub fn shrink_glue(dist: &std::path::Path) -> Result<(), String> {
     run(cmd("node").arg(root().join("xtask/npm/minify.mjs")).arg(dist))
 }

@@ -1,5 +1,5 @@
 //! Every tool wsdeck builds or tests with, its pinned version, and how to install it on a fresh
-//! machine. ../shared/TOOLCHAIN.md explains each pin.
+//! machine. docs/TOOLCHAIN.md explains each pin.
 
 use crate::util::{cmd, output, root, run};
 use std::path::{Path, PathBuf};
