@@ -1,3 +1,5 @@
+//! The app's entry point: removes index.html's loading screen and mounts [`wsdeck::App`].
+
 fn main() {
     // index.html shows a loading screen while the wasm arrives (a device serves it at WiFi speed).
     if let Some(boot) =

@@ -30,10 +30,10 @@ impl Drive {
     }
 }
 
-/// One frame from the app.
 /// A pairing token is at most this many characters.
 pub const MAX_TOKEN_CHARS: usize = 64;
 
+/// One frame from the app.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum AppMsg {

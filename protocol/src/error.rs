@@ -1,3 +1,6 @@
+//! Why a frame could not be decoded ([`DecodeError`]), with a stable name for counters and test
+//! vectors and a message a person can act on.
+
 use alloc::string::String;
 use core::fmt;
 

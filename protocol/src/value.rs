@@ -178,7 +178,7 @@ fn write_string(s: &str, out: &mut String) {
 /// By hand rather than through serde_json: numbers go through `core`'s `f64::from_str`, which is
 /// exact (correctly rounded), where serde_json is exact only with its `float_roundtrip` tables;
 /// in the app's wasm this parser is 12.7 KB gzip smaller, and with `compact-float` the app's
-/// wasm drops `f64::from_str` too (see `num.rs`). serde_json still writes frames.
+/// wasm drops `f64::from_str` too (see `num.rs`). Frames are written by hand too ([`Value::to_json`]).
 pub(crate) fn parse(frame: &str) -> Result<Value, crate::DecodeError> {
     let mut p = Parser { s: frame.as_bytes(), at: 0, depth: 0 };
     let v = p.value().and_then(|v| {

@@ -1,3 +1,6 @@
+//! The Device page: what the device said in `hello`, the link's counters, the frames it sent that
+//! the app could not use, and the event log.
+
 use super::log::Origin;
 use crate::connection::Connection;
 use crate::dom;
