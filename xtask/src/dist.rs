@@ -17,7 +17,7 @@ pub fn budget(report: &flash::report::Report) -> Result<(), String> {
     match report.over_budget() {
         Some(over) => Err(format!(
             "the app is {over} bytes ({:.1} KiB) over the flash budget of {:.0} KiB gzip \
-             (raise it with --budget-kib N, or shrink the app: docs/ARCHITECTURE.md)",
+             (raise it with --budget-kib N, or shrink the app: docs/SIZE.md)",
             over as f64 / 1024.0,
             report.budget as f64 / 1024.0
         )),

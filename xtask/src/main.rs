@@ -12,6 +12,8 @@ mod limits;
 mod pwa;
 mod run;
 mod test;
+#[cfg(test)]
+mod tidy;
 mod tools;
 mod util;
 
