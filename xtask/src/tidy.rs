@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
 /// The source folders whose every module the code map must name.
-const MAPPED: &[&str] = &["src", "protocol/src", "serving/src", "sim/src", "xtask/src"];
+const MAPPED: &[&str] =
+    &["src", "protocol/src", "serving/src", "sim/src", "xtask/src", "firmware/esp32c3/src"];
 
 /// Folders never walked: build output, installed packages, the e2e venv, git.
 fn skipped(name: &str) -> bool {
@@ -108,7 +109,7 @@ fn code_map_problems(doc: &str, modules: &[String], exists: impl Fn(&str) -> boo
     let mut problems = Vec::new();
     if sections.is_empty() {
         problems.push(
-            "docs/ARCHITECTURE.md has no `## Code map` with `### `folder/`` headings: add them".to_string(),
+            "docs/ARCHITECTURE.md has no `## Code map` with ### `folder/` headings: add them".to_string(),
         );
         return problems;
     }
@@ -126,8 +127,8 @@ fn code_map_problems(doc: &str, modules: &[String], exists: impl Fn(&str) -> boo
     for folder in &folders {
         if !sections.iter().any(|s| &s.folder == folder) {
             problems.push(format!(
-                "docs/ARCHITECTURE.md's code map has no heading for {folder}: add `### `{folder}`` and a \
-                 line for each file in it"
+                "docs/ARCHITECTURE.md's code map has no heading for {folder}: add the heading ### `{folder}` \
+                 and a line for each file in it"
             ));
         }
     }
@@ -142,7 +143,7 @@ fn code_map_problems(doc: &str, modules: &[String], exists: impl Fn(&str) -> boo
         if !named {
             problems.push(format!(
                 "{module} is missing from docs/ARCHITECTURE.md's code map: add `{file}` and what it is for \
-                 under `### `{folder}``"
+                 under the heading ### `{folder}`"
             ));
         }
     }
