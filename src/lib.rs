@@ -1,5 +1,6 @@
 //! wsdeck: drive and watch a WiFi device from a phone. `main.rs` mounts [`App`]; each capability
-//! has its folder: `connection/`, `telemetry/`, `device/`, `pwa/`, and `shell/` holds the page frame.
+//! has its folder (`connection/`, `series/`, `telemetry/`, `chart/`, `drive/`, `device/`, `pwa/`),
+//! `shell/` holds the page frame and `dom.rs` the owned browser handles (docs/ARCHITECTURE.md).
 
 pub mod chart;
 pub mod connection;
