@@ -82,7 +82,8 @@ pub static TASKS: &[Task] = &[
         name: "test",
         about: "Install what tests need, then run every check and test: fmt, clippy, native tests,\n\
                 no_std build, firmware core (g++), wasm tests in Chromium, release build, flash\n\
-                bundle (C test), end-to-end tests. Ends with `N passed, N failed`.",
+                bundle (C test), ESP32-C3 firmware image, end-to-end tests. Ends with\n\
+                `N passed, N failed`.",
         flags: &[],
         rest: None,
     },
@@ -127,6 +128,16 @@ pub static TASKS: &[Task] = &[
         about: "Write firmware/arduino/wsdeck_car/wsdeck_limits.h, the numbers the C++ firmware core\n\
                 shares with the Rust sources (the firmware step of `test` checks it too).",
         flags: &[CHECK],
+        rest: None,
+    },
+    Task {
+        name: "firmware",
+        about: "The Rust firmware for the ESP32-C3 (firmware/esp32c3, docs/FIRMWARE.md): its host\n\
+                tests, the release build for riscv32imc-unknown-none-elf around the flash bundle\n\
+                (`dist` first when the bundle is older than the app), a flashable image written by\n\
+                espflash to target/firmware/, and a table: image size, app partition use, static\n\
+                RAM, the web app's share.",
+        flags: &[],
         rest: None,
     },
     Task {

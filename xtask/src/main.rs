@@ -3,6 +3,7 @@
 
 mod bench;
 mod dist;
+mod esp32c3;
 mod firmware;
 mod flags;
 mod flash;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         "bench" => bench::main(&flags.bench),
         "icons" => icons::main(flags.check),
         "limits" => limits::main(flags.check),
+        "firmware" => esp32c3::main(),
         other => Err(format!("`{other}` is in flags::TASKS but has no code to run")),
     };
     match result {

@@ -2,7 +2,7 @@
 //! failure so that one run shows everything that is wrong. Ends with `N passed, N failed`.
 
 use crate::util::{cmd, root, run, run_counted, Counts};
-use crate::{firmware, flash, run as run_task, tools};
+use crate::{esp32c3, firmware, flash, run as run_task, tools};
 use std::process::Command;
 use std::time::Instant;
 
@@ -53,6 +53,13 @@ pub fn main() -> Result<(), String> {
             return Err("skipped: the release build failed".into());
         }
         flash_bundle(c)
+    });
+    // After the bundle step: the image is built around the target/flash it wrote.
+    step("firmware image (ESP32-C3)", &mut counts, &mut |c| {
+        if !built {
+            return Err("skipped: the release build failed".into());
+        }
+        esp32c3::test(c)
     });
     step("end-to-end tests", &mut counts, &mut |c| {
         if !built {

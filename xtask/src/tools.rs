@@ -15,6 +15,8 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const BARE_METAL_TARGET: &str = "riscv32imc-unknown-none-elf";
 /// libFuzzer driver for the fuzz/ targets (`cargo xtask bench` only; tests do not need it).
 pub const CARGO_FUZZ: &str = "0.13.2";
+/// Writes the ESP32-C3 firmware's flashable image (`cargo xtask firmware`); rust-version 1.95.
+pub const ESPFLASH: &str = "4.7.0";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -70,6 +72,18 @@ pub fn ensure_fuzz_tools() -> Result<(), String> {
         ("libclang-rt-14-dev", dpkg_installed("libclang-rt-14-dev")),
     ])?;
     ensure_cargo_tool("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ, &["--locked"])
+}
+
+/// What `cargo xtask firmware` (and its step in `test`) needs: the chip's target and espflash,
+/// which builds from crates.io against Debian's libudev (its serial port support).
+pub fn ensure_firmware_tools() -> Result<(), String> {
+    ensure_targets(&[BARE_METAL_TARGET])?;
+    let have = output(cmd("espflash").arg("--version")).unwrap_or_default();
+    if !have.split_whitespace().any(|w| w == ESPFLASH) {
+        let pkg_config = output(cmd("pkg-config").arg("--version")).is_some();
+        ensure_debian(&[("libudev-dev", dpkg_installed("libudev-dev")), ("pkg-config", pkg_config)])?;
+    }
+    ensure_cargo_tool("espflash", "espflash", ESPFLASH, &["--locked"])
 }
 
 /// The crate and the CLI must be the same wasm-bindgen, or the build fails late and obscurely.
