@@ -175,11 +175,17 @@ export async function touchscreen(page) {
       down.set(id, p);
       await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: points() });
     },
-    /** Lifts one finger; the others stay down. (touchEnd lists the points that end.) */
+    /**
+     * Lifts one finger; the others stay down. The last finger up ends the gesture with a touchEnd
+     * that lists no point, as CDP wants (one that lists it can leave Chromium thinking a finger
+     * is still down, and a later tap makes no click); with fingers left, the touchEnd names the
+     * one that ends.
+     */
     async lift(id) {
       const p = down.get(id);
       down.delete(id);
-      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [{ id, x: p.x, y: p.y }] });
+      const ending = down.size > 0 ? [{ id, x: p.x, y: p.y }] : [];
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: ending });
     },
     /** The browser takes the gesture away (an incoming call, a system swipe). */
     async cancel() {

@@ -185,17 +185,25 @@ test('a tutorial car that answers OK to every command drives on its words and ke
   assert.deepEqual(errors, []);
 });
 
-test('a message set to send on connect goes out each time the link opens, and only then', async () => {
+test('a message set to send on connect goes out when saved and each time the link opens, and only then', async () => {
   const device = await sim(['--profile', 'string-readings']);
   const { page, errors } = ctx.browser;
   await page.goto(`${device.url}#/settings`);
   await waitForState(page, 'connected');
   await saveDriving(page, { onConnect: 'getReadings' });
-  assert.ok(!(await heard(device)).includes('getReadings'), 'saving sends nothing by itself');
+  // Saved while connected, it goes out at once: the device is waiting for it on this link.
+  const count = async () => (await heard(device)).filter((f) => f === 'getReadings').length;
+  await until('getReadings at the device when saved', async () => (await count()) === 1);
+  await until('the readings it then sends', async () => (await device.state()).last_telemetry);
+  assert.match(await page.textContent('[data-testid=drive-settings-message]'), /Sent `getReadings` now/);
+  // Saving it again unchanged sends nothing more.
+  await saveDriving(page, { onConnect: 'getReadings' });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await count(), 1, 'saving the same message again sends nothing');
   await page.reload();
   await waitForState(page, 'connected');
-  await until('getReadings at the device', async () => (await heard(device)).includes('getReadings'));
-  await until('the readings it then sends', async () => (await device.state()).last_telemetry);
-  assert.equal((await heard(device)).filter((f) => f === 'getReadings').length, 1, 'once per connection');
+  await until('getReadings on the new connection', async () => (await count()) === 2);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await count(), 2, 'once per connection');
   assert.deepEqual(errors, []);
 });

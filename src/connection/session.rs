@@ -90,6 +90,8 @@ pub struct Status {
     pub silent_s: Option<u64>,
     /// Why the device cannot be reached, as far as the app could find out.
     pub diagnosis: Option<String>,
+    /// Connections in a row the device closed within a second of opening.
+    pub quick_closes: u32,
 }
 
 /// A kind of frame the app could not use, for the Device page: "`OK`: not telemetry, ignored".
@@ -489,6 +491,7 @@ impl Session {
             speaks_v1: self.speaks_v1,
             silent_s,
             diagnosis: self.diagnosis.clone().filter(|_| !connected),
+            quick_closes: self.link.quick_closes(),
         }
     }
 

@@ -170,8 +170,10 @@ pub fn parse_message(s: &str) -> Option<Option<String>> {
 /// Settings asks "This device takes plain words?" of a device that never showed it speaks
 /// protocol v1 and sends frames that are not JSON (`OK` replies, `temp=21.5`), until the person
 /// chose either way.
-pub fn offers_words(speaks_v1: bool, not_json: u64, prefs: &DevicePrefs) -> bool {
-    !speaks_v1 && not_json > 0 && !prefs.chosen
+pub fn offers_words(speaks_v1: bool, not_json: u64, quick_closes: u32, prefs: &DevicePrefs) -> bool {
+    // Text that is not JSON (its `OK`s), or a device that drops the link right after the app's
+    // first frame (a tutorial handler raising on JSON drive frames): most likely a words car.
+    !speaks_v1 && (not_json > 0 || quick_closes > 0) && !prefs.chosen
 }
 
 /// The prefs of a device from its stored entry and the old global words. The first device opened
@@ -310,11 +312,12 @@ mod tests {
     #[test]
     fn plain_words_are_offered_to_a_device_that_sends_text_and_never_said_hello() {
         let d = DevicePrefs::default();
-        assert!(offers_words(false, 3, &d), "a tutorial car answering OK");
-        assert!(!offers_words(false, 0, &d), "nothing but JSON (or nothing) yet");
-        assert!(!offers_words(true, 3, &d), "it speaks protocol v1: a stray text frame means nothing");
-        assert!(!offers_words(false, 3, &car()), "the person chose already");
+        assert!(offers_words(false, 3, 0, &d), "a tutorial car answering OK");
+        assert!(!offers_words(false, 0, 0, &d), "nothing but JSON (or nothing) yet");
+        assert!(offers_words(false, 0, 2, &d), "it drops the link at once: a handler raising on JSON");
+        assert!(!offers_words(true, 3, 0, &d), "it speaks protocol v1: a stray text frame means nothing");
+        assert!(!offers_words(false, 3, 0, &car()), "the person chose already");
         let json = DevicePrefs { chosen: true, ..d };
-        assert!(!offers_words(false, 3, &json), "the person said no");
+        assert!(!offers_words(false, 3, 0, &json), "the person said no");
     }
 }

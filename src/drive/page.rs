@@ -197,8 +197,9 @@ pub fn DrivePage() -> impl IntoView {
     };
     // The question Settings asks, pointed at from here: this is where a tutorial car fails.
     let ask_words = Memo::new(move |_| {
-        let (speaks_v1, not_json) = conn.status.with(|s| (s.speaks_v1, s.counters.not_json));
-        device.with(|d| prefs::offers_words(speaks_v1, not_json, d))
+        let (speaks_v1, not_json, quick) =
+            conn.status.with(|s| (s.speaks_v1, s.counters.not_json, s.quick_closes));
+        device.with(|d| prefs::offers_words(speaks_v1, not_json, quick, d))
     });
     let note = move || {
         let (arming, lease) = shown.with(|s| (s.arming, s.lease));

@@ -125,7 +125,16 @@ fn DrivingSettings() -> impl IntoView {
         match edited {
             Ok(p) => {
                 DrivePrefs::save_rate(hz);
-                keep(p, "Saved. The Drive page uses it from now on.".into());
+                // A message newly set to go out on connect goes out now too: the device is
+                // waiting for it on this connection (a sensor tutorial's `getReadings`).
+                let before = saved.with_untracked(|old| old.on_connect.clone());
+                let sent_now = match &p.on_connect {
+                    Some(msg) if before.as_ref() != Some(msg) && conn.send(msg) => {
+                        format!(" Sent `{msg}` now.")
+                    }
+                    _ => String::new(),
+                };
+                keep(p, format!("Saved. The Drive page uses it from now on.{sent_now}"));
             }
             Err(e) => message.set(e.text().into()),
         }
@@ -133,10 +142,18 @@ fn DrivingSettings() -> impl IntoView {
 
     // A device that never said hello and sends text that is not JSON is most likely a tutorial
     // car: one tap gives it words.
-    let hints = Memo::new(move |_| conn.status.with(|s| (s.speaks_v1, s.counters.not_json)));
+    let hints = Memo::new(move |_| conn.status.with(|s| (s.speaks_v1, s.counters.not_json, s.quick_closes)));
     let offer = move || {
-        let (speaks_v1, not_json) = hints.get();
-        saved.with(|p| prefs::offers_words(speaks_v1, not_json, p))
+        let (speaks_v1, not_json, quick) = hints.get();
+        saved.with(|p| prefs::offers_words(speaks_v1, not_json, quick, p))
+    };
+    let why_words = move || {
+        let (_, not_json, quick) = hints.get();
+        if not_json > 0 {
+            format!("It has not said hello and sends text that is not JSON ({not_json} frames so far, such as OK).")
+        } else {
+            format!("It has not said hello and closed the connection right after the app's first frame ({quick} times).")
+        }
     };
     let take = move |set: [&'static str; 5]| {
         let p = DevicePrefs { chosen: true, words: Some(set.map(String::from)), ..saved.get_untracked() };
@@ -160,8 +177,7 @@ fn DrivingSettings() -> impl IntoView {
                 <div class="offer" role="group" aria-labelledby="words-offer-q" data-testid="words-offer">
                     <p id="words-offer-q"><strong>"This device takes plain words?"</strong></p>
                     <p class="hint">
-                        "It has not said hello and sends text that is not JSON (" {move || hints.get().1}
-                        " frames so far, such as OK). Tutorial cars take one word per command: pick its words."
+                        {why_words} " Tutorial cars take one word per command: pick its words."
                     </p>
                     <div class="buttons">
                         {sets.into_iter().collect_view()}
