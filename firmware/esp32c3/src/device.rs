@@ -273,6 +273,35 @@ mod tests {
         Action::Send(slot, text.to_string())
     }
 
+    /// Until the shared device core lands (issue #18 §1), the rules' numbers are copies: they must
+    /// stay the simulator's.
+    #[test]
+    fn the_numbers_are_the_simulators() {
+        fn sources(dir: &std::path::Path, out: &mut std::string::String) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
+                }
+            }
+        }
+        let mut sim = std::string::String::new();
+        sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sim/src"), &mut sim);
+        let value = |name: &str| -> u64 {
+            let at =
+                sim.find(&format!("pub const {name}: ")).unwrap_or_else(|| panic!("sim/src has no {name}"));
+            let rest = &sim[at..];
+            let v = &rest[rest.find('=').unwrap() + 1..rest.find(';').unwrap()];
+            v.trim().replace('_', "").parse().unwrap()
+        };
+        assert_eq!(value("IDLE_LEASE_MS"), drive::IDLE_LEASE_MS);
+        assert_eq!(value("ABUSE_SECONDS"), u64::from(limits::ABUSE_SECONDS));
+        assert_eq!(value("FIRST_WAIT_MS"), pairing::FIRST_WAIT_MS);
+        assert_eq!(value("MAX_WAIT_MS"), pairing::MAX_WAIT_MS);
+    }
+
     #[test]
     fn a_new_client_gets_hello_then_who_drives() {
         let mut d = open();
