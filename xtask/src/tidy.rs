@@ -261,6 +261,16 @@ fn link_problems(
     problems
 }
 
+/// The folders README's `## Layout` block does not name (as `name/` anywhere in it).
+fn layout_problems(readme: &str, folders: &[String]) -> Vec<String> {
+    let layout = readme.split("\n## Layout").nth(1).and_then(|rest| rest.split("```").nth(1)).unwrap_or("");
+    folders
+        .iter()
+        .filter(|f| !layout.contains(&format!("{f}/")))
+        .map(|f| format!("README.md's Layout does not name {f}/: add a line `{f}/   what it holds`"))
+        .collect()
+}
+
 /// Fails the test with every problem, one per line.
 fn assert_tidy(problems: Vec<String>) {
     if !problems.is_empty() {
@@ -304,6 +314,23 @@ fn docs_link_to_files_that_exist() {
     let anchors_of = |f: &str| std::fs::read_to_string(root().join(f)).ok().map(|t| anchors(&t));
     let problems = docs.iter().flat_map(|d| link_problems(d, &read(d), exists, anchors_of)).collect();
     assert_tidy(problems);
+}
+
+#[test]
+fn readme_layout_names_every_folder() {
+    // Every top-level folder and every folder of the app's src/, build output aside.
+    let mut folders = Vec::new();
+    for (dir, prefix) in [("", ""), ("src", "src/")] {
+        for entry in std::fs::read_dir(root().join(dir)).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir() && !matches!(name.as_str(), "target" | "dist" | "node_modules" | ".git")
+            {
+                folders.push(format!("{prefix}{name}"));
+            }
+        }
+    }
+    assert!(folders.iter().any(|f| f == "src/connection"), "found no folders: {folders:?}");
+    assert_tidy(layout_problems(&read("README.md"), &folders));
 }
 
 /// The checker itself, on small docs.
@@ -377,6 +404,17 @@ mod checker {
         assert!(problems[0].contains("`docs/B.md`, which is not a file"));
         assert!(problems[1].contains("no heading with the anchor #nope"));
         assert!(problems[2].contains("`../outside.md`"));
+    }
+
+    #[test]
+    fn the_layout_must_name_every_folder_in_its_block() {
+        let readme =
+            "# x\n\nsrc/ and fuzz/ in prose\n\n## Layout\n\n```\nsrc/chart/   charts\n.ci/run   CI\n```\n";
+        let folders: Vec<String> = ["src/chart", ".ci", "fuzz"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            layout_problems(readme, &folders),
+            ["README.md's Layout does not name fuzz/: add a line `fuzz/   what it holds`"]
+        );
     }
 
     #[test]
