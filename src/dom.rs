@@ -164,91 +164,17 @@ pub fn on_color_scheme_change(f: impl FnMut(Event) + 'static) -> Option<Listener
     Some(Listener::new(&query, "change", f))
 }
 
-fn get(target: &JsValue, key: &str) -> Option<JsValue> {
+pub(crate) fn get(target: &JsValue, key: &str) -> Option<JsValue> {
     js_sys::Reflect::get(target, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
 }
 
 /// Calls `target.method(arg)` if it exists.
-fn call(target: &JsValue, method: &str, arg: Option<&JsValue>) -> Option<JsValue> {
+pub(crate) fn call(target: &JsValue, method: &str, arg: Option<&JsValue>) -> Option<JsValue> {
     let f: js_sys::Function = get(target, method)?.dyn_into().ok()?;
     match arg {
         Some(a) => f.call1(target, a).ok(),
         None => f.call0(target).ok(),
     }
-}
-
-/// The Screen Wake Lock, held while wanted: the screen must not dim and lock mid-drive. Where the
-/// browser has no wake lock (or refuses it) this does nothing. Released when dropped.
-#[derive(Default)]
-pub struct WakeLock {
-    wanted: Rc<Cell<bool>>,
-    sentinel: Rc<RefCell<Option<JsValue>>>,
-}
-
-impl WakeLock {
-    pub fn acquire(&self) {
-        if self.wanted.replace(true) {
-            return;
-        }
-        let Some(lock) = window().and_then(|w| get(&w.navigator(), "wakeLock")) else { return };
-        let Some(promise) = call(&lock, "request", Some(&JsValue::from_str("screen")))
-            .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
-        else {
-            return;
-        };
-        let (wanted, sentinel) = (self.wanted.clone(), self.sentinel.clone());
-        leptos::task::spawn_local(async move {
-            if let Ok(s) = wasm_bindgen_futures::JsFuture::from(promise).await {
-                if wanted.get() {
-                    *sentinel.borrow_mut() = Some(s);
-                } else {
-                    call(&s, "release", None);
-                }
-            }
-        });
-    }
-
-    pub fn release(&self) {
-        self.wanted.set(false);
-        if let Some(s) = self.sentinel.borrow_mut().take() {
-            call(&s, "release", None);
-        }
-    }
-}
-
-impl Drop for WakeLock {
-    fn drop(&mut self) {
-        self.release();
-    }
-}
-
-/// A gamepad's sticks (right and up positive) and its B button (the right face button).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct GamepadState {
-    pub left: (f64, f64),
-    pub right: (f64, f64),
-    pub b: bool,
-}
-
-/// The first connected gamepad with the standard mapping.
-pub fn gamepad() -> Option<GamepadState> {
-    let pads = call(&window()?.navigator(), "getGamepads", None)?;
-    let pads: js_sys::Array = pads.dyn_into().ok()?;
-    pads.iter().find_map(|p| {
-        let connected = get(&p, "connected").and_then(|c| c.as_bool()).unwrap_or(false);
-        let standard = get(&p, "mapping").and_then(|m| m.as_string()).is_some_and(|m| m == "standard");
-        if !connected || !standard {
-            return None;
-        }
-        let axes: js_sys::Array = get(&p, "axes")?.dyn_into().ok()?;
-        let axis = |i: u32| axes.get(i).as_f64().filter(|v| v.is_finite()).unwrap_or(0.0);
-        let b = get(&p, "buttons")
-            .and_then(|b| b.dyn_into::<js_sys::Array>().ok())
-            .and_then(|b| get(&b.get(1), "pressed"))
-            .and_then(|p| p.as_bool())
-            .unwrap_or(false);
-        Some(GamepadState { left: (axis(0), -axis(1)), right: (axis(2), -axis(3)), b })
-    })
 }
 
 /// A `requestAnimationFrame` loop with exactly one frame in flight; stops when dropped. Browsers

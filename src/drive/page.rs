@@ -4,9 +4,11 @@
 
 use super::arming::{Arming, Disarm};
 use super::controller::{Control, Controller, Lease, Mode, Out};
+use super::gamepad::{self, GamepadState};
 use super::prefs::DrivePrefs;
 use super::sender::Motion;
 use super::shaping::Shaping;
+use super::wake_lock::WakeLock;
 use crate::connection::session::LinkState;
 use crate::connection::Connection;
 use crate::device::prefs;
@@ -33,14 +35,14 @@ struct Shown {
 
 /// Everything the pads need, `Copy` so that every handler can hold it.
 #[derive(Clone, Copy)]
-struct Drive {
+struct DriveHandle {
     ctl: StoredValue<Controller, LocalStorage>,
     conn: Connection,
     shown: RwSignal<Shown>,
     knobs: [RwSignal<(f64, f64)>; 2],
 }
 
-impl Drive {
+impl DriveHandle {
     /// Runs `f` on the controller, sends what it returns, and updates what is shown.
     fn apply(&self, f: impl FnOnce(&mut Controller, f64, u32) -> Vec<Out>) {
         // Each of the ~20 callers gets only this shim: the body is compiled once (wasm size).
@@ -97,7 +99,7 @@ pub fn DrivePage() -> impl IntoView {
         mode: ctl.mode(),
         skipped: 0,
     });
-    let drive = Drive {
+    let drive = DriveHandle {
         ctl: StoredValue::new_local(ctl),
         conn,
         shown,
@@ -141,7 +143,7 @@ pub fn DrivePage() -> impl IntoView {
     });
 
     // The screen stays on while armed.
-    let wake = StoredValue::new_local(dom::WakeLock::default());
+    let wake = StoredValue::new_local(WakeLock::default());
     Effect::new(move |_| {
         let armed = shown.with(|s| s.arming.is_armed());
         wake.with_value(|w| if armed { w.acquire() } else { w.release() });
@@ -151,7 +153,7 @@ pub fn DrivePage() -> impl IntoView {
     on_cleanup(move || {
         drop(resources.take());
         drive.apply(|c, _, _| c.disarm(Disarm::Hidden));
-        wake.with_value(dom::WakeLock::release);
+        wake.with_value(WakeLock::release);
     });
 
     let toggle_arm = move |_| {
@@ -315,7 +317,7 @@ fn ExtraWords(
 /// One pad: a stick or a D-pad. Owned by the first pointer that touches it, until that pointer
 /// lifts, is cancelled, or loses capture; other fingers can hold the other pad.
 #[component]
-fn Pad(drive: Drive, control: Control, dpad: bool, label: &'static str) -> impl IntoView {
+fn Pad(drive: DriveHandle, control: Control, dpad: bool, label: &'static str) -> impl IntoView {
     let owner = StoredValue::new(None::<i32>);
     let knob = drive.knobs[if control == Control::Right { 1 } else { 0 }];
     let position = move |ev: &PointerEvent| -> Option<(f64, f64)> {
@@ -387,7 +389,7 @@ fn Pad(drive: Drive, control: Control, dpad: bool, label: &'static str) -> impl 
 
 /// Page-wide events: leaving the page or the window stops; keys drive; a fast loop sends
 /// pending and repeated motion. Dropping the returned values removes them all.
-fn page_listeners(drive: Drive) -> (Vec<Listener>, Option<Interval>) {
+fn page_listeners(drive: DriveHandle) -> (Vec<Listener>, Option<Interval>) {
     let Some(window) = dom::window() else { return (Vec::new(), None) };
     let mut listeners = Vec::new();
     listeners.push(Listener::new(&window, "blur", move |_| drive.apply(|c, _, _| c.halt())));
@@ -440,9 +442,9 @@ fn page_listeners(drive: Drive) -> (Vec<Listener>, Option<Interval>) {
 
     // Gamepads are polled (the API has no move events), only once one has said hello; unplugging
     // it mid-drive is a safety stop.
-    let gamepad = StoredValue::new(None::<dom::GamepadState>);
+    let gamepad = StoredValue::new(None::<GamepadState>);
     listeners.push(Listener::new(&window, "gamepadconnected", move |_| {
-        gamepad.set_value(Some(dom::GamepadState::default()));
+        gamepad.set_value(Some(GamepadState::default()));
     }));
     listeners.push(Listener::new(&window, "gamepaddisconnected", move |_| {
         if gamepad.get_value().is_some() {
@@ -456,7 +458,7 @@ fn page_listeners(drive: Drive) -> (Vec<Listener>, Option<Interval>) {
     }));
     let poll_gamepad = move || {
         let Some(last) = gamepad.get_value() else { return };
-        let now = dom::gamepad().unwrap_or_default();
+        let now = gamepad::gamepad().unwrap_or_default();
         if now == last {
             return;
         }
