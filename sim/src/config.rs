@@ -1,48 +1,245 @@
-//! Command-line flags of `wsdeck-sim`, parsed in one place.
+//! Command-line flags of `wsdeck-sim`: each declared once in [`FLAGS`], with its help beside it.
 
+use crate::profile::{self, Profile};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-use wsdeck_sim::profile::{self, Profile};
 
-const USAGE: &str = "\
+/// One command-line flag, declared once: `--help` is written from this table and parsing looks
+/// flags up in it, so the two cannot part ways.
+struct Flag {
+    name: &'static str,
+    /// What it takes, as help names it (`ADDR`); `None` for a switch.
+    value: Option<&'static str>,
+    /// Lines of help, the first beside the flag.
+    help: &'static str,
+    /// Applies the flag (a switch gets an empty value); an error says what is wrong with the value.
+    set: fn(&mut Parsed, &str) -> Result<(), String>,
+}
+
+/// The config being read, and what decides how a profile combines with other flags.
+#[derive(Default)]
+struct Parsed {
+    c: Config,
+    /// A profile brings its own rate unless `--rate` says otherwise, in whatever order.
+    rate_given: bool,
+    /// Flags that a profile sets itself.
+    shape_flags: Vec<&'static str>,
+    help: bool,
+}
+
+/// `text` as a number within `range`.
+fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
+    text: &str,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, String> {
+    text.parse().ok().filter(|n| range.contains(n)).ok_or(format!(
+        "`{text}` is not a number from {} to {}",
+        range.start(),
+        range.end()
+    ))
+}
+
+const FLAGS: &[Flag] = &[
+    Flag {
+        name: "--bind",
+        value: Some("ADDR"),
+        help: "address to listen on (default 0.0.0.0:8080; port 0 picks a free one)",
+        set: |p, v| {
+            p.c.bind = v.parse().map_err(|_| format!("`{v}` is not IP:PORT"))?;
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--dist",
+        value: Some("DIR"),
+        help: "built app to serve (default dist)",
+        set: |p, v| {
+            p.c.dist = v.into();
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--rate",
+        value: Some("HZ"),
+        help: "telemetry frames per second, 0 for none (default 20, at most 2000)",
+        set: |p, v| {
+            p.c.rate_hz = number(v, 0..=2000)?;
+            p.rate_given = true;
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--name",
+        value: Some("NAME"),
+        help: "device name sent in hello (default \"wsdeck sim\")",
+        set: |p, v| {
+            p.c.name = v.to_string();
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--format",
+        value: Some("FORMAT"),
+        help: "telemetry as `tel` frames (default), `bare` objects of numbers, or a bare\n\
+               `number`, the shapes older firmware sends",
+        set: |p, v| {
+            p.c.format = match v {
+                "tel" => TelFormat::Tel,
+                "bare" => TelFormat::Bare,
+                "number" => TelFormat::Number,
+                _ => return Err(format!("`{v}` is not tel, bare or number")),
+            };
+            p.shape_flags.push("--format");
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--no-hello",
+        value: None,
+        help: "do not send hello on connect, like firmware that predates wsdeck",
+        set: |p, _| {
+            p.c.hello = false;
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--watchdog-ms",
+        value: Some("MS"),
+        help: "stop the car when no drive frame came for this long (default 300)",
+        set: |p, v| {
+            p.c.watchdog_ms = number(v, 20..=60_000)?;
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--dialect",
+        value: Some("D"),
+        help: "`json` (protocol v1, default) or `text`: a tutorial car that takes the\n\
+               words up, down, left, right, stop (no lease, no watchdog)",
+        set: |p, v| {
+            p.c.dialect = match v {
+                "json" => Dialect::Json,
+                "text" => Dialect::Text,
+                _ => return Err(format!("`{v}` is not json or text")),
+            };
+            p.shape_flags.push("--dialect");
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--allow-origin",
+        value: Some("O"),
+        help: "also accept WebSocket connections from pages served at origin O, e.g.\n\
+               http://127.0.0.1:8081 (repeatable; by default only this device's own pages)",
+        set: |p, v| {
+            p.c.guard.allow_origins.push(v.trim_end_matches('/').to_string());
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--allow-host",
+        value: Some("H"),
+        help: "also answer to host name H, e.g. car.local (repeatable; IPs and localhost\n\
+               always work; other names are refused against DNS rebinding)",
+        set: |p, v| {
+            p.c.guard.allow_hosts.push(v.to_string());
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--max-msg-rate",
+        value: Some("N"),
+        help: "messages per second one client may send, with a burst of a quarter second's\n\
+               worth (default 200; 0 for no cap). Excess is dropped and counted, a stop\n\
+               frame never is; a client over the cap for 5 s on end is closed (1008)",
+        set: |p, v| {
+            p.c.max_msg_rate = v.parse().map_err(|_| format!("`{v}` is not a whole number"))?;
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--client-queue",
+        value: Some("N"),
+        help: "telemetry frames kept for a client that is behind; older ones are dropped\n\
+               (default 256)",
+        set: |p, v| {
+            p.c.client_queue = number(v, 1..=100_000)?;
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--token",
+        value: Some("T"),
+        help: "ask for pairing token T (docs/PROTOCOL.md, Pairing): until a connection sends\n\
+               it, the device obeys only `stop` and sends nothing but hello",
+        set: |p, v| {
+            if v.is_empty() || v.chars().count() > wsdeck_protocol::MAX_TOKEN_CHARS {
+                return Err(format!("1 to {} characters", wsdeck_protocol::MAX_TOKEN_CHARS));
+            }
+            p.c.token = Some(v.to_string());
+            p.shape_flags.push("--token");
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--token-read-only",
+        value: None,
+        help: "with --token: anyone may watch (telemetry, state, log); driving needs it",
+        set: |p, _| {
+            p.c.token_read_only = true;
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--profile",
+        value: Some("NAME"),
+        help: "act like a device seen in tutorials (below): no hello, nothing\n\
+               wsdeck-specific; not with --format, --dialect or --token",
+        set: |p, v| {
+            let names: Vec<_> = profile::ALL.iter().map(|p| p.name()).collect();
+            let profile = Profile::parse(v).ok_or(format!("`{v}` is not one of {}", names.join(", ")))?;
+            p.c.profile = Some(profile);
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--seed",
+        value: Some("N"),
+        help: "seed of the simulated sensors' noise (default 1)",
+        set: |p, v| {
+            p.c.seed = v.parse().map_err(|_| format!("`{v}` is not a number"))?;
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--no-qr",
+        value: None,
+        help: "do not print the QR code",
+        set: |p, _| {
+            p.c.qr = false;
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--help",
+        value: None,
+        help: "this text (also -h)",
+        set: |p, _| {
+            p.help = true;
+            Ok(())
+        },
+    },
+];
+
+const ABOUT: &str = "\
 wsdeck-sim: a simulated wsdeck device. Serves the built app (dist/) the way firmware does and
 speaks wsdeck protocol v1 on /ws.
 
 USAGE: wsdeck-sim [FLAGS]
+";
 
-  --bind ADDR       address to listen on (default 0.0.0.0:8080; port 0 picks a free one)
-  --dist DIR        built app to serve (default dist)
-  --rate HZ         telemetry frames per second, 0 for none (default 20, at most 2000)
-  --name NAME       device name sent in hello (default \"wsdeck sim\")
-  --format FORMAT   telemetry as `tel` frames (default), `bare` objects of numbers, or a bare
-                    `number`, the shapes older firmware sends
-  --no-hello        do not send hello on connect, like firmware that predates wsdeck
-  --watchdog-ms MS  stop the car when no drive frame came for this long (default 300)
-  --dialect D       `json` (protocol v1, default) or `text`: a tutorial car that takes the
-                    words up, down, left, right, stop (no lease, no watchdog)
-  --allow-origin O  also accept WebSocket connections from pages served at origin O, e.g.
-                    http://127.0.0.1:8081 (repeatable; by default only this device's own pages)
-  --allow-host H    also answer to host name H, e.g. car.local (repeatable; IPs and localhost
-                    always work; other names are refused against DNS rebinding)
-  --max-msg-rate N  messages per second one client may send, with a burst of a quarter second's
-                    worth (default 200; 0 for no cap). Excess is dropped and counted, a stop
-                    frame never is; a client over the cap for 5 s on end is closed (1008)
-  --client-queue N  telemetry frames kept for a client that is behind; older ones are dropped
-                    (default 256)
-  --token T         ask for pairing token T (docs/PROTOCOL.md, Pairing): until a connection sends
-                    it, the device obeys only `stop` and sends nothing but hello
-  --token-read-only with --token: anyone may watch (telemetry, state, log); driving needs it
-  --profile NAME    act like a device seen in tutorials (below): no hello, nothing
-                    wsdeck-specific; not with --format, --dialect or --token
-  --seed N          seed of the simulated sensors' noise (default 1)
-  --no-qr           do not print the QR code
-  -h, --help        this text
-
-Profiles (rates are defaults, --rate sets another; GET /sim/state shows what the device heard
-and which frames made it close the connection):
-PROFILES
-
+const HOOKS: &str = "
 Pages and test hooks (POST only from this computer):
   GET  /sim/                 the car seen from above, live
   GET  /sim/state            the simulator's state as JSON
@@ -50,17 +247,33 @@ Pages and test hooks (POST only from this computer):
   POST /sim/stall?ms=N       loses every WebSocket frame, both ways, for N ms (nothing closes)
 ";
 
-/// What `--help` prints.
+/// `  name  first line` and the further lines under the first, help in column 21.
+fn rows(out: &mut String, name: &str, help: &str) {
+    let mut lines = help.lines();
+    out.push_str(&format!("  {name:<17} {}\n", lines.next().unwrap_or("")));
+    for line in lines {
+        out.push_str(&format!("{:20}{line}\n", ""));
+    }
+}
+
+/// What `--help` prints: every flag of [`FLAGS`], every profile, the test hooks.
 pub fn usage() -> String {
-    let profiles: String = profile::ALL
-        .iter()
-        .map(|p| {
-            let mut lines = p.help().lines();
-            let first = format!("  {:<18}{}\n", p.name(), lines.next().unwrap_or(""));
-            first + &lines.map(|l| format!("{:20}{l}\n", "")).collect::<String>()
-        })
-        .collect();
-    USAGE.replace("PROFILES\n", &profiles)
+    let mut out = format!("{ABOUT}\n");
+    for flag in FLAGS {
+        let name = match flag.value {
+            Some(value) => format!("{} {value}", flag.name),
+            None => flag.name.to_string(),
+        };
+        rows(&mut out, &name, flag.help);
+    }
+    out.push_str(
+        "\nProfiles (rates are defaults, --rate sets another; GET /sim/state shows what the device heard\n\
+         and which frames made it close the connection):\n",
+    );
+    for p in profile::ALL {
+        rows(&mut out, p.name(), p.help());
+    }
+    out + HOOKS
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,109 +360,31 @@ impl Default for Config {
 impl Config {
     /// `Ok(None)` means help was asked for.
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
-        let mut c = Config::default();
+        let mut p = Parsed::default();
         let mut args = args.into_iter();
-        // A profile brings its own rate unless `--rate` says otherwise, in whatever order.
-        let mut rate_given = false;
-        // Flags that a profile sets itself.
-        let mut shape_flags = Vec::new();
-        while let Some(flag) = args.next() {
-            let mut value = |what: &str| args.next().ok_or(format!("{flag} needs {what}"));
-            match flag.as_str() {
-                "--bind" => {
-                    let v = value("an address such as 0.0.0.0:8080")?;
-                    c.bind = v.parse().map_err(|_| format!("--bind: `{v}` is not IP:PORT"))?;
-                }
-                "--dist" => c.dist = value("a directory")?.into(),
-                "--rate" => {
-                    rate_given = true;
-                    let v = value("a rate in Hz")?;
-                    c.rate_hz = v
-                        .parse()
-                        .ok()
-                        .filter(|r| *r <= 2000)
-                        .ok_or(format!("--rate: `{v}` is not a whole number from 0 to 2000"))?;
-                }
-                "--name" => c.name = value("a name")?,
-                "--format" => {
-                    shape_flags.push("--format");
-                    c.format = match value("tel, bare or number")?.as_str() {
-                        "tel" => TelFormat::Tel,
-                        "bare" => TelFormat::Bare,
-                        "number" => TelFormat::Number,
-                        v => return Err(format!("--format: `{v}` is not tel, bare or number")),
-                    }
-                }
-                "--no-hello" => c.hello = false,
-                "--watchdog-ms" => {
-                    let v = value("milliseconds")?;
-                    c.watchdog_ms = v
-                        .parse()
-                        .ok()
-                        .filter(|ms| (20..=60_000).contains(ms))
-                        .ok_or(format!("--watchdog-ms: `{v}` is not a number from 20 to 60000"))?;
-                }
-                "--dialect" => {
-                    shape_flags.push("--dialect");
-                    c.dialect = match value("json or text")?.as_str() {
-                        "json" => Dialect::Json,
-                        "text" => Dialect::Text,
-                        v => return Err(format!("--dialect: `{v}` is not json or text")),
-                    }
-                }
-                "--seed" => {
-                    let v = value("a number")?;
-                    c.seed = v.parse().map_err(|_| format!("--seed: `{v}` is not a number"))?;
-                }
-                "--no-qr" => c.qr = false,
-                "--token" => {
-                    let v = value("a pairing token")?;
-                    if v.is_empty() || v.chars().count() > wsdeck_protocol::MAX_TOKEN_CHARS {
-                        return Err(format!("--token: 1 to {} characters", wsdeck_protocol::MAX_TOKEN_CHARS));
-                    }
-                    shape_flags.push("--token");
-                    c.token = Some(v);
-                }
-                "--profile" => {
-                    let v = value("a profile name")?;
-                    let names: Vec<_> = profile::ALL.iter().map(|p| p.name()).collect();
-                    let p = Profile::parse(&v)
-                        .ok_or(format!("--profile: `{v}` is not one of {}", names.join(", ")))?;
-                    c.profile = Some(p);
-                }
-                "--token-read-only" => c.token_read_only = true,
-                "--max-msg-rate" => {
-                    let v = value("messages per second")?;
-                    c.max_msg_rate =
-                        v.parse().map_err(|_| format!("--max-msg-rate: `{v}` is not a whole number"))?;
-                }
-                "--client-queue" => {
-                    let v = value("a number of frames")?;
-                    c.client_queue = v
-                        .parse()
-                        .ok()
-                        .filter(|n| (1..=100_000).contains(n))
-                        .ok_or(format!("--client-queue: `{v}` is not a number from 1 to 100000"))?;
-                }
-                "--allow-origin" => {
-                    let v = value("an origin such as http://192.168.4.1")?;
-                    c.guard.allow_origins.push(v.trim_end_matches('/').to_string());
-                }
-                "--allow-host" => c.guard.allow_hosts.push(value("a host name such as car.local")?),
-                "-h" | "--help" => return Ok(None),
-                other => return Err(format!("unknown flag `{other}`")),
-            }
+        while let Some(arg) = args.next() {
+            let name = if arg == "-h" { "--help" } else { arg.as_str() };
+            let flag = FLAGS.iter().find(|f| f.name == name).ok_or(format!("unknown flag `{arg}`"))?;
+            let value = match flag.value {
+                Some(what) => args.next().ok_or(format!("{} needs {what}", flag.name))?,
+                None => String::new(),
+            };
+            (flag.set)(&mut p, &value).map_err(|e| format!("{}: {e}", flag.name))?;
         }
-        if let Some(p) = c.profile {
-            if let Some(flag) = shape_flags.first() {
-                return Err(format!("--profile {} sets its own shape: drop {flag}", p.name()));
+        if p.help {
+            return Ok(None);
+        }
+        let mut c = p.c;
+        if let Some(profile) = c.profile {
+            if let Some(flag) = p.shape_flags.first() {
+                return Err(format!("--profile {} sets its own shape: drop {flag}", profile.name()));
             }
             c.hello = false;
-            c.dialect = if p.takes_words() { Dialect::Text } else { Dialect::Json };
-            if !p.sends_readings() {
+            c.dialect = if profile.takes_words() { Dialect::Text } else { Dialect::Json };
+            if !profile.sends_readings() {
                 c.rate_hz = 0;
-            } else if !rate_given {
-                c.rate_hz = p.default_rate_hz();
+            } else if !p.rate_given {
+                c.rate_hz = profile.default_rate_hz();
             }
         }
         Ok(Some(c))
@@ -325,5 +460,38 @@ mod tests {
         assert!(parse(&["--frobnicate"]).unwrap_err().contains("unknown flag"));
         assert_eq!(parse(&["--help"]).unwrap().map(|_| ()), None);
         assert_eq!(parse(&["--rate", "0"]).unwrap().unwrap().period(), None);
+        assert_eq!(
+            parse(&["--watchdog-ms", "5"]).unwrap_err(),
+            "--watchdog-ms: `5` is not a number from 20 to 60000"
+        );
+        assert_eq!(parse(&["-h"]).unwrap().map(|_| ()), None);
+    }
+
+    #[test]
+    fn help_lists_every_flag_and_profile_in_100_columns() {
+        let help = usage();
+        for flag in FLAGS {
+            assert!(help.contains(&format!("\n  {} ", flag.name)), "{} is not in --help", flag.name);
+        }
+        for p in profile::ALL {
+            assert!(help.contains(&format!("\n  {} ", p.name())), "{} is not in --help", p.name());
+        }
+        for line in help.lines() {
+            assert!(line.chars().count() <= 100, "too wide: {line}");
+        }
+        assert!(help.contains("  --bind ADDR       address to listen on"), "{help}");
+        assert!(help.contains("  --token-read-only with --token"), "{help}");
+    }
+
+    #[test]
+    fn a_profile_sets_hello_dialect_and_rate_unless_told() {
+        let c = parse(&["--profile", "tutorial-car", "--rate", "50"]).unwrap().unwrap();
+        assert_eq!((c.hello, c.dialect, c.rate_hz, c.pairing()), (false, Dialect::Text, 0, None));
+        assert!(!c.speaks_protocol());
+        assert_eq!(parse(&["--profile", "nested"]).unwrap().unwrap().rate_hz, 5);
+        assert_eq!(parse(&["--rate", "40", "--profile", "string-readings"]).unwrap().unwrap().rate_hz, 40);
+        let token = parse(&["--profile", "nested", "--token", "t"]).unwrap_err();
+        assert_eq!(token, "--profile nested sets its own shape: drop --token");
+        assert!(parse(&["--profile", "car"]).unwrap_err().contains("tutorial-car, string-readings"));
     }
 }

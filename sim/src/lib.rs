@@ -1,5 +1,26 @@
-//! What the simulator shares with the firmware bundle (`cargo xtask dist`): how each built file is
-//! served, so that the simulator and a device send the same MIME type, ETag and cache policy.
+//! The simulated wsdeck device as a library: what it keeps ([`device`]), what it does with each
+//! frame ([`dispatch`]), the car, the telemetry it streams, the profiles of tutorial firmware, the
+//! `/sim/state` dump, and the HTTP and WebSocket serving around them. `main.rs` only parses the
+//! flags and starts the tasks. [`assets`] is shared with the firmware bundle (`cargo xtask dist`):
+//! how each built file is served, so that the simulator and a device send the same MIME type, ETag
+//! and cache policy.
 
 pub mod assets;
+pub mod banner;
+pub mod car;
+pub mod config;
+pub mod device;
+pub mod dispatch;
+pub mod guard;
+pub mod http;
+pub mod limits;
+pub mod model;
+pub mod outbox;
+pub mod pairing;
 pub mod profile;
+pub mod routes;
+pub mod state;
+pub mod telemetry;
+pub mod ws;
+
+pub use device::{Out, Peer, Sim};

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use wsdeck_protocol::DeviceMsg;
 
 /// The wait after the first wrong token; it doubles with each further one.
 pub const FIRST_WAIT_MS: u64 = 1000;
@@ -17,6 +18,18 @@ pub enum Verdict {
     Right,
     /// Wrong, or not looked at: try again in this many ms.
     Wait(u64),
+}
+
+impl Verdict {
+    /// What the device says to the app (`{"t":"auth",...}`).
+    pub fn answer(self) -> DeviceMsg {
+        match self {
+            Verdict::Right => DeviceMsg::Auth { ok: true, retry_ms: None },
+            Verdict::Wait(ms) => {
+                DeviceMsg::Auth { ok: false, retry_ms: Some(ms.min(u64::from(u32::MAX)) as u32) }
+            }
+        }
+    }
 }
 
 /// Wrong tokens per remote address: how many in a row, and until when the next is not looked at.
@@ -106,6 +119,14 @@ mod tests {
         let mut l = Lockouts::default();
         l.check(A, "guess", "secret", 0);
         assert_eq!(l.check(B, "secret", "secret", 10), Verdict::Right);
+    }
+
+    #[test]
+    fn the_answer_says_how_long_to_wait() {
+        assert_eq!(Verdict::Right.answer().encode(), r#"{"t":"auth","ok":true}"#);
+        assert_eq!(Verdict::Wait(1000).answer().encode(), r#"{"t":"auth","ok":false,"retry_ms":1000}"#);
+        let far = Verdict::Wait(u64::MAX).answer();
+        assert!(matches!(far, DeviceMsg::Auth { ok: false, retry_ms: Some(u32::MAX) }));
     }
 
     #[test]

@@ -25,9 +25,8 @@ pub fn route(sim: &Arc<Sim>, req: &Request, peer: SocketAddr) -> Response {
             ("GET", "") => {
                 Response::new(200, "text/html; charset=utf-8", CAR_VIEW).header("Cache-Control", "no-cache")
             }
-            ("GET", "state") => {
-                Response::new(200, "application/json", sim.state_json()).header("Cache-Control", "no-store")
-            }
+            ("GET", "state") => Response::new(200, "application/json", sim.dump(sim.uptime_ms()).to_string())
+                .header("Cache-Control", "no-store"),
             ("POST", "send") => {
                 let binary = req.query().split('&').any(|kv| kv == "binary=1");
                 let out = if binary {

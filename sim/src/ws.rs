@@ -4,8 +4,9 @@
 //! read still has its `stop` obeyed at once.
 
 use crate::config::Dialect;
+use crate::dispatch::{Action, CLOSE_WITHOUT_CODE};
 use crate::limits::{RateCap, Verdict};
-use crate::{car, http::Request, Action, Out, Peer, Sim, CLOSE_WITHOUT_CODE};
+use crate::{car, http::Request, Out, Peer, Sim};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use std::sync::atomic::Ordering;
@@ -87,7 +88,7 @@ pub async fn run(sim: Arc<Sim>, stream: TcpStream) {
         let stop = text.as_deref().is_some_and(|t| is_stop(sim.config.dialect, t));
         match cap.check(sim.uptime_ms(), stop) {
             Verdict::Process => {
-                let actions = text.map(|t| sim.on_app_frame(&peer, &t)).unwrap_or_default();
+                let actions = text.map(|t| sim.on_app_frame(&peer, &t, sim.uptime_ms())).unwrap_or_default();
                 let mut closing = false;
                 for action in actions {
                     match action {

@@ -1,0 +1,141 @@
+//! `GET /sim/state`: everything tests and the car view read about the simulated device, as JSON.
+//! Pairing tokens are never in it.
+
+use crate::device::{Noted, Sim};
+use crate::limits;
+use crate::profile::Profile;
+use std::sync::atomic::Ordering;
+use wsdeck_protocol::PairingMode;
+
+impl Sim {
+    /// What `GET /sim/state` answers at uptime `now`.
+    pub fn dump(&self, now: u64) -> serde_json::Value {
+        let car = self.car();
+        let (wl, wr) = car.wheel_speeds();
+        let car_json = serde_json::json!({
+            "x_m": car.x,
+            "y_m": car.y,
+            "heading_deg": car.heading.to_degrees(),
+            "l": car.cmd_l,
+            "r": car.cmd_r,
+            "wheel_l_mps": wl,
+            "wheel_r_mps": wr,
+            "moving": car.moving(),
+            "armed": car.armed,
+            "driver": car.driver,
+            "failsafe": car.failsafe,
+            "watchdog_ms": car.watchdog_ms,
+            "last_command": car.last_command,
+            "last_command_ms": car.last_command_ms,
+            "ignored_drive_frames": car.ignored,
+            "stops": car.stops.iter().map(|s| serde_json::json!({"reason": s.reason, "at_ms": s.at_ms})).collect::<Vec<_>>(),
+        });
+        drop(car);
+        let peers: Vec<_> = self
+            .peers()
+            .iter()
+            .map(|p| {
+                let o = p.outbox.stats();
+                serde_json::json!({
+                    "id": p.id,
+                    "frames_in": p.frames_in.load(Ordering::Relaxed),
+                    "rate_limited": p.rate_limited.load(Ordering::Relaxed),
+                    "sent": p.sent.load(Ordering::Relaxed),
+                    "queued": o.queued,
+                    "max_queued": o.max_queued,
+                    "dropped": o.dropped,
+                    "paired": p.paired.load(Ordering::Relaxed),
+                })
+            })
+            .collect();
+        let s = self.stats();
+        serde_json::json!({
+            "car": car_json,
+            "dialect": self.config.dialect.as_str(),
+            "name": self.config.name,
+            "uptime_ms": now,
+            "rate_hz": self.config.rate_hz,
+            "format": self.config.format.as_str(),
+            "hello": self.config.hello,
+            "clients": s.clients,
+            "connections_total": s.connections_total,
+            "telemetry_frames": s.telemetry_frames,
+            "frames_from_app": s.frames_from_app,
+            "pings_answered": s.pings_answered,
+            "bad_frames_from_app": s.bad_frames_from_app,
+            "dropped_for_slow_clients": s.dropped_for_slow_clients,
+            "frames_too_large": s.frames_too_large,
+            "rate_limited_frames": s.rate_limited_frames,
+            "closed_for_abuse": s.closed_for_abuse,
+            "limits": {
+                "max_frame_len": wsdeck_protocol::MAX_FRAME_LEN,
+                "max_msg_rate": self.config.max_msg_rate,
+                "burst": limits::RateCap::new(self.config.max_msg_rate, 0).burst(),
+                "client_queue": self.config.client_queue,
+            },
+            "client_list": peers,
+            "pairing": self.config.pairing().map(PairingMode::as_str),
+            "wrong_tokens": self.lockouts().wrong,
+            "unpaired_frames": self.unpaired_frames.load(Ordering::Relaxed),
+            "rss_kib": rss_kib(),
+            "last_frame_from_app": s.last_frame_from_app,
+            "profile": self.config.profile.map(Profile::name),
+            "recent_frames": s.recent_frames.iter().map(Noted::json).collect::<Vec<_>>(),
+            "unexpected_closes": s.unexpected_closes,
+            "recent_unexpected": s.recent_unexpected.iter().map(Noted::json).collect::<Vec<_>>(),
+            "last_telemetry": s.last_telemetry,
+        })
+    }
+}
+
+/// Resident memory of this process (Linux), so tests can see that nothing piles up.
+fn rss_kib() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::assets::Assets;
+    use crate::config::Config;
+    use crate::Sim;
+    use std::net::IpAddr;
+
+    const HOME: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 1));
+
+    fn sim(args: &[&str]) -> Sim {
+        Sim::new(Config::parse(args.iter().map(|s| s.to_string())).unwrap().unwrap(), Assets::default())
+    }
+
+    #[test]
+    fn it_counts_connections_and_keeps_the_last_frames() {
+        let sim = sim(&["--profile", "silent-car"]);
+        let a = sim.client_connected(HOME);
+        drop(sim.client_connected(HOME));
+        sim.on_app_frame(&a.peer, "forward", 5);
+        sim.on_app_frame(&a.peer, "stop", 9);
+        let d = sim.dump(10);
+        assert_eq!((d["connections_total"].as_u64(), d["clients"].as_u64()), (Some(2), Some(1)));
+        assert_eq!(d["profile"], "silent-car");
+        assert_eq!(d["frames_from_app"], 2);
+        assert_eq!(d["recent_frames"][1], serde_json::json!({"client": a.id, "at_ms": 9, "frame": "stop"}));
+        assert_eq!(d["car"]["last_command"], "stop");
+        assert_eq!(d["uptime_ms"], 10);
+        for _ in 0..100 {
+            sim.on_app_frame(&a.peer, "left", 20);
+        }
+        assert_eq!(sim.dump(30)["recent_frames"].as_array().unwrap().len(), 32, "the last 32 are kept");
+    }
+
+    #[test]
+    fn it_never_shows_a_pairing_token() {
+        let sim = sim(&["--token", "blue-tiger-42"]);
+        let c = sim.client_connected(HOME);
+        sim.on_app_frame(&c.peer, r#"{"t":"auth","token":"blue-tiger-42"}"#, 0);
+        let d = sim.dump(0);
+        assert!(!d.to_string().contains("blue-tiger"), "{d}");
+        assert_eq!(d["last_frame_from_app"], r#"{"t":"auth","token":"(not kept)"}"#);
+        assert_eq!(d["client_list"][0]["paired"], true);
+    }
+}
