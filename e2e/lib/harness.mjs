@@ -222,14 +222,26 @@ export async function armed(page, device, { mode } = {}) {
   await page.waitForFunction(() => document.querySelector('[data-testid=lease]').textContent === 'You are driving.');
 }
 
-/** Puts a finger on the (first) pad and pushes it forward until the car moves. */
-export async function holdForward(page, device, id = 1) {
+/** Presses Arm on the open Drive page and waits until it is armed. */
+export async function arm(page) {
+  await page.click('[data-testid=arm]');
+  await page.waitForSelector('[data-testid=drive][data-arming=armed]');
+}
+
+/** Puts finger `id` on the (first) pad and pushes it forward; returns the touch screen and pad. */
+export async function pushForward(page, id = 1) {
   const touch = await touchscreen(page);
   const pad = await centre(page, '.pad');
   await touch.press(id, pad);
   await touch.move(id, { x: pad.x, y: pad.y - pad.r * 0.7 });
-  await until('driving', async () => (await device.car()).moving);
   return { touch, pad };
+}
+
+/** Puts a finger on the (first) pad and pushes it forward until the car moves. */
+export async function holdForward(page, device, id = 1) {
+  const held = await pushForward(page, id);
+  await until('driving', async () => (await device.car()).moving);
+  return held;
 }
 
 /**

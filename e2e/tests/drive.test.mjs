@@ -2,7 +2,7 @@
 // way a finger, the page or the link can go away stops the car.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { armed, centre, holdForward, suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
+import { arm, armed, centre, holdForward, pushForward, suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
 
 const ctx = suite({ before, after }, ['--rate', '20']);
 const sim = (args = []) => ctx.sim({ args });
@@ -174,12 +174,8 @@ test('a tutorial car that takes words gets words', async () => {
   await page.waitForFunction(() => document.querySelector('[data-testid=drive-settings-message]').textContent.startsWith('Saved'));
   await page.goto(`${device.url}#/drive`);
   await waitForState(page, 'connected');
-  await page.click('[data-testid=arm]');
-  await page.waitForSelector('[data-testid=drive][data-arming=armed]');
-  const touch = await touchscreen(page);
-  const pad = await centre(page, '.pad');
-  await touch.press(1, pad);
-  await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.7 });
+  await arm(page);
+  const { touch, pad } = await pushForward(page);
   await until('"up"', async () => (await device.car()).last_command === 'up');
   await touch.move(1, { x: pad.x - pad.r * 0.7, y: pad.y });
   await until('"left"', async () => (await device.car()).last_command === 'left');

@@ -4,7 +4,7 @@
 // the value the device sent and on the charts, names exactly as sent, through the CSV too.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { centre, chart, chartSeries, suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
+import { arm, chart, chartSeries, pushForward, suite, until, waitForState } from '../lib/harness.mjs';
 
 const ctx = suite({ before, after });
 const profile = (name, args = []) => ctx.sim({ args: ['--profile', name, ...args] });
@@ -26,14 +26,8 @@ async function setDriving(page, { words, onConnect = '' }) {
 async function driveAndStop(page, device) {
   await page.goto(page.url().split('#')[0] + '#/drive');
   await waitForState(page, 'connected');
-  if ((await page.getAttribute('[data-testid=drive]', 'data-arming')) !== 'armed') {
-    await page.click('[data-testid=arm]');
-    await page.waitForSelector('[data-testid=drive][data-arming=armed]');
-  }
-  const touch = await touchscreen(page);
-  const pad = await centre(page, '.pad');
-  await touch.press(1, pad);
-  await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.7 });
+  if ((await page.getAttribute('[data-testid=drive]', 'data-arming')) !== 'armed') await arm(page);
+  const { touch } = await pushForward(page);
   await until('the car drives forward', async () => {
     const car = await device.car();
     return car.last_command === 'forward' && car.moving;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { centre, freePort, suite, tileValues, touchscreen, until, waitForState } from '../lib/harness.mjs';
+import { arm, centre, freePort, pushForward, suite, tileValues, touchscreen, until, waitForState } from '../lib/harness.mjs';
 
 const PYTHON = process.env.WSDECK_PYTHON || fileURLToPath(new URL('../.venv/bin/python', import.meta.url));
 const DEVICES = fileURLToPath(new URL('../devices/', import.meta.url));
@@ -168,12 +168,8 @@ test('a car not told its words drops the link on the first JSON frame; the app d
   const car = await device('microdot_car.py');
   const { errors } = ctx.browser;
   const page = await openApp(car, '#/drive');
-  await page.click('[data-testid=arm]');
-  await page.waitForSelector('[data-testid=drive][data-arming=armed]');
-  const touch = await touchscreen(page);
-  const pad = await centre(page, '.pad');
-  await touch.press(1, pad);
-  await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.7 });
+  await arm(page);
+  const { touch } = await pushForward(page);
   // Microdot's handler raises on a message it has no command for and closes the connection.
   await until(`the car to drop the link\n${car.output()}`, async () => car.closed() >= 1);
   await touch.lift(1);
