@@ -9,8 +9,9 @@ use wsdeck_protocol::DeviceMsg;
 pub const FIRST_WAIT_MS: u64 = 1000;
 /// The longest wait.
 pub const MAX_WAIT_MS: u64 = 60_000;
-/// Addresses remembered at once; the one locked out longest ago is forgotten first.
-const MAX_ADDRESSES: usize = 256;
+/// Addresses remembered at once. A full table forgets none to make room (a forgotten address
+/// could guess again at once, issue #13 item 1): every address beyond it shares one more wait.
+pub const MAX_ADDRESSES: usize = 256;
 
 /// What the device answers to a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +33,33 @@ impl Verdict {
     }
 }
 
-/// Wrong tokens per remote address: how many in a row, and until when the next is not looked at.
+/// Wrong tokens in a row and until when the next is not looked at, for one address or for all
+/// the addresses beyond the table.
+#[derive(Debug, Default, Clone, Copy)]
+struct Lockout {
+    wrong: u32,
+    until_ms: u64,
+}
+
+impl Lockout {
+    fn wait(&self, now_ms: u64) -> Option<u64> {
+        (now_ms < self.until_ms).then(|| self.until_ms - now_ms)
+    }
+
+    /// One more wrong token at `now_ms`; the wait it earns.
+    fn wrong_at(&mut self, now_ms: u64) -> u64 {
+        self.wrong = self.wrong.saturating_add(1);
+        let wait = FIRST_WAIT_MS.saturating_mul(1 << (self.wrong - 1).min(16)).min(MAX_WAIT_MS);
+        self.until_ms = now_ms.saturating_add(wait);
+        wait
+    }
+}
+
+/// Wrong tokens per remote address, and the one wait shared by addresses the table has no room for.
 #[derive(Default)]
 pub struct Lockouts {
-    by_addr: HashMap<IpAddr, (u32, u64)>,
+    by_addr: HashMap<IpAddr, Lockout>,
+    beyond: Lockout,
     /// Wrong tokens seen, for `/sim/state`.
     pub wrong: u64,
 }
@@ -43,26 +67,20 @@ pub struct Lockouts {
 impl Lockouts {
     /// Checks `given` against `token` for a client at `addr`.
     pub fn check(&mut self, addr: IpAddr, given: &str, token: &str, now_ms: u64) -> Verdict {
-        if let Some(&(_, until)) = self.by_addr.get(&addr) {
-            if now_ms < until {
-                return Verdict::Wait(until - now_ms);
-            }
+        let known = self.by_addr.contains_key(&addr);
+        let full = !known && self.by_addr.len() >= MAX_ADDRESSES;
+        let lockout = if full { self.beyond } else { self.by_addr.get(&addr).copied().unwrap_or_default() };
+        if let Some(wait) = lockout.wait(now_ms) {
+            return Verdict::Wait(wait);
         }
         if same(given.as_bytes(), token.as_bytes()) {
+            // The address's wrong tokens are forgotten; the shared wait stays for the others.
             self.by_addr.remove(&addr);
             return Verdict::Right;
         }
         self.wrong += 1;
-        if self.by_addr.len() >= MAX_ADDRESSES && !self.by_addr.contains_key(&addr) {
-            if let Some(oldest) = self.by_addr.iter().min_by_key(|(_, (_, until))| *until).map(|(a, _)| *a) {
-                self.by_addr.remove(&oldest);
-            }
-        }
-        let entry = self.by_addr.entry(addr).or_insert((0, 0));
-        entry.0 = entry.0.saturating_add(1);
-        let wait = FIRST_WAIT_MS.saturating_mul(1 << (entry.0 - 1).min(16)).min(MAX_WAIT_MS);
-        entry.1 = now_ms + wait;
-        Verdict::Wait(wait)
+        let lockout = if full { &mut self.beyond } else { self.by_addr.entry(addr).or_default() };
+        Verdict::Wait(lockout.wrong_at(now_ms))
     }
 }
 
@@ -119,6 +137,50 @@ mod tests {
         let mut l = Lockouts::default();
         l.check(A, "guess", "secret", 0);
         assert_eq!(l.check(B, "secret", "secret", 10), Verdict::Right);
+    }
+
+    fn addr(i: u32) -> IpAddr {
+        IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i))
+    }
+
+    #[test]
+    fn a_full_table_forgets_no_one_and_the_addresses_beyond_it_share_one_wait() {
+        let mut l = Lockouts::default();
+        for i in 0..MAX_ADDRESSES as u32 {
+            assert_eq!(l.check(addr(i), "guess", "secret", 0), Verdict::Wait(1000));
+        }
+        assert_eq!(l.check(addr(1000), "guess", "secret", 10), Verdict::Wait(1000));
+        // The first address is still remembered, with the time it has left.
+        assert_eq!(l.check(addr(0), "secret", "secret", 20), Verdict::Wait(980));
+        // Another address beyond the table waits with the first: even the right token.
+        assert_eq!(l.check(addr(1001), "secret", "secret", 30), Verdict::Wait(980));
+        assert_eq!(l.check(addr(1001), "secret", "secret", 1010), Verdict::Right);
+        assert_eq!(
+            l.check(addr(1002), "guess", "secret", 1020),
+            Verdict::Wait(2000),
+            "the shared wait stays"
+        );
+    }
+
+    /// The attack of issue #13 item 1: 300 addresses in rotation, a guess every 100 ms for ten
+    /// minutes. With the oldest address forgotten to make room, every guess was checked (6000).
+    #[test]
+    fn rotating_addresses_guess_no_faster_than_the_table_allows() {
+        let mut l = Lockouts::default();
+        let (mut checked, mut beyond_checked) = (0, 0);
+        for n in 0..6000u64 {
+            let i = (n % 300) as u32;
+            let before = l.wrong;
+            l.check(addr(i), "guess", "secret", n * 100);
+            if l.wrong > before {
+                checked += 1;
+                beyond_checked += u64::from(i as usize >= MAX_ADDRESSES);
+            }
+        }
+        // An address alone gets 15 tokens checked in ten minutes (1, 2, 4 ... 32 s, then every
+        // minute); the 44 beyond the table together get as many, not 44 times as many.
+        assert!(beyond_checked <= 15, "{beyond_checked} tokens checked beyond the table");
+        assert!(checked <= (MAX_ADDRESSES as u64 + 1) * 15, "{checked} tokens checked");
     }
 
     #[test]
