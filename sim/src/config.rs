@@ -169,6 +169,26 @@ const FLAGS: &[Flag] = &[
         },
     },
     Flag {
+        name: "--max-connections",
+        value: Some("N"),
+        help: "open connections at most (default 512); when all are taken a new one takes\n\
+               the place of a plain HTTP one, a WebSocket silent for 3 s, or an unpaired one",
+        set: |p, v| {
+            p.c.max_connections = number(v, 1..=100_000)?;
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--silent-close-ms",
+        value: Some("MS"),
+        help: "close a WebSocket that sent nothing for this long, when the device says\n\
+               hello (the app then pings every second; default 10000, 0 never)",
+        set: |p, v| {
+            p.c.silent_close_ms = number(v, 0..=3_600_000)?;
+            Ok(())
+        },
+    },
+    Flag {
         name: "--token",
         value: Some("T"),
         help: "ask for pairing token T (docs/PROTOCOL.md, Pairing): until a connection sends\n\
@@ -240,7 +260,7 @@ USAGE: wsdeck-sim [FLAGS]
 ";
 
 const HOOKS: &str = "
-Pages and test hooks (POST only from this computer):
+Pages and test hooks (POST only from this computer; Host as for /ws, and no page of another site):
   GET  /sim/                 the car seen from above, live
   GET  /sim/state            the simulator's state as JSON
   POST /sim/send[?binary=1]  sends the request body to every WebSocket client as one frame
@@ -324,6 +344,10 @@ pub struct Config {
     pub max_msg_rate: u32,
     /// Broadcast frames kept per client; older ones are dropped.
     pub client_queue: usize,
+    /// Open connections at most.
+    pub max_connections: usize,
+    /// A silent WebSocket is closed after this long (0: never); only when hello is sent.
+    pub silent_close_ms: u64,
     /// Who may open the control socket.
     pub guard: crate::guard::Policy,
     /// The pairing token, if the device asks for one.
@@ -349,6 +373,8 @@ impl Default for Config {
             qr: true,
             max_msg_rate: 200,
             client_queue: 256,
+            max_connections: 512,
+            silent_close_ms: 10_000,
             guard: crate::guard::Policy::default(),
             token: None,
             token_read_only: false,

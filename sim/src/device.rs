@@ -5,6 +5,7 @@
 use crate::assets::Assets;
 use crate::car::Car;
 use crate::config::Config;
+use crate::conns::Conns;
 use crate::outbox::Outbox;
 use crate::pairing;
 use std::collections::VecDeque;
@@ -30,6 +31,8 @@ const SERIES_META: [(&str, &str, &str, f64, f64, &str); 9] = [
 
 /// Frames from the app, and closes for unexpected frames, kept for `/sim/state`.
 const FRAMES_KEPT: usize = 32;
+/// The longest `POST /sim/stall`.
+pub const MAX_STALL_MS: u64 = 60_000;
 
 /// A frame for every connected client.
 #[derive(Clone, Debug)]
@@ -57,6 +60,10 @@ pub struct Stats {
     pub rate_limited_frames: u64,
     /// Connections closed with 1008 for staying over the rate cap.
     pub closed_for_abuse: u64,
+    /// WebSockets closed with 1008 for sending nothing for `--silent-close-ms`.
+    pub closed_silent: u64,
+    /// WebSockets closed with 1002 (a protocol error) or 1007 (text that is not UTF-8).
+    pub protocol_errors: u64,
     pub last_frame_from_app: Option<String>,
     /// The last frames from the app (tokens not kept), newest last.
     pub recent_frames: VecDeque<Noted>,
@@ -145,6 +152,8 @@ pub struct Sim {
     lockouts: Mutex<pairing::Lockouts>,
     /// Control frames (drive, claim, release) ignored from connections without the token.
     pub(crate) unpaired_frames: AtomicU64,
+    /// The open connections, at most `--max-connections`.
+    pub conns: Conns,
 }
 
 /// Held while a client is connected; counts it out when dropped.
@@ -166,6 +175,7 @@ impl Drop for Client<'_> {
 impl Sim {
     pub fn new(config: Config, assets: Assets) -> Sim {
         let car = Mutex::new(Car::new(config.watchdog_ms));
+        let conns = Conns::new(config.max_connections);
         Sim {
             config,
             assets,
@@ -177,6 +187,7 @@ impl Sim {
             next_client: AtomicU64::new(1),
             lockouts: Mutex::default(),
             unpaired_frames: AtomicU64::new(0),
+            conns,
         }
     }
 
@@ -213,9 +224,12 @@ impl Sim {
         Client { id, peer, sim: self }
     }
 
-    /// Loses every frame, both ways, for `ms`, as a WiFi link that drops without closing.
-    pub fn stall(&self, ms: u64) {
-        self.stalled_until_ms.store(self.uptime_ms() + ms, Ordering::Relaxed);
+    /// Loses every frame, both ways, for `ms` (at most [`MAX_STALL_MS`]), as a WiFi link that
+    /// drops without closing. Returns how long it stalls.
+    pub fn stall(&self, ms: u64) -> u64 {
+        let ms = ms.min(MAX_STALL_MS);
+        self.stalled_until_ms.store(self.uptime_ms().saturating_add(ms), Ordering::Relaxed);
+        ms
     }
 
     pub fn stalled(&self) -> bool {

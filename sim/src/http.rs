@@ -1,20 +1,34 @@
-//! A deliberately small HTTP/1.1 server, shaped like a device's: static gzip assets, the `/ws`
-//! upgrade, and the `/sim/` test hooks. Keep-alive is supported; nothing is streamed.
+//! HTTP/1.1 as a device serves it: static gzip assets, the `/ws` upgrade and the `/sim/` test
+//! hooks. Framing is hyper's (a kept implementation: chunked bodies, conflicting or invalid
+//! lengths and the other request-smuggling shapes are refused with 400/501, issue #13 item 8);
+//! what each path answers is [`routes`](crate::routes), on the plain [`Request`] and [`Response`]
+//! below. A request head must arrive whole within [`HEAD_DEADLINE`] (slowloris), and only
+//! `POST /sim/send` has its body read, at most [`MAX_BODY`].
 
+use crate::conns::Slot;
 use crate::{ws, Sim};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::{header, StatusCode, Version};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const MAX_HEAD: usize = 16 * 1024;
-const MAX_BODY: usize = 4 * 1024 * 1024;
-const IDLE: Duration = Duration::from_secs(30);
+/// The only body read is a frame for `/sim/send`: a frame is at most 64 KiB.
+pub const MAX_BODY: usize = 64 * 1024;
+/// A request head (and the wait for it on a kept-alive connection) must arrive whole within this.
+pub const HEAD_DEADLINE: Duration = Duration::from_secs(10);
+/// A body must arrive whole within this.
+const BODY_DEADLINE: Duration = Duration::from_secs(10);
 
 pub struct Request {
     pub method: String,
-    /// Path with query, as sent.
+    /// Path with query, as sent (from an absolute-form target, its path and query).
     pub target: String,
     /// Header names in lower case.
     pub headers: Vec<(String, String)>,
@@ -32,10 +46,6 @@ impl Request {
 
     pub fn query(&self) -> &str {
         self.target.split_once('?').map(|(_, q)| q).unwrap_or("")
-    }
-
-    fn wants_close(&self) -> bool {
-        self.header("connection").is_some_and(|c| c.eq_ignore_ascii_case("close"))
     }
 }
 
@@ -59,134 +69,116 @@ impl Response {
         self
     }
 
-    fn to_bytes(&self, head_only: bool) -> Vec<u8> {
-        let mut out = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
-        for (k, v) in &self.headers {
-            out.push_str(&format!("{k}: {v}\r\n"));
+    fn into_hyper(self) -> hyper::Response<Full<Bytes>> {
+        let mut resp = hyper::Response::new(Full::new(Bytes::from(self.body)));
+        *resp.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        for (name, value) in self.headers {
+            if let Ok(value) = header::HeaderValue::from_str(&value) {
+                resp.headers_mut().append(name, value);
+            }
         }
-        if self.status != 304 {
-            out.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
-        }
-        out.push_str("\r\n");
-        let mut bytes = out.into_bytes();
-        if !head_only {
-            bytes.extend_from_slice(&self.body);
-        }
-        bytes
+        resp
     }
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        204 => "No Content",
-        304 => "Not Modified",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        413 => "Payload Too Large",
-        426 => "Upgrade Required",
-        431 => "Request Header Fields Too Large",
-        503 => "Service Unavailable",
-        _ => "",
-    }
-}
-
-/// Serves one TCP connection until the client closes it, goes idle, or upgrades to WebSocket.
-pub async fn serve(sim: Arc<Sim>, mut stream: TcpStream, peer: SocketAddr) {
+/// Serves one TCP connection until the client closes it, stays silent past [`HEAD_DEADLINE`],
+/// upgrades to WebSocket (then [`ws::run`] has it), or must make room for another.
+pub async fn serve(sim: Arc<Sim>, stream: TcpStream, peer: SocketAddr, slot: Arc<Slot>) {
     // Small frames (pong, stop) must not wait for Nagle; firmware sets TCP_NODELAY too.
     let _ = stream.set_nodelay(true);
-    let mut buf = Vec::with_capacity(4096);
-    loop {
-        let req = match read_request(&mut stream, &mut buf).await {
-            Ok(Some(req)) => req,
-            Ok(None) => return,
-            Err(resp) => {
-                let _ = stream.write_all(&resp.header("Connection", "close").to_bytes(false)).await;
-                return;
-            }
+    let service = {
+        let slot = slot.clone();
+        hyper::service::service_fn(move |req| answer(sim.clone(), slot.clone(), peer, req))
+    };
+    let conn = http1::Builder::new()
+        // As a device: no clock to put in a Date header, header names as ESPAsyncWebServer sends them.
+        .auto_date_header(false)
+        .title_case_headers(true)
+        .max_buf_size(MAX_HEAD)
+        .header_read_timeout(HEAD_DEADLINE)
+        .timer(TokioTimer::new())
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::select! {
+        _ = conn => {}
+        _ = slot.evicted.notified() => {}
+    }
+}
+
+async fn answer(
+    sim: Arc<Sim>,
+    slot: Arc<Slot>,
+    peer: SocketAddr,
+    mut req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let upgrade = hyper::upgrade::on(&mut req);
+    let (head, body) = req.into_parts();
+    let mut req = match request(&head) {
+        Ok(req) => req,
+        Err(resp) => return Ok(resp.header("Connection", "close").into_hyper()),
+    };
+    if req.path() == "/ws" {
+        if let Err(refusal) = sim.config.guard.check(req.header("host"), req.header("origin")) {
+            return Ok(Response::text(403, &format!("{refusal}\n"))
+                .header("Connection", "close")
+                .into_hyper());
+        }
+        let accept = match ws::accept_key(&req) {
+            Ok(accept) => accept,
+            Err(resp) => return Ok(resp.into_hyper()),
         };
-        if req.path() == "/ws" {
-            if let Err(refusal) = sim.config.guard.check(req.header("host"), req.header("origin")) {
-                let resp = Response::text(403, &format!("{refusal}\n"));
-                let _ = stream.write_all(&resp.header("Connection", "close").to_bytes(false)).await;
-                return;
-            }
-            if let Some(accept) = ws::accept_key(&req) {
-                let head = format!(
-                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-                     Sec-WebSocket-Accept: {accept}\r\n\r\n"
-                );
-                if stream.write_all(head.as_bytes()).await.is_ok() {
-                    ws::run(sim, stream).await;
-                }
-                return;
-            }
-            let resp = Response::text(426, "this is the wsdeck WebSocket endpoint: connect with ws://");
-            let _ = stream.write_all(&resp.to_bytes(false)).await;
-            return;
-        }
-        let resp = crate::routes::route(&sim, &req, peer);
-        let close = req.wants_close();
-        let bytes = resp.to_bytes(req.method == "HEAD");
-        if stream.write_all(&bytes).await.is_err() || close {
-            return;
+        tokio::spawn(async move {
+            let Ok(upgraded) = upgrade.await else { return };
+            let Ok(parts) = upgraded.downcast::<TokioIo<TcpStream>>() else { return };
+            ws::run(sim, parts.io.into_inner(), parts.read_buf.to_vec(), peer, slot).await;
+        });
+        let resp = Response { status: 101, headers: Vec::new(), body: Vec::new() }
+            .header("Upgrade", "websocket")
+            .header("Connection", "Upgrade")
+            .header("Sec-WebSocket-Accept", accept);
+        return Ok(resp.into_hyper());
+    }
+    if req.method == "POST" && req.path() == "/sim/send" {
+        match read_body(&head, body).await {
+            Ok(bytes) => req.body = bytes,
+            Err(resp) => return Ok(resp.header("Connection", "close").into_hyper()),
         }
     }
+    Ok(crate::routes::route(&sim, &req, peer).into_hyper())
 }
 
-/// `Ok(None)` when the client closed or stayed idle; `Err` carries the error response to send.
-async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Option<Request>, Response> {
-    let head_len = loop {
-        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break pos + 4;
-        }
-        if buf.len() > MAX_HEAD {
-            return Err(Response::text(431, "request head too large"));
-        }
-        if !fill(stream, buf).await {
-            return Ok(None);
-        }
-    };
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut parsed = httparse::Request::new(&mut headers);
-    match parsed.parse(&buf[..head_len]) {
-        Ok(httparse::Status::Complete(_)) => {}
-        _ => return Err(Response::text(400, "malformed request")),
+/// The plain request of a parsed head; a 400 when HTTP/1.1 comes without exactly one Host.
+fn request(head: &hyper::http::request::Parts) -> Result<Request, Response> {
+    let hosts = head.headers.get_all(header::HOST).iter().count();
+    if hosts > 1 || (hosts == 0 && head.version == Version::HTTP_11) {
+        return Err(Response::text(400, "an HTTP/1.1 request needs one Host header"));
     }
-    let mut req = Request {
-        method: parsed.method.unwrap_or("GET").to_string(),
-        target: parsed.path.unwrap_or("/").to_string(),
-        headers: parsed
-            .headers
-            .iter()
-            .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned()))
-            .collect(),
-        body: Vec::new(),
-    };
-    let body_len: usize = req.header("content-length").and_then(|v| v.trim().parse().ok()).unwrap_or(0);
-    if body_len > MAX_BODY {
-        return Err(Response::text(413, "request body too large"));
+    let mut headers: Vec<(String, String)> = head
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    // An absolute-form target names the host itself, and the Host header is ignored (RFC 9112
+    // §3.2.2).
+    if let Some(authority) = head.uri.authority() {
+        headers.retain(|(k, _)| k != "host");
+        headers.push(("host".into(), authority.as_str().to_string()));
     }
-    while buf.len() < head_len + body_len {
-        if !fill(stream, buf).await {
-            return Ok(None);
-        }
-    }
-    req.body = buf[head_len..head_len + body_len].to_vec();
-    buf.drain(..head_len + body_len);
-    Ok(Some(req))
+    let target = head.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_string();
+    Ok(Request { method: head.method.as_str().to_string(), target, headers, body: Vec::new() })
 }
 
-/// Reads more bytes; false on close, error or idle timeout.
-async fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
-    let mut chunk = [0u8; 8192];
-    match tokio::time::timeout(IDLE, stream.read(&mut chunk)).await {
-        Ok(Ok(n)) if n > 0 => {
-            buf.extend_from_slice(&chunk[..n]);
-            true
-        }
-        _ => false,
+async fn read_body(head: &hyper::http::request::Parts, body: Incoming) -> Result<Vec<u8>, Response> {
+    let too_large = || Response::text(413, "a request body is at most 64 KiB");
+    let declared =
+        head.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(BODY_DEADLINE, Limited::new(body, MAX_BODY).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes().to_vec()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(_)) => Err(Response::text(400, "the request body was cut short")),
+        Err(_) => Err(Response::text(408, "the request body did not arrive in time")),
     }
 }

@@ -17,6 +17,11 @@ const CAR_VIEW: &str = include_str!("car_view.html");
 pub fn route(sim: &Arc<Sim>, req: &Request, peer: SocketAddr) -> Response {
     let path = req.path();
     if let Some(hook) = path.strip_prefix("/sim/") {
+        // The handshake's guard first: a page reached through a rebound name reads nothing here, and
+        // a page from another site (a browser on this computer is loopback too) changes nothing.
+        if let Err(refusal) = sim.config.guard.check(req.header("host"), req.header("origin")) {
+            return Response::text(403, &format!("{refusal}\n"));
+        }
         // Looking is open to anyone on the network; changing the simulator is for this computer.
         if req.method != "GET" && !peer.ip().is_loopback() {
             return Response::text(403, "the simulator's test hooks answer only to this computer");
@@ -44,7 +49,7 @@ pub fn route(sim: &Arc<Sim>, req: &Request, peer: SocketAddr) -> Response {
                     .find_map(|kv| kv.strip_prefix("ms="))
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(3000);
-                sim.stall(ms);
+                let ms = sim.stall(ms);
                 Response::text(200, &format!("stalled for {ms} ms\n"))
             }
             (_, "state" | "send" | "stall") => Response::text(405, "wrong method"),

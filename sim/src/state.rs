@@ -67,6 +67,14 @@ impl Sim {
             "frames_too_large": s.frames_too_large,
             "rate_limited_frames": s.rate_limited_frames,
             "closed_for_abuse": s.closed_for_abuse,
+            "closed_silent": s.closed_silent,
+            "protocol_errors": s.protocol_errors,
+            "connections": {
+                "open": self.conns.open(),
+                "max": self.conns.max(),
+                "evicted": self.conns.evictions.load(Ordering::Relaxed),
+                "refused": self.conns.refused.load(Ordering::Relaxed),
+            },
             "limits": {
                 "max_frame_len": wsdeck_protocol::MAX_FRAME_LEN,
                 "max_msg_rate": self.config.max_msg_rate,

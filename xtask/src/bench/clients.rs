@@ -97,7 +97,9 @@ fn start(bin: &std::path::Path) -> Result<Sim, String> {
     let dist = root().join("target/bench/empty-dist");
     std::fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
     let mut child = std::process::Command::new(bin)
-        .args(["--bind", "127.0.0.1:0", "--no-qr", "--rate", &RATE_HZ.to_string(), "--dist"])
+        // The clients only read: a device that says hello closes WebSockets silent for 10 s.
+        .args(["--bind", "127.0.0.1:0", "--no-qr", "--silent-close-ms", "0"])
+        .args(["--rate", &RATE_HZ.to_string(), "--dist"])
         .arg(&dist)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
