@@ -74,9 +74,9 @@ export async function startSim({ port, args = [] } = {}) {
     async car() {
       return (await this.state()).car;
     },
-    /** Sends `body` to every WebSocket client as one frame. */
-    async send(body, { binary = false } = {}) {
-      const res = await fetch(`${base}/sim/send${binary ? '?binary=1' : ''}`, { method: 'POST', body });
+    /** Sends `body` (at most 64 KiB), repeated `repeat` times, to every WebSocket client as one frame. */
+    async send(body, { binary = false, repeat = 1 } = {}) {
+      const res = await fetch(`${base}/sim/send?repeat=${repeat}${binary ? '&binary=1' : ''}`, { method: 'POST', body });
       if (!res.ok) throw new Error(`send failed: ${res.status}`);
     },
   };

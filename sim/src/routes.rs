@@ -14,6 +14,14 @@ wsdeck repository (it builds the app and starts this simulator), or pass <code>-
 /// `/sim/`: the car seen from above, live.
 const CAR_VIEW: &str = include_str!("car_view.html");
 
+/// The largest frame `POST /sim/send?repeat=N` makes.
+const MAX_SENT: usize = 16 * 1024 * 1024;
+
+/// The query parameter `name` as a number.
+fn param<T: std::str::FromStr>(req: &Request, name: &str) -> Option<T> {
+    req.query().split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+}
+
 pub fn route(sim: &Arc<Sim>, req: &Request, peer: SocketAddr) -> Response {
     let path = req.path();
     if let Some(hook) = path.strip_prefix("/sim/") {
@@ -34,21 +42,23 @@ pub fn route(sim: &Arc<Sim>, req: &Request, peer: SocketAddr) -> Response {
                 .header("Cache-Control", "no-store"),
             ("POST", "send") => {
                 let binary = req.query().split('&').any(|kv| kv == "binary=1");
+                // The body is at most 64 KiB; a larger frame (for the app's own limit) is the
+                // body repeated.
+                let repeat: usize = param(req, "repeat").unwrap_or(1);
+                if req.body.len().saturating_mul(repeat) > MAX_SENT {
+                    return Response::text(413, "a frame of at most 16 MiB");
+                }
+                let frame = req.body.repeat(repeat);
                 let out = if binary {
-                    Out::Binary(req.body.clone().into())
+                    Out::Binary(frame.into())
                 } else {
-                    Out::Text(String::from_utf8_lossy(&req.body).into_owned().into())
+                    Out::Text(String::from_utf8_lossy(&frame).into_owned().into())
                 };
                 let receivers = sim.broadcast(out);
                 Response::text(200, &format!("sent to {receivers} client(s)\n"))
             }
             ("POST", "stall") => {
-                let ms = req
-                    .query()
-                    .split('&')
-                    .find_map(|kv| kv.strip_prefix("ms="))
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(3000);
+                let ms = param(req, "ms").unwrap_or(3000);
                 let ms = sim.stall(ms);
                 Response::text(200, &format!("stalled for {ms} ms\n"))
             }

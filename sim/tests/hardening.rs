@@ -109,6 +109,12 @@ fn item_9_only_a_frame_for_sim_send_is_read_and_at_most_64_kib() {
     let sim = start(&["--rate", "0"]);
     assert_eq!(http(sim.port, "POST", "/sim/send", "", &vec![b'x'; 64 * 1024]).status, 200);
     assert_eq!(http(sim.port, "POST", "/sim/send", "", &vec![b'x'; 64 * 1024 + 1]).status, 413);
+    // A larger frame, for the app's own limit, is a body repeated.
+    let mut ws = connect(sim.port);
+    next_text(&mut ws);
+    assert_eq!(http(sim.port, "POST", "/sim/send?repeat=1048576", "", b"x").status, 200);
+    assert_eq!(read_until(&mut ws, 50, |t| t.len() > 64 * 1024).len(), 1 << 20);
+    assert_eq!(http(sim.port, "POST", "/sim/send?repeat=1000", "", &vec![b'x'; 64 * 1024]).status, 413);
     let chunked = format!(
         "POST /sim/send HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{}\r\n0\r\n\r\n",
         100_000,
