@@ -1,9 +1,9 @@
 //! The simulated wsdeck device as a library: what it keeps ([`device`]), what it does with each
 //! frame ([`dispatch`]), the car, the telemetry it streams, the profiles of tutorial firmware, the
 //! `/sim/state` dump, and the HTTP and WebSocket serving around them. `main.rs` only parses the
-//! flags and starts the tasks. [`assets`] is shared with the firmware bundle (`cargo xtask dist`):
-//! how each built file is served, so that the simulator and a device send the same MIME type, ETag
-//! and cache policy.
+//! flags and starts the tasks. [`assets`] serves the built app by wsdeck-serving's rules (serving/),
+//! which `cargo xtask dist` also writes into the firmware bundle, so that the simulator and a
+//! device send the same MIME type, ETag and cache policy.
 
 pub mod assets;
 pub mod banner;
