@@ -1,7 +1,8 @@
 //! Checks that keep the docs true to the code (in the manner of rust-analyzer's xtask/src/tidy.rs):
-//! every module is in docs/ARCHITECTURE.md's code map, every Rust file opens with a `//!` line
-//! saying what it is for, and the docs link only to files that exist. Tests only: `cargo test -p
-//! xtask`, so the native tests of `cargo xtask test`, run them.
+//! every module is in docs/ARCHITECTURE.md's code map, every folder in README's Layout, every
+//! Rust file opens with a `//!` line saying what it is for, and the docs link only to files and
+//! headings that exist. Tests only: `cargo test -p xtask`, so the native tests of
+//! `cargo xtask test`, run them.
 
 use crate::util::root;
 use std::collections::BTreeSet;
