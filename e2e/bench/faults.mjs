@@ -33,6 +33,7 @@ try {
         worst_detect_ms: worst(of('detectMs')),
         worst_reconnect_ms: worst(of('reconnectMs')),
         watchdog_trips: of('watchdogTrips').reduce((a, b) => a + b, 0),
+        worst_watchdog_late_ms: worst(of('watchdogLateMs')),
         setup_failed: of('setupFailed').length,
         what: runs.flatMap((r) => r.violations),
       };

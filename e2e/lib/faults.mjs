@@ -3,6 +3,7 @@
 // the fault proxy (e2e/lib/proxy.mjs), drives the simulated car with a finger on the pad (or stays
 // idle), applies one fault, and returns the violations it saw. See docs/RELIABILITY.md.
 import { centre, freePort, startSim, touchscreen, until, waitForState } from './harness.mjs';
+import { hostile } from './hostile.mjs';
 import { forge, startProxy } from './proxy.mjs';
 
 /** The invariants' thresholds are the spec; the slack on top is for a loaded CI machine (2 shared
@@ -167,6 +168,28 @@ export const SCENARIOS = {
       return { recovery: Date.now() };
     },
   },
+  hostile: {
+    what: 'hostile clients on the device: 4 floods of empty continuation frames, 16 squatters (silent WebSockets, request heads a byte at a time) on a device with 24 connection places, and 1.2 s of half-open link meanwhile, so that only the watchdog stops the car',
+    linkDown: false,
+    simArgs: ['--rate', '20', '--max-connections', '24'],
+    async apply(w) {
+      const attack = hostile(Number(new URL(w.device.url).port), { floods: 4, squatters: 16, ms: 3500 });
+      await wait(800);
+      // The app keeps driving and the device hears nothing: its watchdog must stop the car on
+      // time, whatever the hostile clients send (issue #13 item 3).
+      w.proxy.stall();
+      const late = await watchdogLateMs(w.device, 1200);
+      w.proxy.resume();
+      await wait(600);
+      const violations = [];
+      if (w.mode === 'drive') {
+        const car = await w.device.car();
+        if (late === null) violations.push('the watchdog never stopped the car while the device heard nothing');
+        else if (late > car.watchdog_ms + SLACK.watchdogMs) violations.push(`the watchdog stopped the car ${late} ms after the last drive frame`);
+      }
+      return { liftDuring: true, done: attack, violations, watchdogLateMs: late };
+    },
+  },
   flood: {
     what: 'telemetry flood: 5000 frames/s for 3 s on top of the device\'s 20 Hz',
     linkDown: false,
@@ -177,6 +200,21 @@ export const SCENARIOS = {
     },
   },
 };
+
+/** Watches the device for `ms`: how long after the last drive frame it took its watchdog stopped
+ * the car, by the device's own clock (null when it did not stop the car by its watchdog). */
+async function watchdogLateMs(device, ms) {
+  const start = (await device.state()).uptime_ms;
+  const end = Date.now() + ms;
+  let late = null;
+  while (Date.now() < end) {
+    const { car } = await device.state().catch(() => ({ car: { stops: [] } }));
+    const stop = car.stops.find((s) => s.reason === 'watchdog' && s.at_ms >= start);
+    if (stop && late === null) late = stop.at_ms - car.last_command_ms;
+    await wait(20);
+  }
+  return late;
+}
 
 /** Polls /sim/state in the background: the car as the device saw it, with wall-clock times. */
 function sampler(world) {
@@ -239,7 +277,7 @@ export async function runScenario(page, errors, name, mode, { seed = 1 } = {}) {
   // The page comes from the simulator, the socket goes to the proxy: the simulator must accept
   // its own page's origin under another Host (the Host is an IP, which it always answers to).
   const simArgs = ['--allow-origin', `http://127.0.0.1:${port}`, '--seed', String(seed), ...(sc.simArgs ?? ['--rate', '20'])];
-  const world = { offsets: new Map() };
+  const world = { offsets: new Map(), mode };
   try {
     world.device = await startSim({ port, args: simArgs });
   } catch (e) {
@@ -287,6 +325,8 @@ export async function runScenario(page, errors, name, mode, { seed = 1 } = {}) {
     const applied = await sc.apply(world);
     if (mode === 'drive' && applied.liftDuring) await lift(1, true);
     await applied.done;
+    for (const v of applied.violations ?? []) fail(v);
+    if (applied.watchdogLateMs != null) result.watchdogLateMs = applied.watchdogLateMs;
     if (sc.linkDown) {
       // From the page's own log of states: a wait that polls could miss a short outage.
       const seen = (want) =>

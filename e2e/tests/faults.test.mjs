@@ -29,6 +29,7 @@ const SUBSET = [
   ['oversized', 'drive'],
   ['invalid', 'drive'],
   ['flood', 'drive'],
+  ['hostile', 'drive'],
 ];
 
 for (const [name, mode] of SUBSET) {
