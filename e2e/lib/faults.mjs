@@ -114,9 +114,9 @@ export const SCENARIOS = {
     },
   },
   garbage: {
-    what: 'text frames that are not JSON, and truncated JSON',
+    what: 'a text frame that is not JSON (ignored: not telemetry), and truncated JSON (malformed)',
     linkDown: false,
-    expect: { malformed: 2 },
+    expect: { malformed: 1, ignored: 1 },
     async apply(w) {
       w.proxy.inject(forge.garbage());
       await wait(300);
@@ -363,6 +363,7 @@ export async function runScenario(page, errors, name, mode, { seed = 1 } = {}) {
     const counters = await page.evaluate(() => ({
       malformed: Number(document.querySelector('[data-testid=malformed]').textContent),
       oversized: Number(document.querySelector('[data-testid=oversized]').textContent),
+      ignored: Number(document.querySelector('[data-testid=ignored]').textContent),
     }));
     for (const [k, min] of Object.entries(sc.expect ?? {})) {
       if (!(counters[k] >= min)) fail(`expected ${k} >= ${min}, the app counted ${counters[k]}`);
