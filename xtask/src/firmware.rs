@@ -160,19 +160,7 @@ pub fn fuzz(secs: u64) -> Result<FuzzRun, String> {
         .stderr(Stdio::piped())
         .output()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-    let log = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
-    let inputs = log
-        .lines()
-        .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0);
-    let crash = (!out.status.success()).then(|| {
-        log.lines()
-            .find_map(|l| l.split("Test unit written to ").nth(1))
-            .map_or_else(|| format!("failed ({}); log:\n{log}", out.status), str::to_string)
-    });
-    let corpus = std::fs::read_dir(&work).map(|d| d.count()).unwrap_or(0);
-    Ok(FuzzRun { target: "firmware_core", secs: started.elapsed().as_secs_f64(), inputs, corpus, crash })
+    Ok(FuzzRun::read("firmware_core", started, &out, &work))
 }
 
 fn c11_check_args() -> Vec<String> {

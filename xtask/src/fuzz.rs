@@ -87,6 +87,31 @@ pub struct FuzzRun {
     pub crash: Option<String>,
 }
 
+impl FuzzRun {
+    /// What a finished libFuzzer run said: its executed inputs (`-print_final_stats=1`), the
+    /// failing input it saved if it failed, and the corpus it grew in `work`.
+    pub fn read(
+        target: &'static str,
+        started: std::time::Instant,
+        out: &std::process::Output,
+        work: &std::path::Path,
+    ) -> FuzzRun {
+        let log = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+        let inputs = log
+            .lines()
+            .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0);
+        let crash = (!out.status.success()).then(|| {
+            log.lines()
+                .find_map(|l| l.split("Test unit written to ").nth(1))
+                .map_or_else(|| format!("failed ({}); log:\n{log}", out.status), str::to_string)
+        });
+        let corpus = std::fs::read_dir(work).map(|d| d.count()).unwrap_or(0);
+        FuzzRun { target, secs: started.elapsed().as_secs_f64(), inputs, corpus, crash }
+    }
+}
+
 /// Runs every target for `secs` seconds, seeded with the committed corpus; the corpus libFuzzer
 /// grows goes to fuzz/work/ (ignored by git), so repeated runs go deeper.
 pub fn run_all(secs: u64) -> Result<Vec<FuzzRun>, String> {
@@ -109,19 +134,7 @@ pub fn run_all(secs: u64) -> Result<Vec<FuzzRun>, String> {
             .stderr(Stdio::piped())
             .output()
             .map_err(|e| format!("cannot start cargo fuzz: {e}"))?;
-        let log = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
-        let inputs = log
-            .lines()
-            .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or(0);
-        let crash = (!out.status.success()).then(|| {
-            log.lines()
-                .find_map(|l| l.split("Test unit written to ").nth(1))
-                .map_or_else(|| format!("failed ({}); log:\n{log}", out.status), str::to_string)
-        });
-        let corpus = std::fs::read_dir(&work).map(|d| d.count()).unwrap_or(0);
-        runs.push(FuzzRun { target, secs: started.elapsed().as_secs_f64(), inputs, corpus, crash });
+        runs.push(FuzzRun::read(target, started, &out, &work));
     }
     Ok(runs)
 }
