@@ -23,6 +23,11 @@ test('nothing listening: "Nothing answers at" that address', async () => {
   await page.goto(`${sim.url}?ws=ws://127.0.0.1:${port}/ws`);
   const text = await why(page);
   assert.match(text, new RegExp(`^Nothing answers at 127\\.0\\.0\\.1:${port}`));
+  // The long line is cut on a phone's width, never widening the page; "Address" stays tappable.
+  const widths = await page.evaluate(() => [document.querySelector('.status').getBoundingClientRect().width, innerWidth]);
+  assert.ok(widths[0] <= widths[1], `status bar ${widths[0]} px on a ${widths[1]} px screen`);
+  await page.click('[data-testid=change-device]', { timeout: 5000 });
+  await page.waitForSelector('#ws-url');
   // The Device page says the same, in full.
   await page.goto(`${sim.url}?ws=ws://127.0.0.1:${port}/ws#/device`);
   const full = await (await page.waitForSelector('[data-testid=diagnosis]')).textContent();
