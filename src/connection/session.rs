@@ -279,17 +279,22 @@ impl Session {
         if matches!(code, 1008 | 1009 | 1013) && matches!(was, Phase::Connected { .. }) {
             self.diagnosis = Some(format!("The connection was closed: {why} (close {code})."));
         }
-        if !matches!(was, Phase::Connected { .. })
-            && !self.probing
-            && now_ms - self.last_probe_ms >= PROBE_EVERY_MS
-        {
-            if let Some(url) = probe::http_url(&self.url) {
-                self.probing = true;
-                self.last_probe_ms = now_ms;
-                return vec![Action::Probe(url)];
-            }
+        if matches!(was, Phase::Connected { .. }) {
+            return Vec::new();
         }
-        Vec::new()
+        self.probe(now_ms).into_iter().collect()
+    }
+
+    /// After an attempt that never opened: ask the address over HTTP why, one probe at a time and
+    /// at most every [`PROBE_EVERY_MS`].
+    fn probe(&mut self, now_ms: f64) -> Option<Action> {
+        if self.probing || now_ms - self.last_probe_ms < PROBE_EVERY_MS {
+            return None;
+        }
+        let url = probe::http_url(&self.url)?;
+        self.probing = true;
+        self.last_probe_ms = now_ms;
+        Some(Action::Probe(url))
     }
 
     /// The answer to an [`Action::Probe`] of `probed`. `page_origin` is where the app was loaded
@@ -406,7 +411,11 @@ impl Session {
     }
 
     pub fn tick(&mut self, now_ms: f64, rand01: f64) -> Vec<Action> {
-        let actions = self.link.tick(now_ms, rand01);
+        let mut actions = self.link.tick(now_ms, rand01);
+        if actions.contains(&Action::Close(CloseReason::Timeout)) {
+            // An address that never answers (a phone can take 20 s to fail): ask why too.
+            actions.extend(self.probe(now_ms));
+        }
         for action in &actions {
             let note = match action {
                 Action::Close(CloseReason::Dead) => "no frame for 3 s: the link is dead; reconnecting",
@@ -721,6 +730,16 @@ mod tests {
         assert_eq!(s.status(20_000.0).diagnosis, None);
         assert_eq!(s.on_close(25_000.0, 1013, 0.5), vec![], "an open socket needs no probe");
         assert!(s.status(25_000.0).diagnosis.unwrap().contains("too many phones"));
+    }
+
+    #[test]
+    fn a_connect_that_times_out_is_probed_too() {
+        let (mut s, _) = Session::new("ws://10.0.0.7/ws".into(), 0.0);
+        let actions = s.tick(5000.0, 0.5);
+        assert_eq!(
+            actions,
+            vec![Action::Close(CloseReason::Timeout), Action::Probe("http://10.0.0.7/ws".into())]
+        );
     }
 
     #[test]
