@@ -234,7 +234,7 @@ impl Session {
     }
 
     /// A frame went out on the socket (whoever sent it).
-    pub fn note_sent(&mut self, _now_ms: f64, frame: &str) {
+    pub fn note_sent(&mut self, frame: &str) {
         self.sent_on_socket += 1;
         if self.first_sent.is_none() {
             self.first_sent = Some(preview(frame));
@@ -386,11 +386,7 @@ impl Session {
             DeviceMsg::State(state) => self.drive = Some(state),
             DeviceMsg::Unknown { t } => {
                 self.counters.unknown += 1;
-                let why = if t.is_empty() {
-                    "an object with nothing to show: ignored".to_string()
-                } else {
-                    format!("message type `{}` is not known to this app: ignored", preview(&t))
-                };
+                let why = format!("message type `{}` is not known to this app: ignored", preview(&t));
                 self.note_unused(now_ms, text, why);
             }
         }
@@ -684,7 +680,7 @@ mod tests {
     #[test]
     fn a_device_that_closes_at_once_is_told_about_and_waited_for() {
         let mut s = legacy();
-        s.note_sent(50.0, "forward");
+        s.note_sent("forward");
         s.on_close(210.0, 1006, 1.0);
         let log = last_log(&s);
         assert!(log.contains("0.2 s after it opened, right after the app sent `forward`"), "{log}");
@@ -697,7 +693,7 @@ mod tests {
         s.tick(2000.0, 1.0);
         s.on_open(2000.0, None);
         for frame in ["{\"t\":\"drive\",\"seq\":1}", "b", "c"] {
-            s.note_sent(2010.0, frame);
+            s.note_sent(frame);
         }
         s.on_close(2100.0, 1006, 1.0);
         let log = last_log(&s);

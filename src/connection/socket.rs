@@ -253,7 +253,7 @@ impl Runtime {
     fn send(&self, frame: &str) -> bool {
         let sent = self.wire.borrow().as_ref().is_some_and(|w| w.send(frame));
         if sent {
-            self.session.borrow_mut().note_sent(dom::now_ms(), frame);
+            self.session.borrow_mut().note_sent(frame);
         }
         sent
     }
