@@ -14,21 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "../test/rng.h"
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 namespace {
-
-struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull | 1) {}
-  uint64_t next() {
-    s ^= s >> 12;
-    s ^= s << 25;
-    s ^= s >> 27;
-    return s * 0x2545F4914F6CDD1Dull;
-  }
-  size_t below(size_t n) { return n ? static_cast<size_t>(next() % n) : 0; }
-};
 
 std::vector<std::string> read_seeds(const char *dir) {
   std::vector<std::string> names;

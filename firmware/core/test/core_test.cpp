@@ -10,6 +10,7 @@
 //       firmware/arduino/wsdeck_car/*.cpp -o target/firmware-test/core_test
 //   target/firmware-test/core_test protocol/vectors.json firmware/core/test/shared_cases.json
 #include "wsdeck_core.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -1425,18 +1426,6 @@ static void limits() {
 
 // ---------------------------------------------------------------------------------------------
 // Fuzz: mutated vectors through the decoder and the device, under ASan and UBSan
-
-struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull | 1) {}
-  uint64_t next() {
-    s ^= s >> 12;
-    s ^= s << 25;
-    s ^= s >> 27;
-    return s * 0x2545F4914F6CDD1Dull;
-  }
-  size_t below(size_t n) { return n ? (size_t)(next() % n) : 0; }
-};
 
 static void fuzz() {
   Rng rng(20240607);
