@@ -221,39 +221,48 @@ function sampler(world) {
   const samples = [];
   const stops = new Map();
   let running = true;
+  const poll = async () => {
+    const device = world.device;
+    const t0 = Date.now();
+    try {
+      const res = await fetch(`${device.url}sim/state`);
+      const s = await res.json();
+      const t1 = Date.now();
+      const key = device.listeningAt;
+      // Device uptime -> wall clock, from the quickest round trip seen.
+      const off = world.offsets.get(key);
+      if (!off || t1 - t0 < off.rtt) world.offsets.set(key, { rtt: t1 - t0, offset: (t0 + t1) / 2 - s.uptime_ms });
+      const { offset } = world.offsets.get(key);
+      samples.push({ t: (t0 + t1) / 2, moving: s.car.moving, sinceCommand: s.uptime_ms - s.car.last_command_ms, watchdog: s.car.watchdog_ms });
+      // Two stops can share a millisecond: count repeats so that neither is lost.
+      const seen = new Map();
+      for (const stop of s.car.stops) {
+        const id = `${key}/${stop.at_ms}/${stop.reason}`;
+        seen.set(id, (seen.get(id) ?? 0) + 1);
+        stops.set(`${id}/${seen.get(id)}`, { t: stop.at_ms + offset, reason: stop.reason });
+      }
+    } catch {
+      // The device is down (a restart): nothing moves on a dead device.
+    }
+  };
   const loop = (async () => {
     while (running) {
-      const device = world.device;
-      const t0 = Date.now();
-      try {
-        const res = await fetch(`${device.url}sim/state`);
-        const s = await res.json();
-        const t1 = Date.now();
-        const key = device.listeningAt;
-        // Device uptime -> wall clock, from the quickest round trip seen.
-        const off = world.offsets.get(key);
-        if (!off || t1 - t0 < off.rtt) world.offsets.set(key, { rtt: t1 - t0, offset: (t0 + t1) / 2 - s.uptime_ms });
-        const { offset } = world.offsets.get(key);
-        samples.push({ t: (t0 + t1) / 2, moving: s.car.moving, sinceCommand: s.uptime_ms - s.car.last_command_ms, watchdog: s.car.watchdog_ms });
-        // Two stops can share a millisecond: count repeats so that neither is lost.
-        const seen = new Map();
-        for (const stop of s.car.stops) {
-          const id = `${key}/${stop.at_ms}/${stop.reason}`;
-          seen.set(id, (seen.get(id) ?? 0) + 1);
-          stops.set(`${id}/${seen.get(id)}`, { t: stop.at_ms + offset, reason: stop.reason });
-        }
-      } catch {
-        // The device is down (a restart): nothing moves on a dead device.
-      }
+      await poll();
       await wait(20);
     }
   })();
   return {
     samples,
     stops: () => [...stops.values()].sort((a, b) => a.t - b.t),
+    /**
+     * Ends the sampling with one more look a moment later: a frame the page sent just before
+     * (leaving the Drive page sends a stop) must be seen, not lost to the last poll's timing.
+     */
     async stop() {
       running = false;
       await loop;
+      await wait(100);
+      await poll();
     },
   };
 }
