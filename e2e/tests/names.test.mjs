@@ -88,6 +88,10 @@ test('names with any characters show on tiles, charts, legend, readout, Arrange 
 
   // Tiles (above the charts): one per name, named exactly, with its value.
   await until('a tile per series', async () => (await page.$$('.tile')).length === NAMES.length);
+  // Tiles refresh on the app's 100 ms tick: wait for the last of the 20 frames to show.
+  await until('the last frame on the tiles', async () =>
+    (await page.$$eval('.tile .num', (ns) => ns.map((n) => n.textContent))).join() ===
+    NAMES.map((_, k) => (k + 0.19).toFixed(3)).join());
   const tiles = await page.$$eval('.tile', (ts) =>
     ts.map((t) => [t.dataset.series, t.querySelector('.tile-name').textContent, t.querySelector('.num').textContent]));
   assert.deepEqual(tiles.map((t) => t[0]), NAMES);
