@@ -1,7 +1,7 @@
 //! Messages the app sends to a device.
 
 use crate::device::ObjBuilder;
-use crate::{DecodeError, Value};
+use crate::{CtlValue, DecodeError, Value, MAX_CONTROL_ID_LEN};
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 
@@ -54,6 +54,14 @@ pub enum AppMsg {
     Auth {
         token: String,
     },
+    /// A person changed a control (docs/PROTOCOL.md, Controls): `v` is on/off, a number or text
+    /// by its kind. The device checks it against its declaration ([`crate::Control::accept`]).
+    Ctl {
+        id: String,
+        v: CtlValue,
+        /// As for drive frames: increases with every frame.
+        seq: u32,
+    },
     /// A type this version does not know. Devices ignore it.
     Unknown {
         t: String,
@@ -91,6 +99,15 @@ impl AppMsg {
                 }
                 _ => Err(DecodeError::BadField { t: "auth", field: "token" }),
             },
+            "ctl" => {
+                let bad = |field| DecodeError::BadField { t: "ctl", field };
+                let id = match value.get("id").and_then(Value::as_str) {
+                    Some(id) if !id.is_empty() && id.len() <= MAX_CONTROL_ID_LEN => id.to_owned(),
+                    _ => return Err(bad("id")),
+                };
+                let v = value.get("v").and_then(CtlValue::from_value).ok_or(bad("v"))?;
+                Ok(AppMsg::Ctl { id, v, seq: seq(&value, "ctl")? })
+            }
             other => Ok(AppMsg::Unknown { t: other.to_owned() }),
         }
     }
@@ -110,6 +127,10 @@ impl AppMsg {
             AppMsg::Claim => ObjBuilder::new("claim"),
             AppMsg::Release => ObjBuilder::new("release"),
             AppMsg::Auth { token } => ObjBuilder::new("auth").with("token", Value::Str(token.clone())),
+            AppMsg::Ctl { id, v, seq } => ObjBuilder::new("ctl")
+                .with("id", Value::Str(id.clone()))
+                .with("v", v.to_value())
+                .with("seq", num(i64::from(*seq))),
             AppMsg::Unknown { t } => ObjBuilder::new(t),
         };
         o.0.to_json()

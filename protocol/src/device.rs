@@ -1,6 +1,6 @@
 //! Messages a device sends to the app.
 
-use crate::{reading, DecodeError, Value};
+use crate::{control, reading, Controls, CtlValue, DecodeError, Value};
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -21,6 +21,8 @@ pub struct Hello {
     pub series: Vec<(String, SeriesMeta)>,
     /// The device wants a pairing token (docs/PROTOCOL.md, Pairing).
     pub pairing: Option<PairingMode>,
+    /// The controls it declares (docs/PROTOCOL.md, Controls); none when absent.
+    pub controls: Controls,
 }
 
 /// What a device keeps from connections that have not sent its pairing token.
@@ -180,6 +182,11 @@ pub enum DeviceMsg {
         ok: bool,
         retry_ms: Option<u32>,
     },
+    /// A new set of controls, replacing the one from `hello` or an earlier `controls` frame.
+    Controls(Controls),
+    /// Control values, id -> value: every control's on connect, then each change, whoever made
+    /// it. The device is the source of truth: this confirms an app's `ctl`.
+    Ctl(Vec<(String, CtlValue)>),
     /// A message type this version does not know. Receivers ignore it and count it.
     Unknown {
         t: String,
@@ -258,6 +265,14 @@ impl DeviceMsg {
                 };
                 Ok(DeviceMsg::Auth { ok, retry_ms })
             }
+            "controls" => match obj.get("controls") {
+                Some(list @ Value::List(_)) => Ok(DeviceMsg::Controls(Controls::parse(list))),
+                _ => Err(DecodeError::BadField { t: "controls", field: "controls" }),
+            },
+            "ctl" => match obj.get("v").and_then(control::values) {
+                Some(values) => Ok(DeviceMsg::Ctl(values)),
+                None => Err(DecodeError::BadField { t: "ctl", field: "v" }),
+            },
             other => Ok(DeviceMsg::Unknown { t: other.to_owned() }),
         }
     }
@@ -271,6 +286,8 @@ impl DeviceMsg {
             DeviceMsg::State(_) => "state",
             DeviceMsg::Log(_) => "log",
             DeviceMsg::Auth { .. } => "auth",
+            DeviceMsg::Controls(_) => "controls",
+            DeviceMsg::Ctl(_) => "ctl",
             DeviceMsg::Unknown { t } => t,
         });
         match self {
@@ -289,6 +306,14 @@ impl DeviceMsg {
                 if let Some(p) = h.pairing {
                     o.str("pairing", p.as_str());
                 }
+                if !h.controls.is_empty() {
+                    o.put("controls", h.controls.to_value());
+                }
+            }
+            DeviceMsg::Controls(c) => o.put("controls", c.to_value()),
+            DeviceMsg::Ctl(values) => {
+                let v = values.iter().map(|(id, v)| (id.clone(), v.to_value())).collect();
+                o.put("v", Value::Obj(v));
             }
             DeviceMsg::Auth { ok, retry_ms } => {
                 o.put("ok", Value::Bool(*ok));
@@ -356,7 +381,8 @@ fn decode_hello(obj: &Value) -> Result<Hello, DecodeError> {
         None | Some(Value::Null) => None,
         Some(p) => Some(PairingMode::parse(p.as_str().unwrap_or_default())),
     };
-    Ok(Hello { v, name, caps, watchdog_ms, series, pairing })
+    let controls = obj.get("controls").map(Controls::parse).unwrap_or_default();
+    Ok(Hello { v, name, caps, watchdog_ms, series, pairing, controls })
 }
 
 impl SeriesMeta {

@@ -8,6 +8,7 @@
 extern crate alloc;
 
 mod app;
+mod control;
 mod device;
 mod error;
 #[doc(hidden)]
@@ -17,6 +18,11 @@ mod reading;
 mod value;
 
 pub use app::{AppMsg, Drive, FULL, MAX_TOKEN_CHARS};
+pub use control::{
+    Control, ControlKind, Controls, CtlValue, Range, Skipped, DEFAULT_MAX, DEFAULT_MIN, DEFAULT_RATE_HZ,
+    DEFAULT_TEXT_LEN, MAX_CONTROLS, MAX_CONTROL_ID_LEN, MAX_LABEL_CHARS, MAX_OPTIONS, MAX_RATE_HZ,
+    MAX_TEXT_LEN, MIN_RATE_HZ,
+};
 pub use device::{DeviceMsg, DriveState, Hello, Log, LogLevel, PairingMode, Reading, SeriesMeta, Telemetry};
 pub use error::DecodeError;
 pub use num::parse_f64;

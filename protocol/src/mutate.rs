@@ -3,7 +3,7 @@
 //! the decoders, exactly repeatably; and the properties both check. Not part of the wire format;
 //! hidden from the docs.
 
-use crate::{AppMsg, DeviceMsg, Reading, Telemetry};
+use crate::{AppMsg, Controls, DeviceMsg, Hello, Reading, Telemetry};
 use alloc::vec::Vec;
 
 /// Pieces of JSON (and of things that are almost JSON) that random byte flips rarely produce.
@@ -222,10 +222,15 @@ fn check_readings(text: &str, tel: &Telemetry) {
 }
 
 /// The message as its canonical form reads back: telemetry from firmware that does not speak
-/// wsdeck becomes a `tel` frame, and what was skipped is no longer there to count.
+/// wsdeck becomes a `tel` frame, and what was skipped (readings, control declarations) is no
+/// longer there to count.
 fn as_v1(msg: DeviceMsg) -> DeviceMsg {
     match msg {
         DeviceMsg::Telemetry(tel) => DeviceMsg::Telemetry(Telemetry { tagged: true, skipped: 0, ..tel }),
+        DeviceMsg::Hello(h) => {
+            DeviceMsg::Hello(Hello { controls: Controls { skipped: Vec::new(), ..h.controls }, ..h })
+        }
+        DeviceMsg::Controls(c) => DeviceMsg::Controls(Controls { skipped: Vec::new(), ..c }),
         other => other,
     }
 }

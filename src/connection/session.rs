@@ -384,6 +384,8 @@ impl Session {
             }
             DeviceMsg::Log(log) => self.log.push(now_ms, log.level, Origin::Device, log.msg),
             DeviceMsg::State(state) => self.drive = Some(state),
+            // Controls (issue 14): shown by src/controls/, wired in by the lead.
+            DeviceMsg::Controls(_) | DeviceMsg::Ctl(_) => {}
             DeviceMsg::Unknown { t } => {
                 self.counters.unknown += 1;
                 let why = format!("message type `{}` is not known to this app: ignored", preview(&t));
