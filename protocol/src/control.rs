@@ -564,3 +564,215 @@ fn cut_bytes(s: &str, n: usize) -> String {
     }
     s[..end].to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    fn parse(list: &str) -> Controls {
+        Controls::parse(&crate::value::parse(list).unwrap())
+    }
+
+    fn ids(c: &Controls) -> Vec<&str> {
+        c.list.iter().map(|c| c.id.as_str()).collect()
+    }
+
+    fn notes(c: &Controls) -> Vec<(usize, Option<&str>, &str)> {
+        c.skipped.iter().map(|s| (s.index, s.id.as_deref(), s.why)).collect()
+    }
+
+    fn one(decl: &str) -> Control {
+        let c = parse(&format!("[{decl}]"));
+        assert_eq!(c.skipped, vec![], "{decl}");
+        c.list.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn every_bad_declaration_is_skipped_on_its_own_and_the_rest_kept() {
+        let c = parse(
+            r#"[
+            {"id":"lights","kind":"toggle","label":"Headlights"},
+            {"id":"k","kind":"knob"},
+            {"kind":"button","label":"no id"},
+            {"id":"","kind":"button"},
+            {"id":7,"kind":"button"},
+            {"id":"lights","kind":"button"},
+            {"id":"pan","kind":"slider","min":90,"max":-90},
+            {"id":"g","kind":"gauge","min":1,"max":0},
+            {"id":"mode","kind":"select","options":[]},
+            {"id":"mode2","kind":"select","options":[1,null,""]},
+            {"id":"nokind"},
+            "horn",
+            {"id":"0123456789abcdef0123456789abcdefX","kind":"button"},
+            {"id":"horn","kind":"button"}
+        ]"#,
+        );
+        assert_eq!(ids(&c), ["lights", "horn"]);
+        assert_eq!(
+            notes(&c),
+            [
+                (1, Some("k"), Skipped::UNKNOWN_KIND),
+                (2, None, Skipped::NO_ID),
+                (3, None, Skipped::NO_ID),
+                (4, None, Skipped::NO_ID),
+                (5, Some("lights"), Skipped::DUPLICATE_ID),
+                (6, Some("pan"), Skipped::MIN_OVER_MAX),
+                (7, Some("g"), Skipped::MIN_OVER_MAX),
+                (8, Some("mode"), Skipped::NO_OPTIONS),
+                (9, Some("mode2"), Skipped::NO_OPTIONS),
+                (10, Some("nokind"), Skipped::NO_KIND),
+                (11, None, Skipped::NOT_AN_OBJECT),
+                (12, Some("0123456789abcdef0123456789abcdef"), Skipped::ID_TOO_LONG),
+            ]
+        );
+        assert_eq!(c.skipped[0].to_string(), "control 1 (`k`) skipped: unknown kind");
+        assert_eq!(c.skipped[1].to_string(), "control 2 skipped: no id");
+    }
+
+    #[test]
+    fn a_thousand_controls_keep_the_first_128_with_one_note_for_the_rest() {
+        let list: Vec<String> = (0..1000).map(|i| format!(r#"{{"id":"b{i}","kind":"button"}}"#)).collect();
+        let c = parse(&format!("[{}]", list.join(",")));
+        assert_eq!(c.list.len(), MAX_CONTROLS);
+        assert_eq!(c.list[127].id, "b127");
+        assert_eq!(notes(&c), [(128, None, Skipped::TOO_MANY)]);
+        assert_eq!(c.skipped[0].to_string(), "controls from 128 on skipped: over 128 controls");
+    }
+
+    #[test]
+    fn a_10_kib_label_is_cut_not_skipped() {
+        let long = "é".repeat(10 * 1024);
+        let c = one(&format!(
+            r#"{{"id":"x","kind":"slider","label":"{long}","unit":"{long}","group":"{long}","confirm":"{long}"}}"#
+        ));
+        assert_eq!(c.label.chars().count(), MAX_LABEL_CHARS);
+        assert_eq!(c.group.unwrap().chars().count(), MAX_LABEL_CHARS);
+        assert_eq!(c.confirm.unwrap().chars().count(), MAX_LABEL_CHARS);
+        let ControlKind::Slider(r) = c.kind else { panic!() };
+        assert_eq!(r.unit.unwrap().chars().count(), MAX_LABEL_CHARS);
+        let opts: Vec<String> = (0..100).map(|i| format!("\"{i}{long}\"")).collect();
+        let c = one(&format!(r#"{{"id":"s","kind":"select","options":[{}]}}"#, opts.join(",")));
+        let ControlKind::Select { options } = c.kind else { panic!() };
+        assert_eq!(options.len(), MAX_OPTIONS);
+        assert!(options.iter().all(|o| o.chars().count() == MAX_LABEL_CHARS));
+    }
+
+    #[test]
+    fn defaults_and_caps() {
+        let c = one(r#"{"id":"pan","kind":"slider"}"#);
+        assert_eq!(c.label, "pan", "the id when no label");
+        assert_eq!(c.kind, ControlKind::Slider(Range { min: 0.0, max: 100.0, step: None, unit: None }));
+        assert_eq!(
+            (c.rate_hz, c.disabled, c.drive, &c.group, &c.confirm),
+            (20.0, false, false, &None, &None)
+        );
+        assert_eq!(one(r#"{"id":"a","kind":"slider","rate_hz":500}"#).rate_hz, MAX_RATE_HZ);
+        assert_eq!(one(r#"{"id":"a","kind":"slider","rate_hz":0}"#).rate_hz, MIN_RATE_HZ);
+        assert_eq!(one(r#"{"id":"a","kind":"slider","rate_hz":"fast"}"#).rate_hz, DEFAULT_RATE_HZ);
+        assert_eq!(one(r#"{"id":"t","kind":"text"}"#).kind, ControlKind::Text { max_len: 64 });
+        assert_eq!(
+            one(r#"{"id":"t","kind":"text","max_len":100000}"#).kind,
+            ControlKind::Text { max_len: 256 }
+        );
+        let step = |decl| match one(decl).kind {
+            ControlKind::Slider(r) | ControlKind::Number(r) => r.step,
+            _ => panic!(),
+        };
+        assert_eq!(step(r#"{"id":"a","kind":"number","step":-1}"#), None);
+        assert_eq!(step(r#"{"id":"a","kind":"number","step":0.5}"#), Some(0.5));
+        // Wrong types read as absent; unknown fields are ignored.
+        let c = one(r#"{"id":"l","kind":"led","label":5,"disabled":"yes","color":"amber","blink":true}"#);
+        assert_eq!((c.label.as_str(), c.disabled), ("l", false));
+        assert_eq!(c.kind, ControlKind::Led { color: Some("amber".into()) });
+        // Only read-only kinds follow a series.
+        assert_eq!(one(r#"{"id":"b","kind":"gauge","series":"bat"}"#).series.as_deref(), Some("bat"));
+        assert_eq!(one(r#"{"id":"b","kind":"toggle","series":"bat"}"#).series, None);
+        // Not a list: nothing, and a note unless it is null.
+        assert_eq!(notes(&parse(r#"{"id":"a"}"#)), [(0, None, Skipped::NOT_A_LIST)]);
+        assert_eq!(parse("null"), Controls::default());
+    }
+
+    #[test]
+    fn canonical_form_reads_back_the_same() {
+        let c = parse(
+            r#"[{"id":"pan","kind":"slider","min":-90,"max":90,"step":5,"unit":"°","label":"Camera",
+                "group":"cam","confirm":"Sure?","disabled":true,"rate_hz":10,"drive":true},
+               {"id":"bat","kind":"gauge","min":3,"max":4.2,"unit":"V","warn":3.5,"alarm":3.3,"series":"battery"},
+               {"id":"mode","kind":"select","options":["eco","sport","eco"]},
+               {"id":"msg","kind":"text","max_len":20},{"id":"up","kind":"value"},{"id":"led","kind":"led"}]"#,
+        );
+        let text = c.to_value().to_json();
+        assert_eq!(parse(&text), c);
+        assert!(text.starts_with(
+            r#"[{"id":"pan","kind":"slider","label":"Camera","min":-90,"max":90,"step":5,"unit":"°","group":"cam","confirm":"Sure?","disabled":true,"rate_hz":10,"drive":true}"#
+        ), "{text}");
+    }
+
+    fn accept(decl: &str, v: CtlValue) -> Option<CtlValue> {
+        one(decl).accept(&v)
+    }
+
+    use CtlValue::{Bool, Num, Text};
+
+    #[test]
+    fn accept_and_initial_of_every_kind() {
+        for kind in ["button", "toggle", "led"] {
+            let decl = format!(r#"{{"id":"a","kind":"{kind}"}}"#);
+            assert_eq!(one(&decl).initial(), Bool(false));
+            assert_eq!(accept(&decl, Bool(true)), Some(Bool(true)));
+            assert_eq!(accept(&decl, Num(1.0)), None, "{kind}");
+            assert_eq!(accept(&decl, Text("on".into())), None, "{kind}");
+        }
+        for kind in ["slider", "number"] {
+            let decl = format!(r#"{{"id":"a","kind":"{kind}","min":-90,"max":90,"step":5}}"#);
+            assert_eq!(one(&decl).initial(), Num(-90.0));
+            assert_eq!(accept(&decl, Num(31.0)), Some(Num(30.0)), "snapped to the step from min");
+            assert_eq!(accept(&decl, Num(500.0)), Some(Num(90.0)), "clamped");
+            assert_eq!(accept(&decl, Num(-1e300)), Some(Num(-90.0)));
+            assert_eq!(accept(&decl, Num(f64::NAN)), None);
+            assert_eq!(accept(&decl, Bool(true)), None);
+            assert_eq!(accept(&decl, Text("30".into())), None);
+        }
+        // A step that does not divide the range never goes past max; decimal steps stay decimal.
+        assert_eq!(
+            accept(r#"{"id":"a","kind":"slider","min":0,"max":10,"step":3}"#, Num(10.0)),
+            Some(Num(9.0))
+        );
+        assert_eq!(
+            accept(r#"{"id":"a","kind":"slider","min":0,"max":1,"step":0.1}"#, Num(0.31)),
+            Some(Num(0.3))
+        );
+        assert_eq!(
+            accept(r#"{"id":"a","kind":"number","min":-0.3,"max":1,"step":0.1}"#, Num(0.12)),
+            Some(Num(0.1))
+        );
+        assert_eq!(accept(r#"{"id":"a","kind":"number","min":1,"max":2}"#, Num(1.2345)), Some(Num(1.2345)));
+        let gauge = r#"{"id":"g","kind":"gauge","min":3,"max":4.2}"#;
+        assert_eq!(one(gauge).initial(), Num(3.0));
+        assert_eq!(accept(gauge, Num(3.71)), Some(Num(3.71)));
+        assert_eq!(accept(gauge, Num(9.0)), Some(Num(4.2)));
+        assert_eq!(accept(gauge, Bool(true)), None);
+        let select = r#"{"id":"m","kind":"select","options":["eco","sport"]}"#;
+        assert_eq!(one(select).initial(), Text("eco".into()));
+        assert_eq!(accept(select, Text("sport".into())), Some(Text("sport".into())));
+        assert_eq!(accept(select, Text("turbo".into())), None);
+        assert_eq!(accept(select, Num(1.0)), None);
+        let text = r#"{"id":"t","kind":"text","max_len":5}"#;
+        assert_eq!(one(text).initial(), Text("".into()));
+        assert_eq!(accept(text, Text("héllo world".into())), Some(Text("héllo".into())));
+        assert_eq!(accept(text, Num(5.0)), None);
+        let value = r#"{"id":"v","kind":"value"}"#;
+        assert_eq!(one(value).initial(), Text("".into()));
+        assert_eq!(accept(value, Text("x".repeat(1000))), Some(Text("x".repeat(256))));
+        assert_eq!(accept(value, Num(12.5)), Some(Text("12.5".into())), "a number shows as text");
+        assert_eq!(accept(value, Bool(true)), None);
+        assert_eq!(
+            ["button", "toggle", "slider", "number", "select", "text", "gauge", "led", "value"]
+                .map(|k| one(&format!(r#"{{"id":"a","kind":"{k}","options":["x"]}}"#)).read_only()),
+            [false, false, false, false, false, false, true, true, true]
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //! the decoders, exactly repeatably; and the properties both check. Not part of the wire format;
 //! hidden from the docs.
 
-use crate::{AppMsg, Controls, DeviceMsg, Hello, Reading, Telemetry};
+use crate::{AppMsg, ControlKind, Controls, DeviceMsg, Hello, Reading, Telemetry};
 use alloc::vec::Vec;
 
 /// Pieces of JSON (and of things that are almost JSON) that random byte flips rarely produce.
@@ -61,6 +61,24 @@ const TOKENS: &[&str] = &[
     "\"failsafe\"",
     "\"level\"",
     "\"msg\"",
+    // Controls (src/control.rs).
+    "\"controls\"",
+    "\"ctl\"",
+    "\"kind\"",
+    "\"label\"",
+    "\"toggle\"",
+    "\"button\"",
+    "\"slider\"",
+    "\"select\"",
+    "\"gauge\"",
+    "\"options\"",
+    "\"min\"",
+    "\"max\"",
+    "\"step\"",
+    "\"rate_hz\"",
+    "\"max_len\"",
+    "[{\"id\":\"a\",\"kind\":\"toggle\"}]",
+    "{\"id\":\"a\",\"kind\":\"slider\",\"min\":5,\"max\":1}",
     "é",
     "😀",
     "\u{feff}",
@@ -193,8 +211,16 @@ const EXACT_NUMBERS: bool = cfg!(not(feature = "compact-float"));
 /// left to skip) and is a fixed point.
 pub fn check_device(text: &str) -> bool {
     let Ok(msg) = DeviceMsg::decode(text) else { return false };
-    if let DeviceMsg::Telemetry(tel) = &msg {
-        check_readings(text, tel);
+    match &msg {
+        DeviceMsg::Telemetry(tel) => check_readings(text, tel),
+        DeviceMsg::Hello(Hello { controls, .. }) | DeviceMsg::Controls(controls) => {
+            check_controls(text, controls)
+        }
+        DeviceMsg::Ctl(values) => {
+            assert!(values.len() <= crate::MAX_CONTROLS, "{text:?}");
+            assert!(values.iter().all(|(id, _)| !id.is_empty() && id.len() <= crate::MAX_CONTROL_ID_LEN));
+        }
+        _ => {}
     }
     let encoded = msg.encode();
     let again = DeviceMsg::decode(&encoded).unwrap_or_else(|e| panic!("{text:?} -> {encoded:?}: {e}"));
@@ -219,6 +245,31 @@ fn check_readings(text: &str, tel: &Telemetry) {
     let mut names: Vec<&str> = tel.values.iter().map(|(k, _)| k.as_str()).collect();
     names.sort_unstable();
     assert!(names.windows(2).all(|w| w[0] != w[1]), "names unique: {text:?}");
+}
+
+/// A declaration keeps within its caps: at most 128 controls with unique, short ids and cut
+/// labels, a range the right way round, a select with options; at most one note per declaration
+/// looked at, and one for the rest.
+fn check_controls(text: &str, c: &Controls) {
+    assert!(c.list.len() <= crate::MAX_CONTROLS, "{text:?}");
+    assert!(c.list.len() + c.skipped.len() <= crate::MAX_CONTROLS + 1, "{text:?}");
+    for (i, control) in c.list.iter().enumerate() {
+        assert!(!control.id.is_empty() && control.id.len() <= crate::MAX_CONTROL_ID_LEN, "{text:?}");
+        assert!(c.list[..i].iter().all(|o| o.id != control.id), "ids unique: {text:?}");
+        assert!(control.label.chars().count() <= crate::MAX_LABEL_CHARS, "{text:?}");
+        assert!((crate::MIN_RATE_HZ..=crate::MAX_RATE_HZ).contains(&control.rate_hz), "{text:?}");
+        match &control.kind {
+            ControlKind::Slider(r) | ControlKind::Number(r) => assert!(r.min <= r.max, "{text:?}"),
+            ControlKind::Gauge { min, max, .. } => assert!(min <= max, "{text:?}"),
+            ControlKind::Select { options } => {
+                assert!(!options.is_empty() && options.len() <= crate::MAX_OPTIONS, "{text:?}")
+            }
+            ControlKind::Text { max_len } => assert!((1..=crate::MAX_TEXT_LEN).contains(max_len), "{text:?}"),
+            _ => {}
+        }
+        // Whatever a control is, its initial value is one it accepts.
+        assert_eq!(control.accept(&control.initial()), Some(control.initial()), "{text:?}");
+    }
 }
 
 /// The message as its canonical form reads back: telemetry from firmware that does not speak

@@ -5,7 +5,7 @@
 
 use serde_json::Value as Json;
 use wsdeck_protocol::mutate::{check_app, check_device, Mutator};
-use wsdeck_protocol::{DecodeError, DeviceMsg, Reading};
+use wsdeck_protocol::{AppMsg, DecodeError, DeviceMsg, Reading};
 
 const CASES: usize = 30_000;
 
@@ -89,6 +89,35 @@ fn the_sweep_reaches_the_readers_of_untagged_frames() {
         "not telemetry",
     ];
     for kind in kinds {
+        assert!(seen.get(kind).copied().unwrap_or(0) > 30, "{kind}: {seen:?}");
+    }
+}
+
+/// The sweep reaches the controls' readers: declarations in hello and in `controls` frames, bad
+/// ones skipped, values both ways.
+#[test]
+fn the_sweep_reaches_the_controls() {
+    let seeds = frames("any");
+    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
+    let mut m = Mutator::new(0xC7_7E57);
+    let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+    for _ in 0..CASES {
+        let bytes = m.mutate(&seeds);
+        let text = String::from_utf8_lossy(&bytes);
+        check_device(&text);
+        check_app(&text);
+        let mut see = |what| *seen.entry(what).or_default() += 1;
+        match DeviceMsg::decode(&text) {
+            Ok(DeviceMsg::Hello(h)) if !h.controls.list.is_empty() => see("hello with controls"),
+            Ok(DeviceMsg::Controls(c)) => see(if c.skipped.is_empty() { "controls" } else { "skipped" }),
+            Ok(DeviceMsg::Ctl(_)) => see("ctl from the device"),
+            _ => {}
+        }
+        if let Ok(AppMsg::Ctl { .. }) = AppMsg::decode(&text) {
+            see("ctl from the app");
+        }
+    }
+    for kind in ["hello with controls", "controls", "skipped", "ctl from the device", "ctl from the app"] {
         assert!(seen.get(kind).copied().unwrap_or(0) > 30, "{kind}: {seen:?}");
     }
 }
