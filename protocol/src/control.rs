@@ -216,7 +216,7 @@ impl Control {
                 Some(CtlValue::Num(snap(*n, r.min, r.max, r.step)))
             }
             (ControlKind::Gauge { min, max, .. }, CtlValue::Num(n)) if n.is_finite() => {
-                Some(CtlValue::Num(n.clamp(*min, *max)))
+                Some(CtlValue::Num(n.max(*min).min(*max)))
             }
             (ControlKind::Select { options }, CtlValue::Text(s)) => {
                 options.iter().any(|o| o == s).then(|| v.clone())
@@ -505,7 +505,8 @@ pub(crate) fn values(v: &Value) -> Option<Vec<(String, CtlValue)>> {
 /// range. Steps such as 0.1 are snapped as `(10 * min + k) / 10`, so that 0.3 reads 0.3 and not
 /// 0.30000000000000004.
 fn snap(n: f64, min: f64, max: f64, step: Option<f64>) -> f64 {
-    let n = n.clamp(min, max);
+    // Not f64::clamp: it panics when min > max, which a hand-built Control may have.
+    let n = n.max(min).min(max);
     let Some(step) = step.filter(|s| s.is_finite() && *s > 0.0) else { return n };
     let mut k = round((n - min) / step);
     if !k.is_finite() {
@@ -529,7 +530,7 @@ fn snap(n: f64, min: f64, max: f64, step: Option<f64>) -> f64 {
         k -= 1.0;
         out = at(k);
     }
-    out.clamp(min, max)
+    out.max(min).min(max)
 }
 
 /// `f64::round` without `std`.

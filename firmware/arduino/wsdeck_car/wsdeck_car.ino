@@ -115,6 +115,12 @@ static const int16_t MIN_COMMAND = 0;
 static const int BATTERY_PIN = -1;
 static const float BATTERY_DIVIDER = 3.0f;  // (R1 + R2) / R2
 
+// Controls (docs/PROTOCOL.md "Controls"): the app shows them as a switch and a button, on its
+// Controls page and beside the pads on the Drive page. Outputs driven HIGH while on (-1: not
+// wired). The horn is on only while a finger holds it, and goes off when that phone disconnects.
+static const int HEADLIGHTS_PIN = -1;
+static const int HORN_PIN = -1;
+
 // =============================================================================================
 
 // How the app labels the telemetry this sketch sends (hello's "series").
@@ -124,6 +130,18 @@ static const wsdeck::SeriesInfo SERIES[] = {
     {"motor_l", "Left motor", "%", -100, 100, "motors"},
     {"motor_r", "Right motor", "%", -100, 100, "motors"},
     {"heap_kb", "Free heap", "KiB", NAN, NAN, "system"},
+};
+
+// The controls this sketch declares in hello; the core checks every change an app asks for
+// against them (a toggle takes true/false, ...) and tells every phone the value it now has.
+static wsdeck::ControlInfo drive_control(const char *id, wsdeck::ControlKind kind, const char *label) {
+  wsdeck::ControlInfo c(id, kind, label);
+  c.drive = true;  // also beside the pads on the Drive page
+  return c;
+}
+static const wsdeck::ControlInfo CONTROLS[] = {
+    drive_control("lights", wsdeck::ControlKind::Toggle, "Headlights"),
+    drive_control("horn", wsdeck::ControlKind::Button, "Horn"),
 };
 
 static AsyncWebServer server(80);
@@ -228,6 +246,24 @@ static void motors_apply() {
   first = false;
 }
 
+static void controls_begin() {
+  const int pins[2] = {HEADLIGHTS_PIN, HORN_PIN};
+  for (int pin : pins) {
+    if (pin < 0) continue;
+    pinMode(pin, OUTPUT);
+    digitalWrite(pin, LOW);
+  }
+}
+
+// Call with the core lock held, after the core saw an event: the outputs follow the controls.
+static void controls_apply() {
+  static uint32_t seen = 0;
+  if (device->control_changes() == seen) return;
+  seen = device->control_changes();
+  if (HEADLIGHTS_PIN >= 0) digitalWrite(HEADLIGHTS_PIN, device->control_on("lights") ? HIGH : LOW);
+  if (HORN_PIN >= 0) digitalWrite(HORN_PIN, device->control_on("horn") ? HIGH : LOW);
+}
+
 // ---------------------------------------------------------------------------------------------
 // WebSocket
 
@@ -309,6 +345,7 @@ static void on_ws_event(AsyncWebSocket *, AsyncWebSocketClient *client, AwsEvent
         if (c) c->id = 0;
         device->on_close(client->id(), millis(), out);
         motors_apply();
+        controls_apply();
       }
       send_queued(out, nullptr);
       break;
@@ -345,6 +382,7 @@ static void on_ws_event(AsyncWebSocket *, AsyncWebSocketClient *client, AwsEvent
         }
         device->on_frame(client->id(), c->rx.frame(), c->rx.frame_len(), millis(), out);
         motors_apply();
+        controls_apply();
         close_if_wanted(client, c);
       }
       send_queued(out, client);
@@ -476,6 +514,7 @@ static void wifi_begin() {
 void setup() {
   Serial.begin(115200);
   motors_begin();  // first: the motors are stopped before anything else can go wrong
+  controls_begin();
 
   core_lock = xSemaphoreCreateMutex();
   static wsdeck::Config config;  // the Device keeps a copy; static keeps it off the stack
@@ -489,7 +528,9 @@ void setup() {
   config.pairing_mode = PAIRING_MODE;
   config.max_msg_rate = MAX_MSG_RATE;
   config.max_clients = MAX_CLIENTS;
-  static wsdeck::Device the_device(config);  // ~2 KB, in .bss rather than on the heap
+  config.controls = CONTROLS;
+  config.control_count = sizeof CONTROLS / sizeof CONTROLS[0];
+  static wsdeck::Device the_device(config);  // ~4 KB, in .bss rather than on the heap
   device = &the_device;
   if (BATTERY_PIN >= 0) analogSetPinAttenuation(BATTERY_PIN, ADC_11db);
 
@@ -542,6 +583,7 @@ void loop() {
     CoreLock lock;
     device->tick(millis(), loop_out);
     motors_apply();
+    controls_apply();
     stops = device->stop_count();
   }
   send_queued(loop_out, nullptr);

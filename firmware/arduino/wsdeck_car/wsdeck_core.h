@@ -4,12 +4,13 @@
 // WebSocket events and the time, and maps motors() to PWM. The implementation is one file per part
 // beside this header (wsdeck_json.cpp reads frames, wsdeck_writer.cpp writes them, wsdeck_guard.cpp
 // checks handshakes, wsdeck_assembler.cpp puts split frames together, wsdeck_device.cpp is the
-// car); the Arduino IDE compiles every .cpp in the sketch folder. The same files are compiled on
+// car, wsdeck_controls.cpp its declared controls); the Arduino IDE compiles every .cpp in the sketch folder. The same files are compiled on
 // the host by firmware/core/test (cargo xtask test, step "firmware core (g++)"), which runs every
 // vector of protocol/vectors.json and the simulator's car rules (sim/src/car.rs) against them.
 #ifndef WSDECK_CORE_H
 #define WSDECK_CORE_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,10 @@ static const uint16_t kCloseUnsupported = 1003;
 static const uint16_t kCloseTryLater = 1013;
 /// Stops remembered (reason and time), oldest dropped first.
 static const size_t kStopsKept = 8;
+/// Controls a device keeps values for; declarations beyond are left out.
+static const size_t kDeviceControls = 16;
+/// The longest text a text or value control holds, in bytes (cut on a character boundary).
+static const size_t kCtlTextBytes = 64;
 
 // ---------------------------------------------------------------------------------------------
 // Decoding frames from the app
@@ -58,7 +63,10 @@ enum class DecodeError : uint8_t {
 /// The stable name used in test vectors and counters: "json", "not_an_object", ...
 const char *error_kind(DecodeError e);
 
-enum class MsgType : uint8_t { Ping, Drive, Stop, Claim, Release, Auth, Unknown };
+enum class MsgType : uint8_t { Ping, Drive, Stop, Claim, Release, Auth, Ctl, Unknown };
+
+/// What a ctl frame's "v" holds.
+enum class CtlType : uint8_t { None, Bool, Num, Text };
 
 /// One decoded frame from the app. Fields not used by `type` are zero.
 struct AppMsg {
@@ -66,9 +74,21 @@ struct AppMsg {
   uint32_t id;   // ping
   uint32_t seq;  // drive, stop
   int16_t x, y, l, r;
-  /// The pairing token (auth), UTF-8, not NUL-terminated; at most kMaxTokenChars characters.
-  char token[kMaxTokenBytes];
+  union {
+    /// The pairing token (auth), UTF-8, not NUL-terminated; at most kMaxTokenChars characters.
+    char token[kMaxTokenBytes];
+    /// A ctl's text value, UTF-8, not NUL-terminated; cut on a character boundary to fit (the
+    /// protocol crate cuts at kMaxTextLen characters: the same for ASCII).
+    char text[kMaxTokenBytes];
+  };
   uint16_t token_len;
+  uint16_t text_len;
+  /// ctl: the control's id (not NUL-terminated, 1..kMaxControlIdLen bytes) and its value.
+  char ctl_id[kMaxControlIdLen];
+  uint8_t ctl_id_len;
+  CtlType ctl_type;
+  bool on;      // CtlType::Bool
+  double num;   // CtlType::Num
   /// The type name as sent, for Unknown (cut to fit; t_cut says so).
   char t[32];
   uint8_t t_len;
@@ -120,11 +140,60 @@ struct SeriesInfo {
   const char *group;
 };
 
-/// {"t":"hello","v":1,"name":..,"caps":[..],"watchdog_ms":..,"series":{..},"pairing":..}; returns
-/// the length, 0 if it does not fit. `watchdog_ms` < 0 and a null `pairing` leave them out.
+enum class ControlKind : uint8_t { Button, Toggle, Slider, Number, Select, Text, Gauge, Led, Value };
+/// "button", "toggle", ...: the kind's name on the wire.
+const char *control_kind_name(ControlKind k);
+
+/// Changes a second a slider or number sends while dragged when the declaration gives no rate_hz
+/// (protocol/src/control.rs DEFAULT_RATE_HZ); rate_hz is capped to 1..50.
+static const double kDefaultRateHz = 20;
+
+/// One control the device declares (docs/PROTOCOL.md, "Controls"). Set the fields its kind uses
+/// after constructing it; null strings and NaN numbers are left out, and the defaults are the
+/// protocol's: label = id, min 0 and max 100 (slider, number, gauge), max_len kDefaultTextLen.
+struct ControlInfo {
+  const char *id;
+  ControlKind kind;
+  const char *label;
+  double min, max;  // slider, number, gauge
+  double step;      // slider, number: values are min + k * step
+  const char *unit; // slider, number, gauge
+  const char *const *options;  // select
+  size_t n_options;
+  uint32_t max_len;       // text; 0: kDefaultTextLen
+  double warn, alarm;     // gauge
+  const char *color;      // led
+  const char *group;      // controls of one group share a card
+  const char *confirm;    // a question the app asks before sending
+  bool disabled;
+  double rate_hz;         // slider, number; NaN: kDefaultRateHz
+  bool drive;             // also shown on the Drive page
+  const char *series;     // gauge, led, value: follow this telemetry series
+  ControlInfo(const char *id_, ControlKind kind_, const char *label_ = nullptr)
+      : id(id_), kind(kind_), label(label_), min(NAN), max(NAN), step(NAN), unit(nullptr), options(nullptr),
+        n_options(0), max_len(0), warn(NAN), alarm(NAN), color(nullptr), group(nullptr), confirm(nullptr),
+        disabled(false), rate_hz(NAN), drive(false), series(nullptr) {}
+  /// Gauge, led and value: the sketch sets them, the app only shows them.
+  bool read_only() const { return kind == ControlKind::Gauge || kind == ControlKind::Led || kind == ControlKind::Value; }
+  double lo() const { return isnan(min) ? 0 : min; }
+  double hi() const { return isnan(max) ? 100 : max; }
+  /// What an app may declare: an id of 1..kMaxControlIdLen bytes, min <= max, a select with
+  /// options. The device leaves out declarations that are not (and duplicates of an id).
+  bool valid() const;
+};
+
+/// Writes one declaration in canonical form (protocol/src/control.rs Control::to_value).
+void write_control(Writer &w, const ControlInfo &c);
+
+/// {"t":"hello","v":1,"name":..,"caps":[..],"watchdog_ms":..,"series":{..},"pairing":..,
+/// "controls":[..]}; returns the length, 0 if it does not fit. `watchdog_ms` < 0, a null
+/// `pairing` and no controls leave them out.
 size_t encode_hello(char *buf, size_t cap, const char *name, const char *const *caps, size_t n_caps,
                     int64_t watchdog_ms, const SeriesInfo *series, size_t n_series,
-                    const char *pairing = nullptr);
+                    const char *pairing = nullptr, const ControlInfo *const *controls = nullptr,
+                    size_t n_controls = 0);
+/// {"t":"controls","controls":[..]}: a new set, replacing the one from hello.
+size_t encode_controls(char *buf, size_t cap, const ControlInfo *const *controls, size_t n_controls);
 /// {"t":"auth","ok":true} or {"t":"auth","ok":false,"retry_ms":4000}; `retry_ms` < 0 leaves it out.
 size_t encode_auth(char *buf, size_t cap, bool ok, int64_t retry_ms);
 /// {"t":"pong","id":7}
@@ -146,6 +215,22 @@ class TelFrame {
  private:
   Writer w_;
   bool open_;
+};
+
+/// Builds {"t":"ctl","v":{"lights":true,"pan":30}} in place: one call per control, then finish()
+/// returns the length (0 if it did not fit).
+class CtlFrame {
+ public:
+  CtlFrame(char *buf, size_t cap);
+  void on(const char *id, bool value);
+  void num(const char *id, double value);
+  void text(const char *id, const char *s, size_t n);
+  size_t finish();
+
+ private:
+  void key(const char *id);
+  Writer w_;
+  bool first_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -317,6 +402,11 @@ struct Config {
   uint32_t max_msg_rate;
   /// Connections beyond this many are refused; at most kMaxClients.
   size_t max_clients;
+  /// The controls to declare in hello (docs/PROTOCOL.md, "Controls"); may be null. The array
+  /// must outlive the Device. Invalid ones, duplicates and those beyond kDeviceControls are left
+  /// out. Json dialect only.
+  const ControlInfo *controls;
+  size_t control_count;
 
   Config()
       : name("wsdeck car"),
@@ -330,7 +420,9 @@ struct Config {
         pairing_token(nullptr),
         pairing_mode(PairingMode::Required),
         max_msg_rate(200),
-        max_clients(kMaxClients) {}
+        max_clients(kMaxClients),
+        controls(nullptr),
+        control_count(0) {}
 };
 
 /// Wheel commands, -1000..1000 each: duty = |l| * max / 1000, direction from the sign.
@@ -355,6 +447,9 @@ struct Stats {
   uint32_t auth_ok;         // right tokens
   uint32_t auth_refused;    // wrong tokens (each one doubles its address's wait)
   uint32_t auth_locked;     // tokens sent while their address had to wait: not looked at
+  uint32_t ctl_applied;     // ctl frames taken (the value may be the one it had)
+  uint32_t ctl_refused;     // ctl for no declared control, a read-only one, or a wrong value
+  uint32_t buttons_released;// held buttons let go because their client disconnected
 };
 
 /// The car of sim/src/car.rs behind the frames of sim/src/main.rs (Sim::on_app_frame): one
@@ -418,8 +513,30 @@ class Device {
   size_t stops_kept() const;
   StopRecord stop(size_t i) const;
 
+  /// Controls (docs/PROTOCOL.md, "Controls"): the declared ones kept, in order; the index is
+  /// the one the getters below take too, or find it by id (-1: none).
+  size_t control_count() const { return n_controls_; }
+  const ControlInfo &control(size_t i) const { return *controls_[i < n_controls_ ? i : 0]; }
+  int control_index(const char *id) const;
+  /// A control's value: on/off (button, toggle, led), a number (slider, number, gauge), the
+  /// chosen option (select) or the text (text, value; not NUL-terminated, `*len` bytes). False,
+  /// NaN or null when `id` is not such a control.
+  bool control_on(const char *id) const;
+  double control_num(const char *id) const;
+  const char *control_text(const char *id, size_t *len = nullptr) const;
+  /// Increases with every change of any control's value: compare to act on changes.
+  uint32_t control_changes() const { return control_changes_; }
+  /// The sketch sets a value (a gauge's reading, a led, a value's text, or a toggle flipped by a
+  /// switch on the car): checked as a ctl from an app is, then sent to every client. False when
+  /// `id` is no control or the value is wrong for its kind.
+  bool set_control_on(const char *id, bool on, Outbox &out);
+  bool set_control_num(const char *id, double v, Outbox &out);
+  bool set_control_text(const char *id, const char *s, Outbox &out);
+
   /// The frames this device sends, for the sketch's own use (e.g. a status page).
   size_t encode_hello(char *buf, size_t cap) const;
+  /// {"t":"ctl","v":{..}} with every control's value (`only` < 0) or one.
+  size_t encode_ctl(char *buf, size_t cap, int only = -1) const;
   size_t encode_state_for(uint32_t client, char *buf, size_t cap) const;
 
  private:
@@ -468,6 +585,28 @@ class Device {
   /// Sends tel, state or log to `client` only when it may have them (pairing Required).
   bool may_watch(uint32_t client) const;
 
+  // Controls.
+  struct ControlValue {
+    bool on;
+    double num;
+    uint8_t option;
+    uint8_t text_len;
+    char text[kCtlTextBytes];
+    /// Button: who pressed it last (released when that client disconnects).
+    uint32_t holder;
+  };
+  void ctl(uint32_t client, const AppMsg &m, Outbox &out);
+  /// Applies a value to control i as Control::accept does (protocol/src/control.rs); false when
+  /// it is wrong for the kind.
+  bool accept(size_t i, CtlType type, bool on, double num, const char *text, size_t text_len);
+  /// Sends control i's value (-1: all) to every client that may watch.
+  void broadcast_ctl(int i, Outbox &out);
+  void send_ctl(uint32_t client, Outbox &out);
+  /// A client left: the buttons it held are let go.
+  void release_buttons(uint32_t client, Outbox &out);
+  /// Takes the valid declarations of config_ (the constructor).
+  void keep_controls();
+
   // The car (sim/src/car.rs).
   bool drive(uint32_t client, const AppMsg &m, uint32_t now);
   void drive_words(int16_t l, int16_t r, uint32_t now);
@@ -504,6 +643,10 @@ class Device {
   Lockout overflow_;
   StopRecord stops_[kStopsKept];
   uint32_t stops_total_;
+  const ControlInfo *controls_[kDeviceControls];
+  ControlValue values_[kDeviceControls];
+  size_t n_controls_;
+  uint32_t control_changes_;
   Stats stats_;
   /// Every frame is encoded here before it goes to the Outbox: no heap, no big stack frames.
   char scratch_[1024];

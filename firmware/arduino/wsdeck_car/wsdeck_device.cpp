@@ -80,7 +80,9 @@ Device::Device(const Config &config)
       token_len_(0),
       burst_milli_(0),
       n_lockouts_(0),
-      stops_total_(0) {
+      stops_total_(0),
+      n_controls_(0),
+      control_changes_(0) {
   if (config_.max_frame_len > kMaxFrameLen) config_.max_frame_len = kMaxFrameLen;
   if (config_.max_clients > kMaxClients || config_.max_clients == 0) config_.max_clients = kMaxClients;
   if (config_.max_msg_rate > 1000000) config_.max_msg_rate = 1000000;
@@ -95,6 +97,7 @@ Device::Device(const Config &config)
   memset(stops_, 0, sizeof stops_);
   memset(&stats_, 0, sizeof stats_);
   scratch_[0] = '\0';
+  keep_controls();
 }
 
 uint32_t Device::clock(uint32_t now_ms) {
@@ -128,8 +131,12 @@ size_t Device::encode_hello(char *buf, size_t cap) const {
   const size_t n_caps = config_.telemetry ? 2 : 1;
   const char *pairing = pairing_ ? pairing_name(config_.pairing_mode) : nullptr;
   size_t n = wsdeck::encode_hello(buf, cap, config_.name, kCaps, n_caps, config_.watchdog_ms, config_.series,
-                                  config_.series_count, pairing);
-  // Series that do not fit are left out rather than the whole hello.
+                                  config_.series_count, pairing, controls_, n_controls_);
+  // Series that do not fit are left out rather than the whole hello, then the controls.
+  if (n == 0) {
+    n = wsdeck::encode_hello(buf, cap, config_.name, kCaps, n_caps, config_.watchdog_ms, nullptr, 0, pairing,
+                             controls_, n_controls_);
+  }
   if (n == 0) n = wsdeck::encode_hello(buf, cap, config_.name, kCaps, n_caps, config_.watchdog_ms, nullptr, 0, pairing);
   return n;
 }
@@ -220,6 +227,8 @@ bool Device::on_open(uint32_t client, uint64_t remote, uint32_t now_ms, Outbox &
   if (!may_watch(client)) return true;
   if (config_.dialect == Dialect::Json) {
     send_frame(client, encode_state_for(client, scratch_, sizeof scratch_), out);
+    // Every control's value, so that a new phone shows what the others see.
+    send_ctl(client, out);
   }
   char msg[64];
   Writer m(msg, sizeof msg);
@@ -351,6 +360,13 @@ DecodeError Device::on_frame(uint32_t client, const char *data, size_t len, uint
       after_change(before, out);
       break;
     case MsgType::Auth: auth(client, m, now, out); break;
+    case MsgType::Ctl:
+      if (!obeyed) {
+        stats_.unpaired++;
+        break;
+      }
+      ctl(client, m, out);
+      break;
     case MsgType::Unknown: stats_.unknown_types++; break;
   }
   return DecodeError::None;
@@ -398,6 +414,7 @@ void Device::auth(uint32_t client, const AppMsg &m, uint32_t now, Outbox &out) {
     // A client that could not watch gets the state it missed on connect.
     if (c && !was_paired && config_.pairing_mode == PairingMode::Required) {
       send_frame(client, encode_state_for(client, scratch_, sizeof scratch_), out);
+      send_ctl(client, out);
     }
     return;
   }
@@ -427,6 +444,8 @@ void Device::on_close(uint32_t client, uint32_t now_ms, Outbox &out) {
   const Snapshot before = snapshot();
   disconnected(client, now);
   after_change(before, out);
+  // A horn, a pump or a winch never stays on because the phone holding it went away.
+  release_buttons(client, out);
 }
 
 void Device::tick(uint32_t now_ms, Outbox &out) {

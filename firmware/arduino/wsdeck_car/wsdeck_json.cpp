@@ -32,10 +32,10 @@ const char *error_kind(DecodeError e) {
 
 namespace {
 
-enum Field { kT, kId, kSeq, kX, kY, kL, kR, kToken, kFields };
-const char *const kFieldNames[kFields] = {"t", "id", "seq", "x", "y", "l", "r", "token"};
+enum Field { kT, kId, kSeq, kX, kY, kL, kR, kToken, kV, kFields };
+const char *const kFieldNames[kFields] = {"t", "id", "seq", "x", "y", "l", "r", "token", "v"};
 
-enum Kind : uint8_t { kAbsent, kNumber, kString, kOther };
+enum Kind : uint8_t { kAbsent, kNumber, kString, kTrue, kFalse, kOther };
 
 struct Slot {
   Kind kind;
@@ -127,6 +127,10 @@ class Reader {
     t_cut_ = false;
     token_len_ = 0;
     token_cut_ = false;
+    id_len_ = 0;
+    id_cut_ = false;
+    text_len_ = 0;
+    text_cut_ = false;
     top_object_ = false;
   }
 
@@ -166,8 +170,15 @@ class Reader {
           continue;
         }
         if (c == '"') {
-          char *out = (field == kT) ? t_ : (field == kToken) ? token_ : nullptr;
-          const size_t out_cap = (field == kT) ? sizeof t_ : (field == kToken) ? sizeof token_ : 0;
+          char *out = nullptr;
+          size_t out_cap = 0;
+          switch (field) {
+            case kT: out = t_, out_cap = sizeof t_; break;
+            case kToken: out = token_, out_cap = sizeof token_; break;
+            case kId: out = id_, out_cap = sizeof id_; break;
+            case kV: out = text_, out_cap = sizeof text_; break;
+            default: break;
+          }
           size_t out_len = 0;
           bool cut = false;
           if (!string(out, out_cap, out_len, cut)) return false;
@@ -178,6 +189,12 @@ class Reader {
           } else if (field == kToken) {
             token_len_ = out_len;
             token_cut_ = cut;
+          } else if (field == kId) {
+            id_len_ = out_len;
+            id_cut_ = cut;
+          } else if (field == kV) {
+            text_len_ = cut ? text::utf8_whole(text_, out_len) : out_len;
+            text_cut_ = cut;
           }
         } else if (c == '-' || is_digit(c)) {
           const size_t start = i_;
@@ -187,7 +204,11 @@ class Reader {
             slots_[field].start = start;
             slots_[field].len = i_ - start;
           }
-        } else if (literal("true") || literal("false") || literal("null")) {
+        } else if (literal("true")) {
+          if (field >= 0) slots_[field].kind = kTrue;
+        } else if (literal("false")) {
+          if (field >= 0) slots_[field].kind = kFalse;
+        } else if (literal("null")) {
           if (field >= 0) slots_[field].kind = kOther;
         } else {
           return false;
@@ -237,6 +258,11 @@ class Reader {
   const char *token() const { return token_; }
   size_t token_len() const { return token_len_; }
   bool token_cut() const { return token_cut_; }
+  const char *id() const { return id_; }
+  size_t id_len() const { return id_len_; }
+  bool id_cut() const { return id_cut_; }
+  const char *text_value() const { return text_; }
+  size_t text_len() const { return text_len_; }
   const char *text() const { return p_; }
 
  private:
@@ -392,19 +418,26 @@ class Reader {
   }
 
   bool seen(int f) const { return (seen_ >> f) & 1; }
-  void mark_seen(int f) { seen_ = static_cast<uint8_t>(seen_ | (1u << f)); }
+  void mark_seen(int f) { seen_ = static_cast<uint16_t>(seen_ | (1u << f)); }
 
   const char *p_;
   size_t n_;
   size_t i_;
   Slot slots_[kFields];
-  uint8_t seen_ = 0;
+  uint16_t seen_ = 0;
   char t_[sizeof(AppMsg().t)];
   size_t t_len_;
   bool t_cut_;
   char token_[kMaxTokenBytes];
   size_t token_len_;
   bool token_cut_;
+  char id_[kMaxControlIdLen];
+  size_t id_len_;
+  bool id_cut_;
+  /// A ctl's text value, cut to fit (text_cut_) on a character boundary.
+  char text_[sizeof(AppMsg().text)];
+  size_t text_len_;
+  bool text_cut_;
   bool top_object_;
 };
 
@@ -457,7 +490,8 @@ DecodeError decode_app(const char *data, size_t len, AppMsg &out, size_t max_len
   };
   static const Known kKnown[] = {{"ping", MsgType::Ping},   {"drive", MsgType::Drive},
                                  {"stop", MsgType::Stop},   {"claim", MsgType::Claim},
-                                 {"release", MsgType::Release}, {"auth", MsgType::Auth}};
+                                 {"release", MsgType::Release}, {"auth", MsgType::Auth},
+                                 {"ctl", MsgType::Ctl}};
   MsgType type = MsgType::Unknown;
   for (size_t k = 0; !cut && k < sizeof kKnown / sizeof kKnown[0]; k++) {
     if (strlen(kKnown[k].name) == n && memcmp(kKnown[k].name, name, n) == 0) type = kKnown[k].type;
@@ -492,6 +526,34 @@ DecodeError decode_app(const char *data, size_t len, AppMsg &out, size_t max_len
       if (chars > kMaxTokenChars) return DecodeError::BadField;
       memcpy(out.token, r.token(), r.token_len());
       out.token_len = static_cast<uint16_t>(r.token_len());
+      break;
+    }
+    case MsgType::Ctl: {
+      // As AppMsg::decode: an id of 1..kMaxControlIdLen bytes, a value that is on/off, a number
+      // or text, and a seq.
+      if (r.slot(kId).kind != kString || r.id_cut() || r.id_len() == 0) return DecodeError::BadField;
+      memcpy(out.ctl_id, r.id(), r.id_len());
+      out.ctl_id_len = static_cast<uint8_t>(r.id_len());
+      const Slot &value = r.slot(kV);
+      switch (value.kind) {
+        case kTrue:
+        case kFalse:
+          out.ctl_type = CtlType::Bool;
+          out.on = value.kind == kTrue;
+          break;
+        case kNumber:
+          out.ctl_type = CtlType::Num;
+          out.num = number_value(r.text() + value.start, value.len);
+          break;
+        case kString:
+          out.ctl_type = CtlType::Text;
+          memcpy(out.text, r.text_value(), r.text_len());
+          out.text_len = static_cast<uint16_t>(r.text_len());
+          break;
+        default: return DecodeError::BadField;
+      }
+      if (!whole_in(r, kSeq, 0, 4294967295.0, v)) return DecodeError::BadField;
+      out.seq = static_cast<uint32_t>(v);
       break;
     }
     default: break;

@@ -32,20 +32,44 @@ static const size_t kMaxTokenChars = 64;
 static const size_t kMaxDepth = 127;
 
 /// A driver who sent nothing for this long may be replaced by another client's claim.
-/// From `IDLE_LEASE_MS` in sim/src/car.rs.
+/// From `IDLE_LEASE_MS` in device/src/motion.rs.
 static const uint32_t kIdleLeaseMs = 2000;
 
 /// The wait after the first wrong pairing token; it doubles with each further one.
-/// From `FIRST_WAIT_MS` in sim/src/pairing.rs.
+/// From `FIRST_WAIT_MS` in device/src/pairing.rs.
 static const uint32_t kAuthFirstBackoffMs = 1000;
 
 /// The longest wait after wrong pairing tokens.
-/// From `MAX_WAIT_MS` in sim/src/pairing.rs.
+/// From `MAX_WAIT_MS` in device/src/pairing.rs.
 static const uint32_t kAuthMaxBackoffMs = 60000;
 
 /// A client over its message rate cap in this many consecutive seconds is closed with 1008.
-/// From `ABUSE_SECONDS` in sim/src/limits.rs.
+/// From `ABUSE_SECONDS` in device/src/limits.rs.
 static const uint32_t kAbuseSeconds = 5;
+
+/// Controls an app takes from one declaration; the rest are skipped.
+/// From `MAX_CONTROLS` in protocol/src/control.rs.
+static const size_t kMaxControls = 128;
+
+/// A control id is at most this many bytes; a longer one is skipped (hello) or bad (ctl).
+/// From `MAX_CONTROL_ID_LEN` in protocol/src/control.rs.
+static const size_t kMaxControlIdLen = 32;
+
+/// A control's label, unit, group, confirm, option or colour is cut to this many characters.
+/// From `MAX_LABEL_CHARS` in protocol/src/control.rs.
+static const size_t kMaxLabelChars = 64;
+
+/// A select's options beyond this many are dropped.
+/// From `MAX_OPTIONS` in protocol/src/control.rs.
+static const size_t kMaxOptions = 32;
+
+/// A text control's max_len is capped to this many characters.
+/// From `MAX_TEXT_LEN` in protocol/src/control.rs.
+static const uint32_t kMaxTextLen = 256;
+
+/// A text control's max_len when the declaration gives none.
+/// From `DEFAULT_TEXT_LEN` in protocol/src/control.rs.
+static const uint32_t kDefaultTextLen = 64;
 
 }  // namespace wsdeck
 

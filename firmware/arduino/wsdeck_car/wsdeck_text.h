@@ -52,6 +52,37 @@ inline bool equal_nocase(Span a, const char *b, size_t bn) {
   return true;
 }
 
+/// The bytes of the first `max_chars` characters (code points) of UTF-8 text, as Rust's
+/// chars().take(n) counts them.
+inline size_t utf8_chars_prefix(const char *s, size_t n, size_t max_chars) {
+  size_t chars = 0;
+  for (size_t i = 0; i < n; i++) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && chars++ == max_chars) return i;
+  }
+  return n;
+}
+
+/// At most `max_bytes` of UTF-8 text, cut before a character that would not fit whole.
+inline size_t utf8_bytes_prefix(const char *s, size_t n, size_t max_bytes) {
+  if (n <= max_bytes) return n;
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) end--;
+  return end;
+}
+
+/// The longest prefix of `n` bytes of UTF-8 text that ends on a whole character (text cut to fit
+/// a buffer may end inside one).
+inline size_t utf8_whole(const char *s, size_t n) {
+  size_t lead = n;
+  for (size_t back = 0; back < 4 && lead > 0; back++) {
+    const unsigned char c = static_cast<unsigned char>(s[--lead]);
+    if ((c & 0xC0) == 0x80) continue;
+    const size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    return lead + len <= n ? n : lead;
+  }
+  return lead;
+}
+
 }  // namespace text
 }  // namespace wsdeck
 

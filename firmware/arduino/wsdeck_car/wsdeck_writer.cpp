@@ -130,7 +130,8 @@ Writer &Writer::num(double v) {
 }
 
 size_t encode_hello(char *buf, size_t cap, const char *name, const char *const *caps, size_t n_caps,
-                    int64_t watchdog_ms, const SeriesInfo *series, size_t n_series, const char *pairing) {
+                    int64_t watchdog_ms, const SeriesInfo *series, size_t n_series, const char *pairing,
+                    const ControlInfo *const *controls, size_t n_controls) {
   Writer w(buf, cap);
   w.raw("{\"t\":\"hello\",\"v\":").u32(kProtocolVersion).raw(",\"name\":").str(name ? name : "");
   w.raw(",\"caps\":[");
@@ -170,6 +171,14 @@ size_t encode_hello(char *buf, size_t cap, const char *name, const char *const *
     w.raw("}");
   }
   if (pairing) w.raw(",\"pairing\":").str(pairing);
+  if (controls && n_controls) {
+    w.raw(",\"controls\":[");
+    for (size_t i = 0; i < n_controls; i++) {
+      if (i) w.raw(",");
+      write_control(w, *controls[i]);
+    }
+    w.raw("]");
+  }
   w.raw("}");
   return w.ok() ? w.len() : 0;
 }

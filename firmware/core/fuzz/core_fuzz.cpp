@@ -19,6 +19,7 @@
 //   op % 4 == 2  client a % 4 closes (flags & 1) or opens from remote address lo % 3.
 //   op % 4 == 3  client a % 4 sends a binary frame (flags & 1) or one over the frame limit.
 // Without a script the frame goes to both devices whole, and to the assembler in two pieces.
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +44,32 @@ void fail(const char *what) {
   abort();
 }
 
+/// The controls of the vectors' frames (ctl: lights, pan, profile), so that mutations reach every
+/// kind's checks.
+const char *const kProfiles[] = {"eco", "sport"};
+ControlInfo control(const char *id, ControlKind kind) {
+  ControlInfo c(id, kind);
+  if (kind == ControlKind::Slider) c.min = -90, c.max = 90, c.step = 5;
+  if (kind == ControlKind::Select) c.options = kProfiles, c.n_options = 2;
+  if (kind == ControlKind::Text) c.max_len = 8;
+  return c;
+}
+const ControlInfo kControls[] = {
+    control("lights", ControlKind::Toggle), control("horn", ControlKind::Button),
+    control("pan", ControlKind::Slider),    control("profile", ControlKind::Select),
+    control("msg", ControlKind::Text),      control("battery", ControlKind::Gauge),
+};
+
 /// What must hold after every event, whatever the input.
 void check(const Device &d) {
+  const double pan = d.control_num("pan");
+  if (!(pan >= -90 && pan <= 90) || fmod(pan, 5) != 0) fail("the slider off its range or its step");
+  size_t n = 0;
+  if (d.control_text("profile", &n) == nullptr || n == 0) fail("the select holds no option");
+  const char *msg = d.control_text("msg", &n);
+  size_t chars = 0;
+  for (size_t i = 0; i < n; i++) chars += (static_cast<unsigned char>(msg[i]) & 0xC0) != 0x80;
+  if (chars > 8) fail("a text longer than its max_len");
   const Motors m = d.motors();
   if (m.l < -kFull || m.l > kFull || m.r < -kFull || m.r > kFull) fail("a wheel command out of range");
   if (d.moving() && !d.armed()) fail("moving while not armed");
@@ -63,6 +88,8 @@ struct Rig {
   static Config plain_config() {
     Config c;
     c.max_frame_len = 4096;
+    c.controls = kControls;
+    c.control_count = sizeof kControls / sizeof kControls[0];
     return c;
   }
   static Config paired_config() {

@@ -250,6 +250,13 @@ static std::string canonical_app(const AppMsg &m) {
     case MsgType::Claim: w.raw("{\"t\":\"claim\"}"); break;
     case MsgType::Release: w.raw("{\"t\":\"release\"}"); break;
     case MsgType::Auth: w.raw("{\"t\":\"auth\",\"token\":").str(m.token, m.token_len).raw("}"); break;
+    case MsgType::Ctl:
+      w.raw("{\"t\":\"ctl\",\"id\":").str(m.ctl_id, m.ctl_id_len).raw(",\"v\":");
+      if (m.ctl_type == CtlType::Bool) w.raw(m.on ? "true" : "false");
+      if (m.ctl_type == CtlType::Num) w.num(m.num);
+      if (m.ctl_type == CtlType::Text) w.str(m.text, m.text_len);
+      w.raw(",\"seq\":").u32(m.seq).raw("}");
+      break;
     case MsgType::Unknown: w.raw("{\"t\":").str(m.t, m.t_len).raw("}"); break;
   }
   return std::string(w.data(), w.len());
@@ -269,6 +276,51 @@ static std::string num(double v) {
 }
 
 static std::string str_or_null(const Json *j) { return j && j->type == Json::Str ? j->s : std::string(); }
+
+/// Declarations read back from a canonical `controls` list, for the firmware's encoder to write
+/// again. The strings live in `keep`, which must not reallocate (reserve it).
+struct Declared {
+  std::vector<std::string> keep;
+  std::vector<std::vector<const char *>> options;
+  std::vector<ControlInfo> infos;
+  std::vector<const ControlInfo *> ptrs;
+  explicit Declared(const Json *list) {
+    keep.reserve(1024);
+    options.reserve(64);
+    if (!list) return;
+    static const char *const kKinds[] = {"button", "toggle", "slider", "number", "select",
+                                         "text",   "gauge",  "led",    "value"};
+    for (const Json &d : list->items) {
+      auto text = [&](const char *k) -> const char * {
+        const Json *v = d.get(k);
+        if (!v) return nullptr;
+        keep.push_back(v->s);
+        return keep.back().c_str();
+      };
+      auto number = [&](const char *k) { return d.get(k) ? d.get(k)->n : NAN; };
+      auto flag = [&](const char *k) { return d.get(k) && d.get(k)->b; };
+      ControlKind kind = ControlKind::Button;
+      for (size_t k = 0; k < 9; k++)
+        if (str_or_null(d.get("kind")) == kKinds[k]) kind = static_cast<ControlKind>(k);
+      ControlInfo c(text("id"), kind, text("label"));
+      c.min = number("min"), c.max = number("max"), c.step = number("step"), c.unit = text("unit");
+      c.max_len = d.get("max_len") ? (uint32_t)d.get("max_len")->n : 0;
+      c.warn = number("warn"), c.alarm = number("alarm"), c.color = text("color");
+      c.group = text("group"), c.confirm = text("confirm"), c.disabled = flag("disabled");
+      c.rate_hz = number("rate_hz"), c.drive = flag("drive"), c.series = text("series");
+      options.emplace_back();
+      if (const Json *o = d.get("options"))
+        for (const auto &it : o->items) {
+          keep.push_back(it.s);
+          options.back().push_back(keep.back().c_str());
+        }
+      c.options = options.back().data();
+      c.n_options = options.back().size();
+      infos.push_back(c);
+    }
+    for (const auto &c : infos) ptrs.push_back(&c);
+  }
+};
 
 /// The firmware's encoder for the message a device vector's `expect` describes; "" if the firmware
 /// never sends that kind of frame.
@@ -303,9 +355,22 @@ static std::string encode_like(const Json &e) {
     }
     const Json *wd = e.get("watchdog_ms");
     const Json *pairing = e.get("pairing");
+    const Declared controls(e.get("controls"));
     n = encode_hello(buf, sizeof buf, str_or_null(e.get("name")).c_str(), cap_ptrs.data(), cap_ptrs.size(),
                      wd ? (int64_t)wd->n : -1, series.data(), series.size(),
-                     pairing ? pairing->s.c_str() : nullptr);
+                     pairing ? pairing->s.c_str() : nullptr, controls.ptrs.data(), controls.ptrs.size());
+  } else if (type == "controls") {
+    const Declared controls(e.get("controls"));
+    n = encode_controls(buf, sizeof buf, controls.ptrs.data(), controls.ptrs.size());
+  } else if (type == "ctl") {
+    CtlFrame f(buf, sizeof buf);
+    if (const Json *v = e.get("v"))
+      for (const auto &it : v->fields) {
+        if (it.second.type == Json::Bool) f.on(it.first.c_str(), it.second.b);
+        if (it.second.type == Json::Num) f.num(it.first.c_str(), it.second.n);
+        if (it.second.type == Json::Str) f.text(it.first.c_str(), it.second.s.data(), it.second.s.size());
+      }
+    n = f.finish();
   } else if (type == "tel") {
     // The firmware sends numbers only: readings of other shapes (text, on/off, gaps) are the
     // app's reading rules, which a device never needs to produce.
@@ -1193,6 +1258,195 @@ static void pairing() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Controls (PROTOCOL.md "Controls"): declared in hello, checked as Control::accept, sent to all
+
+static const char *const kProfiles[] = {"eco", "sport"};
+
+/// The sketch's car: headlights, horn, camera pan, drive profile, display text, battery.
+static std::vector<ControlInfo> car_controls() {
+  std::vector<ControlInfo> v;
+  ControlInfo lights("lights", ControlKind::Toggle, "Headlights");
+  lights.drive = true;
+  ControlInfo horn("horn", ControlKind::Button, "Horn");
+  horn.drive = true;
+  ControlInfo pan("pan", ControlKind::Slider, "Camera pan");
+  pan.min = -90, pan.max = 90, pan.step = 5, pan.unit = "°", pan.rate_hz = 10;
+  ControlInfo profile("profile", ControlKind::Select);
+  profile.options = kProfiles, profile.n_options = 2, profile.confirm = "Switch profile?";
+  ControlInfo battery("battery", ControlKind::Gauge);
+  battery.min = 3.3, battery.max = 4.2, battery.unit = "V", battery.warn = 3.5, battery.alarm = 3.4;
+  battery.series = "battery";
+  ControlInfo msg("msg", ControlKind::Text, "Display");
+  msg.max_len = 5;
+  for (const ControlInfo &c : {lights, horn, pan, profile, battery, msg}) v.push_back(c);
+  return v;
+}
+
+static std::string ctl_frame(const std::string &id, const std::string &v, uint32_t seq = 1) {
+  return "{\"t\":\"ctl\",\"id\":\"" + id + "\",\"v\":" + v + ",\"seq\":" + std::to_string(seq) + "}";
+}
+
+static void controls() {
+  const std::vector<ControlInfo> decl = car_controls();
+  Config c;
+  c.name = "Car 1";
+  c.controls = decl.data();
+  c.control_count = decl.size();
+  {
+    Rig rig(c);
+    rig.dev.on_open(1, 0, rig.out);
+    auto f = rig.out.to(1);
+    CHECK(f.size() == 4);
+    // The same declarations as the vector "hello declaring controls" (its first five).
+    CHECK(f.size() > 0 && f[0].find(",\"controls\":[{\"id\":\"lights\",\"kind\":\"toggle\",\"label\":\"Headlights\","
+                                    "\"drive\":true},{\"id\":\"horn\",\"kind\":\"button\",\"label\":\"Horn\","
+                                    "\"drive\":true},{\"id\":\"pan\",\"kind\":\"slider\",\"label\":\"Camera pan\","
+                                    "\"min\":-90,\"max\":90,\"step\":5,\"unit\":\"°\",\"rate_hz\":10},{\"id\":"
+                                    "\"profile\",\"kind\":\"select\",\"label\":\"profile\",\"options\":[\"eco\","
+                                    "\"sport\"],\"confirm\":\"Switch profile?\"},{\"id\":\"battery\",\"kind\":"
+                                    "\"gauge\",\"label\":\"battery\",\"min\":3.3,\"max\":4.2,\"unit\":\"V\","
+                                    "\"warn\":3.5,\"alarm\":3.4,\"series\":\"battery\"},") != std::string::npos);
+    CHECK_EQ(f.size() > 2 ? f[2] : "",
+             "{\"t\":\"ctl\",\"v\":{\"lights\":false,\"horn\":false,\"pan\":-90,\"profile\":\"eco\","
+             "\"battery\":3.3,\"msg\":\"\"}}");
+    report("controls: declared in hello; every value sent on connect, the initial ones (off, min, first option)");
+  }
+  {
+    Rig rig(c);
+    rig.dev.on_open(1, 0, rig.out);
+    rig.dev.on_open(2, 0, rig.out);
+    rig.out.frames.clear();
+    const uint32_t before = rig.dev.control_changes();
+    CHECK(rig.send(1, ctl_frame("lights", "true"), 10) == DecodeError::None);
+    CHECK(rig.dev.control_on("lights") && rig.dev.control_changes() == before + 1);
+    CHECK_EQ(rig.out.last_to(1), "{\"t\":\"ctl\",\"v\":{\"lights\":true}}");
+    CHECK_EQ(rig.out.last_to(2), "{\"t\":\"ctl\",\"v\":{\"lights\":true}}");
+    rig.send(2, ctl_frame("pan", "31"), 20);
+    CHECK_EQ(rig.out.last_to(1), "{\"t\":\"ctl\",\"v\":{\"pan\":30}}");
+    rig.send(2, ctl_frame("pan", "500"), 30);
+    CHECK(rig.dev.control_num("pan") == 90);
+    rig.send(1, ctl_frame("profile", "\"sport\""), 40);
+    size_t n = 0;
+    const char *p = rig.dev.control_text("profile", &n);
+    CHECK_EQ(p ? std::string(p, n) : "", "sport");
+    rig.send(1, ctl_frame("msg", "\"h\\u00e9llo world\""), 50);
+    p = rig.dev.control_text("msg", &n);
+    CHECK_EQ(p ? std::string(p, n) : "", "h\xc3\xa9llo");
+    CHECK_EQ(rig.out.last_to(2), "{\"t\":\"ctl\",\"v\":{\"msg\":\"h\xc3\xa9llo\"}}");
+    // The same value again is confirmed too (the app waits for it), and is no change.
+    const uint32_t changes = rig.dev.control_changes();
+    rig.out.frames.clear();
+    rig.send(1, ctl_frame("lights", "true"), 60);
+    CHECK(rig.out.frames.size() == 2 && rig.dev.control_changes() == changes);
+    CHECK(rig.dev.stats().ctl_applied == 6 && rig.dev.stats().ctl_refused == 0);
+    report("controls: a ctl is applied as Control::accept does (snapped, clamped, cut) and sent to every client");
+  }
+  {
+    Rig rig(c);
+    rig.dev.on_open(1, 0, rig.out);
+    rig.dev.on_open(2, 0, rig.out);
+    rig.out.frames.clear();
+    // Wrong for its kind, not an option, read-only, unknown: nothing changes; the sender alone
+    // hears the value the control still holds (so that its pending change goes back at once).
+    rig.send(1, ctl_frame("lights", "1"), 10);
+    CHECK_EQ(rig.out.last_to(1), "{\"t\":\"ctl\",\"v\":{\"lights\":false}}");
+    rig.send(1, ctl_frame("profile", "\"turbo\""), 20);
+    CHECK_EQ(rig.out.last_to(1), "{\"t\":\"ctl\",\"v\":{\"profile\":\"eco\"}}");
+    rig.send(1, ctl_frame("battery", "4"), 30);
+    CHECK_EQ(rig.out.last_to(1), "{\"t\":\"ctl\",\"v\":{\"battery\":3.3}}");
+    const size_t sent = rig.out.frames.size();
+    rig.send(1, ctl_frame("winch", "true"), 40);
+    CHECK(rig.out.frames.size() == sent && rig.out.to(2).empty());
+    CHECK(rig.dev.stats().ctl_refused == 4 && rig.dev.stats().ctl_applied == 0 && rig.dev.control_changes() == 0);
+    CHECK(rig.send(1, "{\"t\":\"ctl\",\"id\":\"lights\",\"v\":null,\"seq\":1}", 50) == DecodeError::BadField);
+    // The sketch sets a read-only control: every client hears of it.
+    rig.out.frames.clear();
+    CHECK(rig.dev.set_control_num("battery", 3.71, rig.out));
+    CHECK_EQ(rig.out.last_to(2), "{\"t\":\"ctl\",\"v\":{\"battery\":3.71}}");
+    CHECK(!rig.dev.set_control_on("battery", true, rig.out) && !rig.dev.set_control_num("nothing", 1, rig.out));
+    report("controls: a wrong value, a read-only or unknown control is refused; the sketch sets read-only ones");
+  }
+  {
+    Rig rig(c);
+    rig.dev.on_open(1, 0, rig.out);
+    rig.dev.on_open(2, 0, rig.out);
+    rig.send(1, ctl_frame("horn", "true"), 10);
+    CHECK(rig.dev.control_on("horn"));
+    rig.out.frames.clear();
+    rig.dev.on_close(1, 20, rig.out);
+    CHECK(!rig.dev.control_on("horn") && rig.dev.stats().buttons_released == 1);
+    CHECK_EQ(rig.out.last_to(2), "{\"t\":\"ctl\",\"v\":{\"horn\":false}}");
+    // Pressed by 1, then by 2: 1 leaving lets go of nothing; 2 leaving releases it.
+    rig.dev.on_open(1, 0, rig.out);
+    rig.send(1, ctl_frame("horn", "true"), 30);
+    rig.send(2, ctl_frame("horn", "true"), 40);
+    rig.dev.on_close(1, 50, rig.out);
+    CHECK(rig.dev.control_on("horn"));
+    rig.dev.on_close(2, 60, rig.out);
+    CHECK(!rig.dev.control_on("horn") && rig.dev.stats().buttons_released == 2);
+    // A toggle stays as it is when its client leaves.
+    rig.dev.on_open(3, 0, rig.out);
+    rig.send(3, ctl_frame("lights", "true"), 70);
+    rig.dev.on_close(3, 80, rig.out);
+    CHECK(rig.dev.control_on("lights"));
+    report("controls: a held button is released when the client holding it disconnects, a toggle is not");
+  }
+  {
+    Config pc = c;
+    pc.pairing_token = kToken;
+    pc.pairing_mode = PairingMode::Required;
+    Rig rig(pc);
+    rig.dev.on_open(1, kAddrA, 0, rig.out);
+    CHECK(rig.out.count_containing("\"t\":\"ctl\"") == 0);
+    rig.send(1, ctl_frame("lights", "true"), 10);
+    CHECK(!rig.dev.control_on("lights") && rig.dev.stats().unpaired == 1);
+    rig.send(1, auth_frame(kToken), 20);
+    CHECK_EQ(rig.out.last_to(1), "{\"t\":\"ctl\",\"v\":{\"lights\":false,\"horn\":false,\"pan\":-90,\"profile\":"
+                                 "\"eco\",\"battery\":3.3,\"msg\":\"\"}}");
+    rig.send(1, ctl_frame("lights", "true"), 30);
+    CHECK(rig.dev.control_on("lights"));
+    report("controls: with pairing, an unpaired client's ctl is ignored; the values come once it pairs");
+  }
+  {
+    // The vector "bad control declarations are skipped one by one": what a Config can hold of it.
+    std::string long_label(10 * 1024, 'x');
+    ControlInfo bad[] = {
+        ControlInfo(nullptr, ControlKind::Toggle),
+        ControlInfo("b", ControlKind::Toggle),
+        ControlInfo("b", ControlKind::Button),
+        ControlInfo("c", ControlKind::Slider),
+        ControlInfo("d", ControlKind::Select),
+        ControlInfo("0123456789abcdef0123456789abcdef!", ControlKind::Toggle),
+        ControlInfo("f", ControlKind::Button, long_label.c_str()),
+    };
+    bad[1].rate_hz = 500;
+    bad[3].min = 10, bad[3].max = 0;
+    Config bc;
+    bc.controls = bad;
+    bc.control_count = sizeof bad / sizeof bad[0];
+    Device dev(bc);
+    char buf[512];
+    const std::string hello(buf, dev.encode_hello(buf, sizeof buf));
+    CHECK(dev.control_count() == 2);
+    CHECK(hello.find(",\"controls\":[{\"id\":\"b\",\"kind\":\"toggle\",\"label\":\"b\",\"rate_hz\":50},{\"id\":\"f\","
+                     "\"kind\":\"button\",\"label\":\"" + std::string(kMaxLabelChars, 'x') + "\"}]}") !=
+          std::string::npos);
+    report("controls: bad declarations are left out one by one (no id, duplicate, min > max, no options, long id)");
+  }
+  {
+    Config tc = c;
+    tc.dialect = Dialect::Text;
+    Rig rig(tc);
+    rig.dev.on_open(1, 0, rig.out);
+    CHECK(rig.dev.control_count() == 0 && rig.out.count_containing("controls") == 0);
+    Rig none;
+    none.dev.on_open(1, 0, none.out);
+    CHECK(none.out.count_containing("ctl") == 0 && none.out.count_containing("controls") == 0);
+    report("controls: a device that declares none (or speaks words) sends nothing new");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Limits (PROTOCOL.md "Limits", sim/src/limits.rs)
 
 /// Sends `n` pings evenly over `ms` from `t0`; returns how many were answered, and when the core
@@ -1522,6 +1776,7 @@ int main(int argc, char **argv) {
   guard();
   device();
   pairing();
+  controls();
   limits();
   fuzz();
   // The same summary lines as node's TAP reporter, which xtask's Counts reads.
