@@ -118,3 +118,29 @@ fn the_docs_table_of_readings_is_made_of_vectors() {
     }
     assert!(checked >= 20, "{checked} frames checked");
 }
+
+/// Every example in docs/PROTOCOL.md's "Controls" section is a vector's frame or canonical
+/// form, so that the page shows what the decoder does.
+#[test]
+fn the_docs_examples_of_controls_are_vectors() {
+    let file: Json = serde_json::from_str(include_str!("../vectors.json")).unwrap();
+    let vectors = file["vectors"].as_array().unwrap();
+    let known: Vec<&str> =
+        vectors.iter().flat_map(|v| [v["frame"].as_str(), canonical(v)]).flatten().collect();
+    let doc = include_str!("../../docs/PROTOCOL.md");
+    let section = doc.split("\n## Controls\n").nth(1).expect("the section is there");
+    let section = section.split("\n## ").next().unwrap();
+    let mut checked = 0;
+    for block in section.split("```json\n").skip(1) {
+        let example = block.split("\n```").next().unwrap().trim();
+        assert!(known.contains(&example), "docs/PROTOCOL.md shows {example:?}, which is no vector");
+        checked += 1;
+    }
+    for (i, span) in section.split('`').enumerate() {
+        if i % 2 == 1 && span.starts_with("{\"t\":") {
+            assert!(known.contains(&span), "docs/PROTOCOL.md shows {span:?}, which is no vector");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 9, "{checked} examples checked");
+}
