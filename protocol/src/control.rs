@@ -502,16 +502,17 @@ pub(crate) fn values(v: &Value) -> Option<Vec<(String, CtlValue)>> {
 }
 
 /// `n` clamped to `min..=max` and, with a step, moved to the nearest `min + k * step` that is in
-/// range. Steps such as 0.1 are snapped as `(10 * min + k) / 10`, so that 0.3 reads 0.3 and not
+/// range (a step too fine for the range's magnitude is ignored). Steps such as 0.1 are snapped as `(10 * min + k) / 10`, so that 0.3 reads 0.3 and not
 /// 0.30000000000000004.
 fn snap(n: f64, min: f64, max: f64, step: Option<f64>) -> f64 {
     // Not f64::clamp: it panics when min > max, which a hand-built Control may have.
     let n = n.max(min).min(max);
     let Some(step) = step.filter(|s| s.is_finite() && *s > 0.0) else { return n };
-    let mut k = round((n - min) / step);
-    if !k.is_finite() {
+    // Beyond 10^12 steps from zero a step is finer than an f64 can tell apart: not snapped.
+    if min.abs().max(max.abs()) / step > 1e12 {
         return n;
     }
+    let mut k = round((n - min) / step);
     let at = |k: f64| {
         let per_unit = 1.0 / step;
         let (whole, scaled_min) = (round(per_unit), min * round(per_unit));
@@ -717,6 +718,30 @@ mod tests {
     }
 
     use CtlValue::{Bool, Num, Text};
+
+    /// Any range and step: a snapped value is in range, on the step, and snaps to itself (a value
+    /// the device confirmed is taken again unchanged).
+    #[test]
+    fn snapping_is_in_range_and_stable() {
+        let mut m = crate::mutate::Mutator::new(0x57E9);
+        let pick = |m: &mut crate::mutate::Mutator| {
+            let scale = [1e-3, 0.1, 1.0, 5.0, 100.0, 1e6, 1e15, 1e300][m.below(8)];
+            ((m.next_f64() - 0.5) * 2.0 * scale * 10.0 * 10.0).round() / 10.0
+        };
+        for _ in 0..100_000 {
+            let (a, b) = (pick(&mut m), pick(&mut m));
+            let (min, max) = if a <= b { (a, b) } else { (b, a) };
+            let step = [None, Some(0.1), Some(0.25), Some(1.0), Some(3.0), Some(0.05), Some(7.3), Some(1e-9)]
+                [m.below(8)];
+            let n = pick(&mut m);
+            let once = snap(n, min, max, step);
+            assert!((min..=max).contains(&once), "{n} in {min}..{max} step {step:?} -> {once}");
+            assert_eq!(snap(once, min, max, step), once, "{n} in {min}..{max} step {step:?}");
+        }
+        assert_eq!(snap(0.31, 0.0, 1.0, Some(0.1)), 0.3);
+        assert_eq!(snap(0.7, 0.0, 1.0, Some(0.05)), 0.7);
+        assert_eq!(snap(5.0, 10.0, 0.0, None), 0.0, "min > max does not panic");
+    }
 
     #[test]
     fn accept_and_initial_of_every_kind() {

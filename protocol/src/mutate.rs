@@ -3,7 +3,8 @@
 //! the decoders, exactly repeatably; and the properties both check. Not part of the wire format;
 //! hidden from the docs.
 
-use crate::{AppMsg, ControlKind, Controls, DeviceMsg, Hello, Reading, Telemetry};
+use crate::{AppMsg, ControlKind, Controls, CtlValue, DeviceMsg, Hello, Reading, Telemetry};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 /// Pieces of JSON (and of things that are almost JSON) that random byte flips rarely produce.
@@ -267,8 +268,38 @@ fn check_controls(text: &str, c: &Controls) {
             ControlKind::Text { max_len } => assert!((1..=crate::MAX_TEXT_LEN).contains(max_len), "{text:?}"),
             _ => {}
         }
-        // Whatever a control is, its initial value is one it accepts.
+        // Whatever a control is, its initial value is one it accepts; and a value it took is taken
+        // again unchanged (the app shows the device's confirmed value as it is), within range.
         assert_eq!(control.accept(&control.initial()), Some(control.initial()), "{text:?}");
+        for probe in PROBES.iter().cloned().chain(options(control)) {
+            let Some(took) = control.accept(&probe) else { continue };
+            assert_eq!(control.accept(&took), Some(took.clone()), "{text:?}: {probe:?}");
+            if let (ControlKind::Slider(r) | ControlKind::Number(r), CtlValue::Num(n)) =
+                (&control.kind, &took)
+            {
+                assert!((r.min..=r.max).contains(n), "{text:?}: {probe:?} -> {n}");
+            }
+        }
+    }
+}
+
+/// Values of every type and awkward size, offered to every control a sweep declares.
+const PROBES: [CtlValue; 9] = [
+    CtlValue::Bool(true),
+    CtlValue::Bool(false),
+    CtlValue::Num(-1e300),
+    CtlValue::Num(-1.0),
+    CtlValue::Num(0.3),
+    CtlValue::Num(31.0),
+    CtlValue::Num(12345.678),
+    CtlValue::Num(1e300),
+    CtlValue::Text(String::new()),
+];
+
+fn options(control: &crate::Control) -> Vec<CtlValue> {
+    match &control.kind {
+        ControlKind::Select { options } => options.iter().map(|o| CtlValue::Text(o.clone())).collect(),
+        _ => alloc::vec![CtlValue::Text("é".repeat(300))],
     }
 }
 

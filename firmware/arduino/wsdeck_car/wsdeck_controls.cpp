@@ -51,13 +51,14 @@ double rate_hz(const ControlInfo &c) {
 
 double clamp(double n, double lo, double hi) { return n < lo ? lo : n > hi ? hi : n; }
 
-/// `n` clamped to lo..hi and moved to the nearest lo + k * step in range, exactly as
-/// protocol/src/control.rs snap (decimal steps such as 0.1 as (10 * lo + k) / 10).
+/// `n` clamped to lo..hi and moved to the nearest lo + k * step in range (a step too fine for
+/// the range's magnitude is ignored), exactly as protocol/src/control.rs snap (decimal steps such as 0.1 as (10 * lo + k) / 10).
 double snap(double n, double lo, double hi, double step) {
   n = clamp(n, lo, hi);
   if (!(step > 0) || isinf(step)) return n;
+  // Beyond 10^12 steps from zero a step is finer than a double can tell apart: not snapped.
+  if ((fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi)) / step > 1e12) return n;
   double k = round((n - lo) / step);
-  if (!isfinite(k)) return n;
   const double per_unit = 1 / step;
   const double whole = round(per_unit);
   const double scaled_lo = lo * whole;

@@ -1342,6 +1342,33 @@ static void controls() {
     report("controls: a ctl is applied as Control::accept does (snapped, clamped, cut) and sent to every client");
   }
   {
+    // protocol/src/control.rs accept_and_initial_of_every_kind: the same snapping to the digit.
+    struct Case {
+      double min, max, step, v;
+      const char *expect;
+    };
+    const Case cases[] = {
+        {0, 10, 3, 10, "9"},          {0, 1, 0.1, 0.31, "0.3"},   {-0.3, 1, 0.1, 0.12, "0.1"},
+        {1, 2, NAN, 1.2345, "1.2345"}, {0, 1, 0.05, 0.7, "0.7"},   {-90, 90, 5, -1e300, "-90"},
+        {0, 1e15, 1e-9, 0.5, "0.5"},
+    };
+    for (const Case &k : cases) {
+      ControlInfo slider("s", ControlKind::Number);
+      slider.min = k.min, slider.max = k.max, slider.step = k.step;
+      Config sc;
+      sc.controls = &slider;
+      sc.control_count = 1;
+      Rig rig(sc);
+      rig.dev.on_open(1, 0, rig.out);
+      char v[64];
+      Writer w(v, sizeof v);
+      w.num(k.v);
+      rig.send(1, ctl_frame("s", std::string(w.data(), w.len())), 10);
+      CHECK_EQ(rig.out.last_to(1), std::string("{\"t\":\"ctl\",\"v\":{\"s\":") + k.expect + "}}");
+    }
+    report("controls: slider and number values snap to the step exactly as the protocol crate's");
+  }
+  {
     Rig rig(c);
     rig.dev.on_open(1, 0, rig.out);
     rig.dev.on_open(2, 0, rig.out);
