@@ -1,9 +1,11 @@
 //! wsdeck: drive and watch a WiFi device from a phone. `main.rs` mounts [`App`]; each capability
-//! has its folder (`connection/`, `series/`, `telemetry/`, `chart/`, `drive/`, `device/`, `pwa/`),
-//! `shell/` holds the page frame and `dom.rs` the owned browser handles (docs/ARCHITECTURE.md).
+//! has its folder (`connection/`, `controls/`, `series/`, `telemetry/`, `chart/`, `drive/`,
+//! `device/`, `pwa/`), `shell/` holds the page frame and `dom.rs` the owned browser handles
+//! (docs/ARCHITECTURE.md).
 
 pub mod chart;
 pub mod connection;
+pub mod controls;
 pub mod device;
 pub mod dom;
 pub mod drive;

@@ -6,6 +6,7 @@ use super::link::{Action, CloseReason, Link, Phase, DEAD_AFTER_MS, QUICK_CLOSE_M
 use super::pairing::{PairingState, PairingStatus};
 use super::probe::{self, close_code_meaning, Answer};
 use super::stats::RateMeter;
+use crate::controls::model::{Out, Panel};
 use crate::device::log::{EventLog, Origin};
 use crate::series::SeriesSet;
 use wsdeck_protocol::{DeviceMsg, DriveState, Hello, LogLevel, MAX_FRAME_LEN};
@@ -109,6 +110,8 @@ pub struct Session {
     device: Option<Hello>,
     drive: Option<DriveState>,
     series: SeriesSet,
+    /// The controls the device declared (docs/PROTOCOL.md, Controls).
+    controls: Panel,
     log: EventLog,
     counters: Counters,
     rate: RateMeter,
@@ -144,6 +147,7 @@ impl Session {
             device: None,
             drive: None,
             series: SeriesSet::default(),
+            controls: Panel::default(),
             log,
             counters: Counters::default(),
             rate: RateMeter::default(),
@@ -176,6 +180,39 @@ impl Session {
 
     pub fn series_mut(&mut self) -> &mut SeriesSet {
         &mut self.series
+    }
+
+    /// The controls the device declared, and what each shows.
+    pub fn controls(&self) -> &Panel {
+        &self.controls
+    }
+
+    /// Hands the controls an event (a person's change, the clock): what they send goes out as
+    /// [`Action::Send`], what they note goes to the event log.
+    pub fn control(&mut self, now_ms: f64, event: impl FnOnce(&mut Panel, f64) -> Vec<Out>) -> Vec<Action> {
+        let out = event(&mut self.controls, now_ms);
+        self.carry_out(now_ms, out)
+    }
+
+    fn carry_out(&mut self, now_ms: f64, out: Vec<Out>) -> Vec<Action> {
+        let mut actions = Vec::new();
+        for o in out {
+            match o {
+                Out::Send(msg) => actions.push(Action::Send(msg.encode())),
+                Out::Note(level, text) => self.log.app(now_ms, level, text),
+            }
+        }
+        actions
+    }
+
+    /// The releases of every button held here, to go out before this app closes the socket.
+    fn release_before(&mut self, now_ms: f64, actions: Vec<Action>) -> Vec<Action> {
+        if !actions.iter().any(|a| matches!(a, Action::Close(_))) {
+            return actions;
+        }
+        let mut out = self.control(now_ms, Panel::release_all);
+        out.extend(actions);
+        out
     }
 
     /// What the device's hello said about a series (label, unit, range), if anything.
@@ -246,6 +283,7 @@ impl Session {
     /// The socket closed, or could not be opened. `code` is the WebSocket close code.
     pub fn on_close(&mut self, now_ms: f64, code: u16, rand01: f64) -> Vec<Action> {
         let was = self.link.phase();
+        self.controls.link_lost();
         let first_failure = self.link.failures() == 0;
         let delay = self.link.closed(now_ms, rand01);
         let next = format!("retrying in {:.1} s", delay / 1000.0);
@@ -354,11 +392,12 @@ impl Session {
                     self.note_unused(now_ms, text, why);
                 }
                 self.series.push(tel, now_ms);
+                self.controls.follow(&self.series);
             }
             DeviceMsg::Pong { id } => {
                 self.link.pong(now_ms, id);
             }
-            DeviceMsg::Hello(hello) => {
+            DeviceMsg::Hello(mut hello) => {
                 let name = if hello.name.is_empty() { "unnamed device" } else { &hello.name };
                 let msg = format!("device \"{name}\" says hello (protocol v{})", hello.v);
                 self.log.app(now_ms, LogLevel::Info, msg);
@@ -366,6 +405,10 @@ impl Session {
                     self.log.app(now_ms, LogLevel::Info, "sending the pairing token");
                     actions.push(Action::Send(frame));
                 }
+                // Hello's controls live in the panel from here on (kept once, not twice).
+                let controls = std::mem::take(&mut hello.controls);
+                let out = self.controls.declare(controls);
+                actions.extend(self.carry_out(now_ms, out));
                 self.device = Some(hello);
             }
             DeviceMsg::Auth { ok, retry_ms } => {
@@ -384,8 +427,11 @@ impl Session {
             }
             DeviceMsg::Log(log) => self.log.push(now_ms, log.level, Origin::Device, log.msg),
             DeviceMsg::State(state) => self.drive = Some(state),
-            // Controls (issue 14): shown by src/controls/, wired in by the lead.
-            DeviceMsg::Controls(_) | DeviceMsg::Ctl(_) => {}
+            DeviceMsg::Controls(controls) => {
+                let out = self.controls.declare(controls);
+                actions.extend(self.carry_out(now_ms, out));
+            }
+            DeviceMsg::Ctl(values) => self.controls.on_device(values),
             DeviceMsg::Unknown { t } => {
                 self.counters.unknown += 1;
                 let why = format!("message type `{}` is not known to this app: ignored", preview(&t));
@@ -422,7 +468,7 @@ impl Session {
             };
             self.log.app(now_ms, LogLevel::Warn, note);
         }
-        actions
+        self.release_before(now_ms, actions)
     }
 
     /// The page became visible again, was restored, or the network came back.
@@ -457,7 +503,10 @@ impl Session {
         self.unused.clear();
         self.probing = false;
         self.last_probe_ms = f64::NEG_INFINITY;
-        self.link.restart(now_ms)
+        let actions = self.link.restart(now_ms);
+        let actions = self.release_before(now_ms, actions);
+        self.controls.clear();
+        actions
     }
 
     pub fn status(&mut self, now_ms: f64) -> Status {
@@ -920,6 +969,36 @@ mod tests {
             assert_eq!(s.status(now).state, LinkState::Connected);
             assert!(s.series().len() <= crate::series::MAX_SERIES);
         }
+    }
+
+    #[test]
+    fn declared_controls_come_from_hello_and_controls_frames_and_values_from_ctl() {
+        let mut s = session();
+        let hello = r#"{"t":"hello","v":1,"controls":[{"id":"lights","kind":"toggle"},
+            {"id":"x","kind":"knob"},{"id":"horn","kind":"button"}]}"#;
+        s.on_text(20.0, hello);
+        assert_eq!(s.controls().controls().count(), 2);
+        assert!(s.log().entries().any(|e| e.text == "control 1 (`x`) skipped: unknown kind"), "noted");
+        s.on_text(30.0, r#"{"t":"ctl","v":{"lights":true}}"#);
+        assert_eq!(s.controls().shown(0).unwrap().value, wsdeck_protocol::CtlValue::Bool(true));
+        // A person's change goes out through the session, with its own seq.
+        let sent = s.control(40.0, |p, now| p.set(0, wsdeck_protocol::CtlValue::Bool(false), now, 0));
+        assert_eq!(sent, vec![Action::Send(r#"{"t":"ctl","id":"lights","v":false,"seq":1}"#.into())]);
+        s.on_text(50.0, r#"{"t":"controls","controls":[{"id":"pan","kind":"slider"}]}"#);
+        let ids: Vec<_> = s.controls().controls().map(|c| c.id.clone()).collect();
+        assert_eq!(ids, ["pan"]);
+        s.set_url("ws://10.0.0.2/ws".into(), None, 60.0);
+        assert!(s.controls().is_empty(), "another device declares its own");
+    }
+
+    #[test]
+    fn a_held_button_is_released_before_the_app_closes_a_dead_link() {
+        let mut s = session();
+        s.on_text(20.0, r#"{"t":"hello","v":1,"controls":[{"id":"horn","kind":"button"}]}"#);
+        s.control(30.0, |p, now| p.press(0, true, now));
+        let actions = s.tick(3100.0, 0.5);
+        assert_eq!(actions[0], Action::Send(r#"{"t":"ctl","id":"horn","v":false,"seq":2}"#.into()));
+        assert_eq!(actions[1], Action::Close(CloseReason::Dead));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::pairing::Store;
 use super::probe::{self, Answer};
 use super::session::{Session, Status};
 use super::url::{self, Source};
+use crate::controls::model::{Out, Panel};
 use crate::device::prefs;
 use crate::dom::{self, Interval, Listener};
 use leptos::prelude::*;
@@ -32,6 +33,10 @@ pub struct Connection {
     pub log_version: ReadSignal<u64>,
     /// Whole seconds since the page started: for views that show ages.
     pub second: ReadSignal<u64>,
+    /// Bumped when the device declares another set of controls.
+    pub controls: ReadSignal<u64>,
+    /// Bumped when what a control shows changed.
+    pub ctl: ReadSignal<u64>,
     runtime: StoredValue<Rc<Runtime>, LocalStorage>,
 }
 
@@ -55,9 +60,24 @@ impl Connection {
 
     /// Bytes queued in the socket and not yet sent.
     pub fn buffered(&self) -> u32 {
-        self.runtime
-            .try_with_value(|rt| rt.wire.borrow().as_ref().map(|w| w.ws.buffered_amount()).unwrap_or(0))
-            .unwrap_or(0)
+        self.runtime.try_with_value(|rt| rt.buffered()).unwrap_or(0)
+    }
+
+    /// Hands the device's controls a person's change (with the time and the socket's backlog),
+    /// through the one door: what they decide is sent and shown at once.
+    pub fn control(&self, event: impl FnOnce(&mut Panel, f64, u32) -> Vec<Out>) {
+        let mut event = Some(event);
+        self.control_dyn(&mut |p, now, buffered| {
+            event.take().map(|f| f(p, now, buffered)).unwrap_or_default()
+        });
+    }
+
+    // One body for every caller (wasm size).
+    fn control_dyn(&self, event: &mut dyn FnMut(&mut Panel, f64, u32) -> Vec<Out>) {
+        self.runtime.try_with_value(|rt| {
+            let buffered = rt.buffered();
+            rt.act(|s, now| s.control(now, |p, now| event(p, now, buffered)));
+        });
     }
 
     /// Where the current address came from, and the page's own default.
@@ -117,6 +137,8 @@ pub fn provide_connection() -> Connection {
     let telemetry_frame = RwSignal::new(0u64);
     let log_version = RwSignal::new(0u64);
     let second = RwSignal::new(0u64);
+    let controls = RwSignal::new(0u64);
+    let ctl = RwSignal::new(0u64);
     let origin = location.as_ref().and_then(|l| l.origin().ok()).unwrap_or_default();
     let runtime = Rc::new_cyclic(|this| Runtime {
         this: this.clone(),
@@ -128,6 +150,8 @@ pub fn provide_connection() -> Connection {
         telemetry_frame,
         log_version,
         second,
+        controls,
+        ctl,
         wire: RefCell::new(None),
         keepalive: RefCell::new(Vec::new()),
         ticker: RefCell::new(None),
@@ -142,6 +166,8 @@ pub fn provide_connection() -> Connection {
         telemetry_frame: telemetry_frame.read_only(),
         log_version: log_version.read_only(),
         second: second.read_only(),
+        controls: controls.read_only(),
+        ctl: ctl.read_only(),
         runtime: StoredValue::new_local(runtime),
     };
     provide_context(conn);
@@ -160,6 +186,8 @@ struct Runtime {
     telemetry_frame: RwSignal<u64>,
     log_version: RwSignal<u64>,
     second: RwSignal<u64>,
+    controls: RwSignal<u64>,
+    ctl: RwSignal<u64>,
     wire: RefCell<Option<Wire>>,
     /// Page listeners (online, offline, visibility, pageshow).
     keepalive: RefCell<Vec<Listener>>,
@@ -195,7 +223,12 @@ impl Runtime {
         let weak = self.this.clone();
         *self.ticker.borrow_mut() = Interval::new(TICK_MS, move || {
             if let Some(rt) = weak.upgrade() {
-                rt.act(|s, now| s.tick(now, dom::random()));
+                let buffered = rt.buffered();
+                rt.act(|s, now| {
+                    let mut actions = s.tick(now, dom::random());
+                    actions.extend(s.control(now, |p, now| p.tick(now, buffered)));
+                    actions
+                });
             }
         });
         let Some(window) = dom::window() else { return };
@@ -218,6 +251,10 @@ impl Runtime {
         if !window.navigator().on_line() {
             self.act(|s, now| s.set_online(false, now));
         }
+    }
+
+    fn buffered(&self) -> u32 {
+        self.wire.borrow().as_ref().map(|w| w.ws.buffered_amount()).unwrap_or(0)
     }
 
     /// Releases the socket, the timer and the listeners.
@@ -305,11 +342,18 @@ impl Runtime {
     /// Publishes what changed to the UI. Called per tick and after link events, never per frame.
     fn refresh(&self) {
         let now = dom::now_ms();
-        let (status, telemetry_changed, log_version) = {
+        let (status, telemetry_changed, log_version, controls) = {
             let mut s = self.session.borrow_mut();
             let changed = s.series_mut().take_changed();
-            (s.status(now), changed, s.log().version())
+            let controls = (s.controls().set_version(), s.controls().version());
+            (s.status(now), changed, s.log().version(), controls)
         };
+        if self.controls.get_untracked() != controls.0 {
+            self.controls.set(controls.0);
+        }
+        if self.ctl.get_untracked() != controls.1 {
+            self.ctl.set(controls.1);
+        }
         if self.status.with_untracked(|old| *old != status) {
             self.status.set(status);
         }

@@ -1,6 +1,7 @@
 //! What the app remembers about each device, keyed by its address (the WebSocket URL, as pairing
 //! tokens are): whether it takes plain words and which, extra words shown as buttons on the Drive
-//! page, and a message sent each time the socket opens. Plain Rust but for [`load`] and [`save`].
+//! page (and on the Controls page of a device that declares no controls), and a message sent each
+//! time the socket opens. Plain Rust but for [`load`] and [`save`].
 
 use crate::dom;
 use crate::drive::controller::Dialect;
@@ -31,11 +32,45 @@ pub struct DevicePrefs {
     pub chosen: bool,
     /// `Some`: the device takes these words for up, down, left, right and stop.
     pub words: Option<[String; 5]>,
-    /// Words sent as they are when tapped on the Drive page (speed presets, lights, horn).
-    pub extra: Vec<String>,
+    /// Words sent as they are when tapped on the Drive page (speed presets, lights, horn), and on
+    /// the Controls page when the device declares no controls of its own.
+    pub extra: Vec<ExtraWord>,
     /// Sent as it is each time the socket opens: some firmware waits for a word such as
     /// `getReadings` before it sends anything.
     pub on_connect: Option<String>,
+}
+
+/// One extra word: the text sent as it is, and the button's label (the word itself unless the
+/// person named it: `Lights=toggle`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraWord {
+    pub label: String,
+    pub word: String,
+}
+
+impl ExtraWord {
+    /// `Lights=toggle` (label, word), or a bare word that is its own label.
+    fn parse(s: &str) -> Option<ExtraWord> {
+        match s.split_once('=') {
+            Some((label, w)) => Some(ExtraWord { label: word(label)?, word: word(w)? }),
+            None => word(s).map(|w| ExtraWord { label: w.clone(), word: w }),
+        }
+    }
+}
+
+impl std::fmt::Display for ExtraWord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.label == self.word {
+            f.write_str(&self.word)
+        } else {
+            write!(f, "{}={}", self.label, self.word)
+        }
+    }
+}
+
+/// The extra words as the form and the stored entry write them: `Lights=toggle, 1s50`.
+pub fn extra_text(extra: &[ExtraWord], sep: &str) -> String {
+    extra.iter().map(ExtraWord::to_string).collect::<Vec<_>>().join(sep)
 }
 
 /// A field of the Settings form that cannot be kept as typed.
@@ -50,7 +85,9 @@ impl PrefsError {
     pub fn text(self) -> &'static str {
         match self {
             PrefsError::Words => "Give five words, separated by commas: up, down, left, right, stop.",
-            PrefsError::Extra => "Extra words: at most 8, separated by commas, each up to 32 characters.",
+            PrefsError::Extra => {
+                "Extra words: at most 8, separated by commas, each up to 32 characters (label=text)."
+            }
             PrefsError::Message => "The message sent on connect: one line, up to 256 characters.",
         }
     }
@@ -126,7 +163,7 @@ impl DevicePrefs {
             out.push_str(&format!("words={}\n", words.join(",")));
         }
         if !self.extra.is_empty() {
-            out.push_str(&format!("extra={}\n", self.extra.join(",")));
+            out.push_str(&format!("extra={}\n", extra_text(&self.extra, ",")));
         }
         if let Some(message) = &self.on_connect {
             out.push_str(&format!("on_connect={message}\n"));
@@ -148,12 +185,13 @@ pub fn parse_words(s: &str) -> Option<[String; 5]> {
     words.try_into().ok()
 }
 
-/// `slow-speed, normal-speed, fast-speed`: up to [`MAX_EXTRA_WORDS`] words; blank for none.
-pub fn parse_extra(s: &str) -> Option<Vec<String>> {
+/// `slow-speed, Lights=toggle, 1s50`: up to [`MAX_EXTRA_WORDS`] words, each maybe with a label;
+/// blank for none.
+pub fn parse_extra(s: &str) -> Option<Vec<ExtraWord>> {
     if s.trim().is_empty() {
         return Some(Vec::new());
     }
-    let words: Vec<String> = s.split(',').map(word).collect::<Option<_>>()?;
+    let words: Vec<ExtraWord> = s.split(',').map(ExtraWord::parse).collect::<Option<_>>()?;
     (words.len() <= MAX_EXTRA_WORDS).then_some(words)
 }
 
@@ -219,7 +257,7 @@ mod tests {
         DevicePrefs {
             chosen: true,
             words: words(WORD_SETS[1]),
-            extra: vec!["slow-speed".into(), "normal-speed".into(), "fast-speed".into()],
+            extra: parse_extra("slow-speed,normal-speed,fast-speed").unwrap(),
             on_connect: Some("getReadings".into()),
         }
     }
@@ -250,7 +288,14 @@ mod tests {
         let prefs = new.from_form(true, " F, B ,L,R, S ", "slow , fast", "  getReadings ").unwrap();
         assert_eq!(prefs.words, words(["F", "B", "L", "R", "S"]));
         assert!(prefs.chosen);
-        assert_eq!(prefs.extra, ["slow", "fast"]);
+        assert_eq!(extra_text(&prefs.extra, ","), "slow,fast");
+        // A button may be named: its label shows, its text is sent.
+        let named = new.from_form(false, "", " Lights = toggle, 1s50", "").unwrap();
+        let lights = ExtraWord { label: "Lights".into(), word: "toggle".into() };
+        assert_eq!(named.extra, [lights, ExtraWord { label: "1s50".into(), word: "1s50".into() }]);
+        assert_eq!(DevicePrefs::parse(&named.serialize().unwrap()), named);
+        assert_eq!(named.serialize().unwrap(), "extra=Lights=toggle,1s50\n");
+        assert_eq!(new.from_form(false, "", "Lights=", ""), Err(PrefsError::Extra), "a label needs its text");
         assert_eq!(prefs.on_connect.as_deref(), Some("getReadings"));
         let plain = new.from_form(false, "anything", "", " ").unwrap();
         assert_eq!(plain, DevicePrefs::default(), "only the rate saved: the question stays open");
@@ -273,7 +318,7 @@ mod tests {
         assert!(parse_words(&format!("up,down,left,right,{}", "s".repeat(33))).is_none());
         assert!(parse_words("前,後,左,右,停").is_some(), "any script");
         assert_eq!(parse_extra(" "), Some(Vec::new()));
-        assert_eq!(parse_extra("horn"), Some(vec!["horn".to_string()]));
+        assert_eq!(parse_extra("horn"), Some(vec![ExtraWord { label: "horn".into(), word: "horn".into() }]));
     }
 
     #[test]

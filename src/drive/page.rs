@@ -296,8 +296,8 @@ fn ExtraWords(
             let buttons = words
                 .into_iter()
                 .enumerate()
-                .map(|(i, word)| {
-                    let send = word.clone();
+                .map(|(i, w)| {
+                    let (send, word) = (w.word, w.label);
                     let tap = move |_| {
                         if conn.send(&send) {
                             chosen.set(Some(i));

@@ -4,6 +4,7 @@
 mod settings;
 
 use crate::connection::{PairingCard, StatusBar};
+use crate::controls::ControlsPage;
 use crate::device::DevicePage;
 use crate::dom::{self, Listener};
 use crate::drive::DrivePage;
@@ -15,13 +16,14 @@ use send_wrapper::SendWrapper;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     Drive,
+    Controls,
     Charts,
     Device,
     Settings,
 }
 
 impl Page {
-    pub const ALL: [Page; 4] = [Page::Drive, Page::Charts, Page::Device, Page::Settings];
+    pub const ALL: [Page; 5] = [Page::Drive, Page::Controls, Page::Charts, Page::Device, Page::Settings];
     /// Where the app opens.
     pub const HOME: Page = Page::Charts;
 
@@ -34,6 +36,7 @@ impl Page {
     pub fn slug(self) -> &'static str {
         match self {
             Page::Drive => "drive",
+            Page::Controls => "controls",
             Page::Charts => "charts",
             Page::Device => "device",
             Page::Settings => "settings",
@@ -43,6 +46,7 @@ impl Page {
     pub fn title(self) -> &'static str {
         match self {
             Page::Drive => "Drive",
+            Page::Controls => "Controls",
             Page::Charts => "Charts",
             Page::Device => "Device",
             Page::Settings => "Settings",
@@ -53,6 +57,7 @@ impl Page {
     fn icon(self) -> &'static str {
         match self {
             Page::Drive => "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zm0 5v8m-4-4h8",
+            Page::Controls => "M6 4v16M12 4v16M18 4v16M4 8h4M10 15h4M16 10h4",
             Page::Charts => "M3 20h18M5 16l4-6 4 3 6-8",
             Page::Device => "M7 3h10v18H7zM11 18h2",
             Page::Settings => "M4 7h10m4 0h2M4 17h4m4 0h8M16 5v4M10 15v4",
@@ -95,6 +100,7 @@ pub fn Shell() -> impl IntoView {
     let page = use_page();
     let body = move || match page.get() {
         Page::Drive => view! { <DrivePage/> }.into_any(),
+        Page::Controls => view! { <ControlsPage/> }.into_any(),
         Page::Charts => view! {
             <section class="card">
                 <h2>"Live values"</h2>

@@ -86,7 +86,7 @@ fn DrivingSettings() -> impl IntoView {
     let fill = move |p: &DevicePrefs| {
         words_on.set(p.words.is_some());
         words.set(p.words.as_ref().map_or_else(|| WORD_SETS[0].join(", "), |w| w.join(", ")));
-        extra.set(p.extra.join(", "));
+        extra.set(prefs::extra_text(&p.extra, ", "));
         on_connect.set(p.on_connect.clone().unwrap_or_default());
     };
     saved.with_untracked(fill);
@@ -206,9 +206,9 @@ fn DrivingSettings() -> impl IntoView {
                 <input id="drive-words" type="text" autocomplete="off" autocapitalize="off" spellcheck="false"
                     node_ref=words_field prop:disabled=move || !words_on.get() prop:value=move || words.get()
                     on:input=move |ev| words.set(event_target_value(&ev))/>
-                <label for="drive-extra">"Extra words, shown as buttons on the Drive page (optional)"</label>
+                <label for="drive-extra">"Extra words, shown as buttons on the Drive page and, for a device that declares no controls, the Controls page (optional; label=text names one)"</label>
                 <input id="drive-extra" type="text" autocomplete="off" autocapitalize="off" spellcheck="false"
-                    placeholder="slow-speed, normal-speed, fast-speed"
+                    placeholder="slow-speed, Lights=toggle, 1s50"
                     prop:value=move || extra.get() on:input=move |ev| extra.set(event_target_value(&ev))/>
                 <label for="drive-on-connect">"Send on connect, each time the link opens (optional)"</label>
                 <input id="drive-on-connect" type="text" autocomplete="off" autocapitalize="off" spellcheck="false"
