@@ -1,13 +1,17 @@
 //! The Drive page: pads, Arm, STOP, speed limit, and the device's extra words. Thin: every
 //! decision is the [`Controller`]'s; this file turns pointer, key and page events into its calls,
-//! encodes what it returns and sends it. The words come from the device connected now.
+//! encodes what it returns and sends it. The words come from the device connected now. Held
+//! sideways on a phone the page is a game controller (style/main.css): the pads at the thumbs,
+//! STOP and the device's thumb buttons between them, a status strip for the status bar.
 
 use super::arming::{Arming, Disarm};
 use super::controller::{Control, Controller, Lease, Mode, Out};
+use super::fullscreen;
 use super::gamepad::{self, GamepadState};
 use super::prefs::DrivePrefs;
 use super::sender::Motion;
 use super::shaping::Shaping;
+use super::strip;
 use super::wake_lock::WakeLock;
 use crate::connection::session::LinkState;
 use crate::connection::Connection;
@@ -149,12 +153,21 @@ pub fn DrivePage() -> impl IntoView {
         wake.with_value(|w| if armed { w.acquire() } else { w.release() });
     });
 
-    let resources = SendWrapper::new(page_listeners(drive));
+    // Full screen is a way of driving: leaving the page leaves it.
+    let full = RwSignal::new(fullscreen::active());
+    let full_watch = dom::window()
+        .and_then(|w| w.document())
+        .map(|d| Listener::new(&d, "fullscreenchange", move |_| full.set(fullscreen::active())));
+    let resources = SendWrapper::new((page_listeners(drive), full_watch));
     on_cleanup(move || {
         drop(resources.take());
         drive.apply(|c, _, _| c.disarm(Disarm::Hidden));
         wake.with_value(WakeLock::release);
+        fullscreen::leave();
     });
+    let toggle_full = move |_| if full.get_untracked() { fullscreen::leave() } else { fullscreen::enter() };
+    // In landscape the tab bar is hidden; the strip's menu button brings it back over the page.
+    let nav_open = RwSignal::new(false);
 
     let toggle_arm = move |_| {
         if locked.get_untracked() {
@@ -254,8 +267,10 @@ pub fn DrivePage() -> impl IntoView {
     };
 
     view! {
-        <div class="drive" data-testid="drive" data-arming=arming_name data-mode=move || mode.get().slug()>
+        <div class="drive" data-testid="drive" data-arming=arming_name data-mode=move || mode.get().slug()
+            data-nav=move || nav_open.get().then_some("open")>
             <div class="drive-bar">
+                <Strip conn nav_open/>
                 <button class="arm" class:on=move || shown.with(|s| s.arming.is_armed())
                     data-testid="arm" on:click=toggle_arm prop:disabled=move || locked.get()
                     title=move || locked.get().then_some("The device needs its pairing token first")>{arm_label}</button>
@@ -266,17 +281,69 @@ pub fn DrivePage() -> impl IntoView {
                     title="Only the larger axis counts: straight lines and spins in place"
                     on:click=toggle_lock>"Axis lock"</button>
                 <label class="limit">
-                    "Speed " {move || format!("{:.0}%", limit.get() * 100.0)}
+                    <span class="limit-word">"Speed "</span>{move || format!("{:.0}%", limit.get() * 100.0)}
                     <input type="range" min="10" max="100" step="5" data-testid="limit"
                         prop:value=move || (limit.get() * 100.0).round().to_string() on:input=set_limit/>
                 </label>
+                {fullscreen::available().then(|| view! {
+                    <button type="button" class="drive-full secondary" data-testid="fullscreen"
+                        aria-label="Full screen" aria-pressed=move || full.get().to_string() on:click=toggle_full>
+                        <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 9V4h5m6 0h5v5m0 6v5h-5m-6 0H4v-5"/></svg>
+                    </button>
+                })}
             </div>
             <p class="lease" data-testid="lease">{note}</p>
             <ExtraWords device chosen conn/>
             <div class="pads" class:dual=move || mode.get().dual()>{pads}</div>
+            // The device's thumb buttons (src/controls/) go here: between the pads in landscape.
+            <div class="drive-controls" data-testid="drive-controls"></div>
             <p class="drive-out" data-testid="drive-out">{out}</p>
             <button class="stop" data-testid="stop" on:pointerdown=stop
                 on:contextmenu=|ev| ev.prevent_default()>"STOP"</button>
+        </div>
+    }
+}
+
+/// The status bar's essentials in one row, shown instead of it when the phone is held sideways:
+/// the link, the round trip, and the battery (or the device's first series). Its menu button
+/// brings back the tab bar that landscape hides.
+#[component]
+fn Strip(conn: Connection, nav_open: RwSignal<bool>) -> impl IntoView {
+    let state = move || conn.status.with(|s| s.state.name());
+    let word = move || conn.status.with(|s| strip::link_word(s.state, s.silent_s.is_some()));
+    let rtt = move || conn.status.with(|s| s.rtt_ms.map_or("– ms".into(), |r| format!("{r:.0} ms")));
+    let reading = Memo::new(move |_| {
+        conn.telemetry_frame.track();
+        conn.second.track();
+        let linked = conn.status.with(|s| s.state == LinkState::Connected);
+        conn.with_session(|s| {
+            let meta = |name: &str| s.series_meta(name).and_then(|m| m.label.as_deref());
+            let name = strip::pick(s.series().iter().map(|x| (x.name.as_str(), meta(&x.name))))?;
+            let crate::telemetry::Shown { value, unit, stale, .. } =
+                crate::telemetry::shown(s.series().get(name)?, dom::now_ms(), linked);
+            let m = s.series_meta(name);
+            let label = m.and_then(|m| m.label.clone()).unwrap_or_else(|| name.to_string());
+            let unit = unit.then(|| m.and_then(|m| m.unit.clone())).flatten().unwrap_or_default();
+            Some((label, format!("{value} {unit}").trim_end().to_string(), stale))
+        })
+        .flatten()
+    });
+    view! {
+        <div class="drive-strip" data-testid="drive-strip" data-state=state>
+            <button type="button" class="strip-menu secondary" aria-label="Pages" data-testid="menu"
+                aria-expanded=move || nav_open.get().to_string() on:click=move |_| nav_open.update(|o| *o = !*o)>
+                <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 6h16M4 12h16M4 18h16"/></svg>
+            </button>
+            <span class="strip-link" role="status"><span class="dot" aria-hidden="true"></span><span class="strip-word">{word}</span></span>
+            <span class="strip-rtt" title="round-trip time (median)">{rtt}</span>
+            {move || reading.get().map(|(label, value, stale)| {
+                let title = label.clone();
+                view! {
+                    <span class="strip-series" class:stale=stale title=title>
+                        <span class="strip-label">{label}</span>" "<b>{value}</b>
+                    </span>
+                }
+            })}
         </div>
     }
 }
