@@ -296,7 +296,7 @@ pub fn DrivePage() -> impl IntoView {
             <ExtraWords device chosen conn/>
             <div class="pads" class:dual=move || mode.get().dual()>{pads}</div>
             // The device's thumb buttons (src/controls/) go here: between the pads in landscape.
-            <div class="drive-controls" data-testid="drive-controls"></div>
+            <div class="drive-controls" data-testid="drive-controls"><crate::controls::DriveControls/></div>
             <p class="drive-out" data-testid="drive-out">{out}</p>
             <button class="stop" data-testid="stop" on:pointerdown=stop
                 on:contextmenu=|ev| ev.prevent_default()>"STOP"</button>
