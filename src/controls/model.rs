@@ -81,6 +81,8 @@ struct Slot {
     /// The last value the person set goes out past the rate as soon as the socket allows.
     last: bool,
     last_sent_ms: f64,
+    /// Frames sent and not yet answered by a `ctl` of the device for this control.
+    in_flight: u32,
     /// A button held down on this phone.
     held: bool,
     note: Option<&'static str>,
@@ -97,6 +99,7 @@ impl Slot {
             unsent: false,
             last: false,
             last_sent_ms: f64::NEG_INFINITY,
+            in_flight: 0,
             held: false,
             note: None,
         }
@@ -180,16 +183,18 @@ impl Panel {
         self.version
     }
 
-    /// The device's `ctl`: its values, whoever changed them. A value this phone is waiting for
-    /// confirms the change; any other is shown at once unless a change made here is pending.
+    /// The device's `ctl`: its values, whoever changed them. Shown at once, unless a change made
+    /// here is pending: then the value it waits for confirms it, and the answer to its last frame
+    /// settles it either way (a device that refuses a value answers with the one it kept), while
+    /// an echo of an earlier step of a drag leaves the newest one waiting.
     pub fn on_device(&mut self, values: Vec<(String, CtlValue)>) {
         for (id, v) in values {
             let Some(slot) = self.slots.iter_mut().find(|s| s.control.id == id) else { continue };
             let Some(v) = slot.control.accept(&v) else { continue };
             slot.device = v;
-            if slot.deadline.is_some() && (slot.unsent || slot.device != slot.shown) {
-                // An echo of an earlier step of a drag, or of another phone: the newest change
-                // made here waits for its own confirmation (or its deadline).
+            slot.in_flight = slot.in_flight.saturating_sub(1);
+            let settled = !slot.unsent && (slot.device == slot.shown || slot.in_flight == 0);
+            if slot.deadline.is_some() && !settled {
                 continue;
             }
             slot.deadline = None;
@@ -270,6 +275,7 @@ impl Panel {
                 self.version += 1;
             }
             slot.unsent = false;
+            slot.in_flight = 0;
         }
     }
 
@@ -281,6 +287,7 @@ impl Panel {
             if slot.deadline.is_some_and(|d| now_ms >= d) {
                 slot.deadline = None;
                 slot.unsent = false;
+                slot.in_flight = 0;
                 if slot.shown != slot.device {
                     slot.shown = slot.device.clone();
                     slot.note = Some(REVERTED);
@@ -338,6 +345,7 @@ impl Panel {
         slot.unsent = false;
         slot.last = false;
         slot.last_sent_ms = now_ms;
+        slot.in_flight += 1;
         slot.deadline = Some(now_ms + CONFIRM_MS);
         Out::Send(AppMsg::Ctl { id: slot.control.id.clone(), v: slot.shown.clone(), seq: self.seq })
     }
@@ -444,6 +452,23 @@ mod tests {
         assert_eq!(p.shown(PAN).unwrap(), Shown { value: CtlValue::Num(20.0), pending: true, note: None });
         device_says(&mut p, r#"{"t":"ctl","v":{"pan":20}}"#);
         assert!(!p.shown(PAN).unwrap().pending);
+    }
+
+    #[test]
+    fn a_device_that_refuses_a_value_takes_the_control_back_at_once() {
+        let mut p = panel();
+        p.set(3, CtlValue::Text("sport".into()), 0.0, 0);
+        // It answers with the value it kept: no waiting for the deadline.
+        device_says(&mut p, r#"{"t":"ctl","v":{"profile":"eco"}}"#);
+        let eco = Shown { value: CtlValue::Text("eco".into()), pending: false, note: None };
+        assert_eq!(p.shown(3).unwrap(), eco);
+        // A slider: steps answered one by one; the answer to the last settles it, here snapped.
+        p.drag(PAN, CtlValue::Num(10.0), 0.0, 0);
+        p.drag(PAN, CtlValue::Num(20.0), 200.0, 0);
+        device_says(&mut p, r#"{"t":"ctl","v":{"pan":10}}"#);
+        assert!(p.shown(PAN).unwrap().pending);
+        device_says(&mut p, r#"{"t":"ctl","v":{"pan":19}}"#);
+        assert_eq!(p.shown(PAN).unwrap(), Shown { value: CtlValue::Num(19.0), pending: false, note: None });
     }
 
     #[test]
