@@ -131,6 +131,42 @@ for (const [width, height] of [...LANDSCAPE, ...PORTRAIT]) {
   });
 }
 
+// What src/controls/ puts in the slot: a device's `drive` controls, as docs/PROTOCOL.md declares them.
+const DRIVE_CONTROLS = JSON.stringify({ t: 'controls', controls: [
+  { id: 'lights', kind: 'toggle', label: 'Headlights', drive: true },
+  { id: 'horn', kind: 'button', label: 'Horn', drive: true },
+  { id: 'pan', kind: 'slider', label: 'Camera pan', min: -90, max: 90, step: 5, unit: '°', drive: true },
+] });
+
+test('sideways, the device\'s thumb buttons sit between the pads, clear of them and of STOP, each one reachable', async () => {
+  const device = await ctx.sim();
+  const { page, errors } = ctx.browser;
+  for (const [width, height] of [[844, 390], [667, 375]]) {
+    await page.setViewportSize({ width, height });
+    for (const mode of ['tank', 'stick']) {
+      const where = `${width}x${height} ${mode} with controls`;
+      await page.goto('about:blank');
+      await armed(page, device, { mode });
+      await device.send(DRIVE_CONTROLS);
+      await page.waitForSelector('.drive-controls button');
+      const m = await measure(page);
+      assertFits(m, where);
+      assert.ok(m.controls && !overlaps(m.controls, m.stop) && m.pads.every((p) => !overlaps(p, m.controls)), `${where}: clear`);
+      // Each control can be brought into the slot (it scrolls when they do not all fit) and takes a tap there.
+      const reachable = await page.$$eval('.drive-controls button, .drive-controls input', (els) => els.map((e) => {
+        e.scrollIntoView({ block: 'nearest' });
+        const r = e.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return !!hit && (hit === e || e.contains(hit) || hit.contains(e));
+      }));
+      assert.ok(reachable.length >= 3 && reachable.every(Boolean), `${where}: every control takes a tap (${reachable})`);
+      assertFits(await measure(page), `${where}, scrolled`);
+      await driveByTouch(page, device, where);
+    }
+  }
+  assert.deepEqual(errors, []);
+});
+
 test('sideways, the strip shows the link, the round trip and the battery; its menu brings the tabs back', async () => {
   const device = await ctx.sim();
   const { page, errors } = ctx.browser;
