@@ -15,6 +15,7 @@ mod run;
 mod test;
 #[cfg(test)]
 mod tidy;
+mod toolchain;
 mod tools;
 mod util;
 

@@ -1,7 +1,9 @@
 //! `cargo xtask run`: build the app, then start the simulator serving it.
 
+use crate::toolchain::{self, Toolchain};
 use crate::util::{cmd, root, run};
 use crate::{tools, Flags};
+use std::path::Path;
 
 pub fn main(flags: &Flags) -> Result<(), String> {
     tools::ensure_build_tools()?;
@@ -13,25 +15,31 @@ pub fn main(flags: &Flags) -> Result<(), String> {
     run(&mut c)
 }
 
-/// `trunk build` into dist/, then the service worker that keeps exactly what Trunk wrote.
+/// `trunk build` into dist/, then the service worker that keeps exactly what Trunk wrote. A
+/// release build is the one that ships, on the toolchain [`toolchain::release`] picks.
 pub fn build_app(release: bool) -> Result<(), String> {
-    let mut c = cmd("trunk");
-    c.arg("build");
-    if release {
-        c.arg("--release");
-    }
-    run(&mut c)?;
     let dist = root().join("dist");
     if release {
-        shrink_glue(&dist)?;
+        build_release(toolchain::release(), &dist)?;
+    } else {
+        run(cmd("trunk").arg("build"))?;
     }
     crate::pwa::write_service_worker(&dist)
+}
+
+/// `trunk build --release` of the app into `dist` on `toolchain`, then [`shrink_glue`].
+pub fn build_release(toolchain: &Toolchain, dist: &Path) -> Result<(), String> {
+    let mut c = cmd("trunk");
+    c.args(["build", "--release", "--dist"]).arg(dist);
+    toolchain.apply(&mut c);
+    run(&mut c)?;
+    shrink_glue(dist)
 }
 
 /// xtask/npm/minify.mjs on a release dist: short names for the wasm's imports (in the wasm and
 /// the JS glue), terser on the JS (Trunk's own minifier cannot parse wasm-bindgen 0.2.130's
 /// output, docs/TOOLCHAIN.md), and the integrity hashes in index.html updated.
-pub fn shrink_glue(dist: &std::path::Path) -> Result<(), String> {
+pub fn shrink_glue(dist: &Path) -> Result<(), String> {
     run(cmd("node").arg(root().join("xtask/npm/minify.mjs")).arg(dist))
 }
 

@@ -88,7 +88,11 @@ fn browser_bench(name: &str) -> Result<(), String> {
 fn chart_weight() -> Result<(), String> {
     let out = bench_dir()?;
     let without = out.join("dist-without-charts");
-    run(cmd("trunk").args(["build", "--release", "--no-default-features", "--dist"]).arg(&without))?;
+    let mut c = cmd("trunk");
+    c.args(["build", "--release", "--no-default-features", "--dist"]).arg(&without);
+    // The same toolchain as the dist/ it is compared with.
+    crate::toolchain::release().apply(&mut c);
+    run(&mut c)?;
     run_task::shrink_glue(&without)?;
     let with = code_bytes(&root().join("dist"))?;
     let bare = code_bytes(&without)?;
