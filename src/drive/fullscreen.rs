@@ -25,9 +25,7 @@ pub fn enter() {
     let Some(root) = document().and_then(|d| d.document_element()) else { return };
     let options = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&options, &"navigationUI".into(), &"hide".into());
-    quietly(call(&root, "requestFullscreen", Some(&options)), || {
-        quietly(call(&orientation(), "lock", Some(&"landscape".into())), || {});
-    });
+    quietly(call(&root, "requestFullscreen", Some(&options)), Some(lock_landscape));
 }
 
 /// Back to the page as it was: the orientation unlocked and full screen left, if it was on.
@@ -35,9 +33,13 @@ pub fn leave() {
     call(&orientation(), "unlock", None);
     if active() {
         if let Some(d) = document() {
-            quietly(call(&d, "exitFullscreen", None), || {});
+            quietly(call(&d, "exitFullscreen", None), None);
         }
     }
+}
+
+fn lock_landscape() {
+    quietly(call(&orientation(), "lock", Some(&"landscape".into())), None);
 }
 
 fn orientation() -> JsValue {
@@ -45,11 +47,11 @@ fn orientation() -> JsValue {
 }
 
 /// Runs `then` once `promise` resolves; a rejection (no permission, not supported) is swallowed
-/// here rather than reported as an unhandled error.
-fn quietly(promise: Option<JsValue>, then: impl FnOnce() + 'static) {
+/// here rather than reported as an unhandled error. A plain `fn`: one task type in the wasm.
+fn quietly(promise: Option<JsValue>, then: Option<fn()>) {
     let Some(promise) = promise.and_then(|p| p.dyn_into::<js_sys::Promise>().ok()) else { return };
     leptos::task::spawn_local(async move {
-        if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
+        if let (Ok(_), Some(then)) = (wasm_bindgen_futures::JsFuture::from(promise).await, then) {
             then();
         }
     });

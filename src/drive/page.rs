@@ -312,6 +312,7 @@ fn Strip(conn: Connection, nav_open: RwSignal<bool>) -> impl IntoView {
     let state = move || conn.status.with(|s| s.state.name());
     let word = move || conn.status.with(|s| strip::link_word(s.state, s.silent_s.is_some()));
     let rtt = move || conn.status.with(|s| s.rtt_ms.map_or("– ms".into(), |r| format!("{r:.0} ms")));
+    // One memo for the series' text, read by static nodes: cheaper in wasm than a view rebuilt.
     let reading = Memo::new(move |_| {
         conn.telemetry_frame.track();
         conn.second.track();
@@ -319,15 +320,15 @@ fn Strip(conn: Connection, nav_open: RwSignal<bool>) -> impl IntoView {
         conn.with_session(|s| {
             let meta = |name: &str| s.series_meta(name).and_then(|m| m.label.as_deref());
             let name = strip::pick(s.series().iter().map(|x| (x.name.as_str(), meta(&x.name))))?;
-            let crate::telemetry::Shown { value, unit, stale, .. } =
-                crate::telemetry::shown(s.series().get(name)?, dom::now_ms(), linked);
+            let shown = crate::telemetry::shown(s.series().get(name)?, dom::now_ms(), linked);
             let m = s.series_meta(name);
             let label = m.and_then(|m| m.label.clone()).unwrap_or_else(|| name.to_string());
-            let unit = unit.then(|| m.and_then(|m| m.unit.clone())).flatten().unwrap_or_default();
-            Some((label, format!("{value} {unit}").trim_end().to_string(), stale))
+            let unit = shown.unit.then(|| m.and_then(|m| m.unit.clone())).flatten().unwrap_or_default();
+            Some((label, format!("{} {unit}", shown.value).trim_end().to_string(), shown.stale))
         })
         .flatten()
     });
+    let label = move || reading.with(|r| r.as_ref().map(|r| r.0.clone()).unwrap_or_default());
     view! {
         <div class="drive-strip" data-testid="drive-strip" data-state=state>
             <button type="button" class="strip-menu secondary" aria-label="Pages" data-testid="menu"
@@ -336,14 +337,11 @@ fn Strip(conn: Connection, nav_open: RwSignal<bool>) -> impl IntoView {
             </button>
             <span class="strip-link" role="status"><span class="dot" aria-hidden="true"></span><span class="strip-word">{word}</span></span>
             <span class="strip-rtt" title="round-trip time (median)">{rtt}</span>
-            {move || reading.get().map(|(label, value, stale)| {
-                let title = label.clone();
-                view! {
-                    <span class="strip-series" class:stale=stale title=title>
-                        <span class="strip-label">{label}</span>" "<b>{value}</b>
-                    </span>
-                }
-            })}
+            <span class="strip-series" class:stale=move || reading.with(|r| r.as_ref().is_none_or(|r| r.2))
+                hidden=move || reading.with(Option::is_none) title=label>
+                <span class="strip-label">{label}</span>" "
+                <b>{move || reading.with(|r| r.as_ref().map(|r| r.1.clone()).unwrap_or_default())}</b>
+            </span>
         </div>
     }
 }

@@ -5,5 +5,5 @@ mod tile;
 mod tiles;
 
 /// One reading as a tile shows it, for the Drive page's status strip too.
-pub(crate) use tile::{shown, Shown};
+pub(crate) use tile::shown;
 pub use tiles::Tiles;
