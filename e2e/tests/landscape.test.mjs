@@ -179,6 +179,14 @@ test('sideways, the strip shows the link, the round trip and the battery; its me
   await until('the strip to say connected', async () => (await strip.getAttribute('data-state')) === 'connected');
   await until('a round trip and the battery', async () => /Connected.*\d+ ms.*Battery \d+\.\d+ V/s.test(await strip.innerText()));
   assert.equal(await page.isVisible('nav.tabs'), false);
+  // The note on who drives is read whole, on the narrowest phone too.
+  for (const width of [844, 667]) {
+    await page.setViewportSize({ width, height: width === 844 ? 390 : 375 });
+    await page.waitForFunction(() => /Arm to drive/.test(document.querySelector('[data-testid=lease]').textContent));
+    const cut = await page.$eval('[data-testid=lease]', (e) => e.scrollWidth > e.clientWidth);
+    assert.equal(cut, false, `${width} wide: the note on who drives is cut short`);
+  }
+  await page.setViewportSize({ width: 844, height: 390 });
   await page.tap('[data-testid=menu]');
   assert.equal(await page.getAttribute('[data-testid=menu]', 'aria-expanded'), 'true');
   const tabs = await page.locator('nav.tabs').boundingBox();
