@@ -261,8 +261,13 @@ impl Panel {
     /// Lets go of every button held here (the page was left, hidden or blurred; the link is being
     /// closed): their releases, to send now.
     pub fn release_all(&mut self, now_ms: f64) -> Vec<Out> {
-        let held: Vec<usize> = (0..self.slots.len()).filter(|&i| self.slots[i].held).collect();
-        held.into_iter().flat_map(|i| self.press(i, false, now_ms)).collect()
+        let mut out = Vec::new();
+        for i in 0..self.slots.len() {
+            if self.slots[i].held {
+                out.extend(self.press(i, false, now_ms));
+            }
+        }
+        out
     }
 
     /// The link is gone: nothing can be sent, and nothing is held any more (the device lets go of

@@ -1,6 +1,9 @@
 //! The controls as the device declared them: the Controls page (groups as cards, in declaration
-//! order) and the `drive` ones for the Drive page. Thin: every decision is the [`Panel`]'s; each
-//! control has its own signal, so a gauge moving at telemetry rate redraws only itself.
+//! order) and the `drive` ones for the Drive page. Thin: every decision is the [`Panel`]'s. The
+//! rows are built with plain DOM calls and one event handler, not `view!`: a device may declare
+//! 128 controls of 9 kinds, and generic views of each would cost the flash several times more.
+//! Each row is updated on its own when what it shows changes, so a gauge moving at telemetry rate
+//! redraws only itself.
 
 use super::model::{Level, Panel, Shown};
 use crate::connection::Connection;
@@ -9,72 +12,128 @@ use crate::dom::{self, Listener};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
-use web_sys::{KeyboardEvent, PointerEvent};
+use web_sys::{Document, Element, Event, KeyboardEvent, PointerEvent};
 use wsdeck_protocol::{Control, ControlKind, CtlValue};
-
-/// A card: the group's name (none: "Controls") and its controls with their places.
-type Group = (Option<String>, Vec<(usize, Control)>);
 
 /// The Controls page: the device's controls, or the phone-side buttons set for a device that
 /// declares none.
 #[component]
 pub fn ControlsPage() -> impl IntoView {
     let conn = expect_context::<Connection>();
-    release_on_leave(conn);
-    move || {
-        let list = declared(conn, false);
-        if list.is_empty() {
-            return view! { <PhoneButtons conn/> }.into_any();
-        }
-        let mut groups: Vec<Group> = Vec::new();
-        for (i, c) in list {
-            match groups.iter_mut().find(|g| g.0 == c.group) {
-                Some(g) => g.1.push((i, c)),
-                None => groups.push((c.group.clone(), vec![(i, c)])),
-            }
-        }
-        groups
-            .into_iter()
-            .map(|(name, items)| {
-                view! {
-                    <section class="card">
-                        <h2>{name.unwrap_or_else(|| "Controls".into())}</h2>
-                        <div class="ctls">
-                            {items.into_iter().map(|(i, c)| row(conn, i, c)).collect_view()}
-                        </div>
-                    </section>
-                }
-            })
-            .collect_view()
-            .into_any()
-    }
+    let (host, _) = rows(conn, false);
+    view! { <div class="controls" node_ref=host></div> }
 }
 
 /// The controls the device marked `drive: true`, for the Drive page; nothing when there are none.
 #[component]
 pub fn DriveControls() -> impl IntoView {
     let conn = expect_context::<Connection>();
-    release_on_leave(conn);
-    move || {
-        let list = declared(conn, true);
-        (!list.is_empty()).then(|| {
-            view! {
-                <div class="ctls drive-ctls" role="group" aria-label="Device controls">
-                    {list.into_iter().map(|(i, c)| row(conn, i, c)).collect_view()}
-                </div>
-            }
-        })
+    let (host, empty) = rows(conn, true);
+    view! {
+        <div class="ctls drive-ctls" role="group" aria-label="Device controls" node_ref=host hidden=empty></div>
     }
 }
 
-/// The declared controls with their places (only the `drive` ones if asked); follows new sets.
-fn declared(conn: Connection, drive_only: bool) -> Vec<(usize, Control)> {
-    conn.controls.track();
-    conn.with_session(|s| {
-        let all = s.controls().controls().enumerate();
-        all.filter(|(_, c)| !drive_only || c.drive).map(|(i, c)| (i, c.clone())).collect()
-    })
-    .unwrap_or_default()
+/// What `rows` has put on the page: for which declaration, each control's row, and the
+/// phone-side buttons' listeners.
+#[derive(Default)]
+struct Built {
+    set: Option<u64>,
+    rows: Vec<Row>,
+    extra: Vec<Listener>,
+}
+
+/// One control on the page: the elements that change, and its listeners.
+struct Row {
+    i: usize,
+    kind: ControlKind,
+    row: Element,
+    /// The button, switch, input or select; the meter of a gauge.
+    input: Option<Element>,
+    /// The value as text (with its unit), the switch's On/Off, the led's.
+    output: Option<Element>,
+    note: Element,
+    unit: String,
+    shown: Option<Shown>,
+    _listeners: Vec<Listener>,
+}
+
+/// Fills `host` with the declared controls (cards of groups, or only the `drive` ones) whenever
+/// the device declares a set, and keeps each row up to date; a held button is let go when the
+/// page is left, hidden or loses focus. The second value: there are none to show.
+fn rows(conn: Connection, drive_only: bool) -> (NodeRef<leptos::html::Div>, RwSignal<bool>) {
+    let host = NodeRef::<leptos::html::Div>::new();
+    let built = StoredValue::new_local(Built::default());
+    let empty = RwSignal::new(true);
+    // One effect: a new declaration rebuilds, a new value updates the rows it concerns.
+    Effect::new(move |_| {
+        conn.controls.track();
+        conn.ctl.track();
+        let (Some(host), Some(doc)) = (host.get(), dom::window().and_then(|w| w.document())) else { return };
+        built.update_value(|b| {
+            let set = conn.with_session(|s| s.controls().set_version());
+            if b.set != set {
+                *b = Built { set, ..build(conn, &doc, &host, drive_only) };
+                empty.set(b.rows.is_empty());
+            }
+            conn.with_session(|s| {
+                for r in b.rows.iter_mut() {
+                    if let Some(now) = s.controls().shown(r.i).filter(|n| r.shown.as_ref() != Some(n)) {
+                        r.show(&now);
+                        r.shown = Some(now);
+                    }
+                }
+            });
+        });
+    });
+    release_on_leave(conn);
+    on_cleanup(move || {
+        built.try_update_value(|b| *b = Built::default());
+    });
+    (host, empty)
+}
+
+/// The rows of the declared controls in `host`, or the phone-side buttons when there are none.
+fn build(conn: Connection, doc: &Document, host: &Element, drive_only: bool) -> Built {
+    let (controls, url): (Vec<Control>, String) = conn
+        .with_session(|s| (s.controls().controls().cloned().collect(), s.url().to_string()))
+        .unwrap_or_default();
+    let mut built = Built::default();
+    host.set_text_content(None);
+    let mut cards: Vec<(Option<&str>, Element)> = Vec::new();
+    for (i, c) in controls.iter().enumerate().filter(|(_, c)| c.drive || !drive_only) {
+        let parent = if drive_only {
+            host.clone()
+        } else if let Some((_, box_)) = cards.iter().find(|(g, _)| *g == c.group.as_deref()) {
+            box_.clone()
+        } else {
+            let card = el(doc, host, "section", &[("class", "card")], "");
+            el(doc, &card, "h2", &[], c.group.as_deref().unwrap_or("Controls"));
+            let box_ = el(doc, &card, "div", &[("class", "ctls")], "");
+            cards.push((c.group.as_deref(), box_.clone()));
+            box_
+        };
+        built.rows.push(row(conn, doc, &parent, i, c));
+    }
+    if controls.is_empty() && !drive_only {
+        // A device that declares nothing: the buttons set for it in Settings, each sending its
+        // text as it is.
+        let card = el(doc, host, "section", &[("class", "card")], "");
+        el(doc, &card, "h2", &[], "Controls");
+        let group = [("class", "ctls phone-buttons"), ("role", "group"), ("aria-label", "Phone buttons")];
+        let group = el(doc, &card, "div", &group, "");
+        for w in prefs::load(&url).extra {
+            let b = el(doc, &group, "button", &[("type", "button"), ("class", "ctl-button")], &w.label);
+            built.extra.push(Listener::new(&b, "click", move |_| {
+                conn.send(&w.word);
+            }));
+        }
+        let hint = el(doc, &card, "p", &[("class", "hint")], "This device declares no controls. ");
+        el(doc, &hint, "a", &[("href", "#/settings")], "Add buttons in Settings");
+        let _ =
+            hint.append_with_str_1(" (Extra words) that send a text of your choice: toggle, getReadings…");
+    }
+    built
 }
 
 /// A held button is let go when the window loses focus, the page is hidden or left (the paths
@@ -101,13 +160,17 @@ fn release_on_leave(conn: Connection) {
     });
 }
 
-/// The person agreed to the control's `confirm` question, or it has none.
-fn confirmed(question: &Option<String>) -> bool {
-    match (question, dom::window()) {
-        (None, _) => true,
-        (Some(q), Some(w)) => w.confirm_with_message(q).unwrap_or(false),
-        (Some(_), None) => false,
+/// A new `tag` element at the end of `parent`, with these attributes and text.
+fn el(doc: &Document, parent: &Element, tag: &str, attrs: &[(&str, &str)], text: &str) -> Element {
+    let Ok(e) = doc.create_element(tag) else { return parent.clone() };
+    for (k, v) in attrs {
+        let _ = e.set_attribute(k, v);
     }
+    if !text.is_empty() {
+        e.set_text_content(Some(text));
+    }
+    let _ = parent.append_child(&e);
+    e
 }
 
 /// A number as a control shows it: up to 3 decimals, no trailing zeros.
@@ -121,247 +184,278 @@ fn number(n: f64) -> String {
     }
 }
 
-fn input_value(ev: &leptos::ev::Event) -> Option<String> {
-    let el = ev.target()?.dyn_into::<web_sys::HtmlInputElement>().ok();
-    match el {
-        Some(el) => Some(el.value()),
-        None => Some(ev.target()?.dyn_into::<web_sys::HtmlSelectElement>().ok()?.value()),
-    }
+fn set_value(e: &Element, v: &str) {
+    let _ = js_sys::Reflect::set(e, &"value".into(), &v.into());
 }
 
-/// Puts an input the person changed back to what the control shows (a `confirm` declined).
-fn put_back(ev: &leptos::ev::Event, shown: &Shown) {
-    let text = match &shown.value {
-        CtlValue::Num(n) => number(*n),
-        CtlValue::Text(t) => t.clone(),
-        CtlValue::Bool(_) => return,
-    };
-    if let Some(t) = ev.target() {
-        let _ = js_sys::Reflect::set(&t, &"value".into(), &text.into());
-    }
-}
-
-fn is_activate(ev: &KeyboardEvent) -> bool {
-    matches!(ev.key().as_str(), " " | "Enter")
-}
-
-/// One control: its label, its input (or reading), and whether a change waits for the device.
-fn row(conn: Connection, i: usize, c: Control) -> AnyView {
-    let initial = Shown { value: c.initial(), pending: false, note: None };
-    let now = conn.with_session(|s| s.controls().shown(i)).flatten().unwrap_or(initial);
-    let shown = RwSignal::new(now);
-    // Only this control's signal moves; the card stays as it is.
-    Effect::new(move |_| {
-        conn.ctl.track();
-        if let Some(Some(v)) = conn.with_session(|s| s.controls().shown(i)) {
-            if shown.with_untracked(|o| *o != v) {
-                shown.set(v);
-            }
-        }
-    });
+/// Builds one control's row at the end of `parent`.
+fn row(conn: Connection, doc: &Document, parent: &Element, i: usize, c: &Control) -> Row {
+    let row =
+        el(doc, parent, "div", &[("class", "ctl"), ("data-ctl", &c.id), ("data-kind", c.kind.as_str())], "");
     let id = format!("ctl-{i}");
-    let num = move || shown.with(|s| s.value.as_f64().unwrap_or(0.0));
-    let text = move || shown.with(|s| s.value.as_str().unwrap_or_default().to_string());
-    let on = move || shown.with(|s| s.value.as_bool().unwrap_or(false));
-    let send = move |f: fn(&mut Panel, usize, CtlValue, f64, u32) -> Vec<super::model::Out>, v: CtlValue| {
-        conn.control(move |p, now, buffered| f(p, i, v, now, buffered));
+    let label_id = format!("{id}-l");
+    let (mut input, mut output, mut unit) = (None, None, String::new());
+    let mut events: &[&'static str] = &["change"];
+    let field = |attrs: &[(&str, &str)]| {
+        el(doc, &row, "label", &[("class", "ctl-label"), ("for", &id)], &c.label);
+        let wrap = el(doc, &row, "span", &[("class", "ctl-input")], "");
+        let mut all = vec![("id", id.as_str())];
+        all.extend_from_slice(attrs);
+        (wrap.clone(), el(doc, &wrap, "input", &all, ""))
     };
-    let (label, disabled, question) = (c.label.clone(), c.disabled, c.confirm.clone());
-    let label_el = {
-        let (id, label) = (id.clone(), label.clone());
-        move || view! { <label class="ctl-label" for=id>{label}</label> }
+    let reading = |tag: &str| {
+        el(doc, &row, "span", &[("class", "ctl-label"), ("id", &label_id)], &c.label);
+        el(doc, &row, tag, &[("aria-labelledby", &label_id)], "")
     };
-    let input = match c.kind.clone() {
+    match &c.kind {
         ControlKind::Button => {
-            let press = move |down: bool| conn.control(move |p, now, _| p.press(i, down, now));
-            let down = move |ev: PointerEvent| {
-                if ev.button() != 0 {
-                    return;
-                }
-                ev.prevent_default();
-                if let Some(el) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
-                    let _ = el.set_pointer_capture(ev.pointer_id());
-                }
-                if question.is_none() {
-                    press(true);
-                } else if confirmed(&question) {
-                    // Asked first, a momentary press is a tap: a dialog would swallow the release.
-                    press(true);
-                    press(false);
-                }
-            };
-            let key = move |ev: KeyboardEvent, is_down: bool| {
-                if is_activate(&ev) {
-                    ev.prevent_default();
-                    if !ev.repeat() {
-                        press(is_down);
-                    }
-                }
-            };
-            view! {
-                <button type="button" id=id class="ctl-button" prop:disabled=disabled
-                    aria-pressed=move || on().to_string()
-                    on:pointerdown=down on:pointerup=move |_| press(false)
-                    on:pointercancel=move |_| press(false) on:lostpointercapture=move |_| press(false)
-                    on:keydown=move |ev| key(ev, true) on:keyup=move |ev| key(ev, false)
-                    on:blur=move |_| press(false) on:contextmenu=|ev| ev.prevent_default()>{label}</button>
-            }
-            .into_any()
+            input = Some(el(
+                doc,
+                &row,
+                "button",
+                &[("type", "button"), ("id", &id), ("class", "ctl-button")],
+                &c.label,
+            ));
+            events = &[
+                "pointerdown",
+                "pointerup",
+                "pointercancel",
+                "lostpointercapture",
+                "keydown",
+                "keyup",
+                "blur",
+                "contextmenu",
+            ];
         }
         ControlKind::Toggle => {
-            let click = move |_| {
-                let v = !shown.with_untracked(|s| s.value.as_bool().unwrap_or(false));
-                if confirmed(&question) {
-                    send(Panel::set, CtlValue::Bool(v));
-                }
-            };
-            view! {
-                <button type="button" role="switch" id=id class="ctl-switch" prop:disabled=disabled
-                    aria-checked=move || on().to_string() on:click=click>
-                    <span>{label}</span>
-                    <span class="state" aria-hidden="true">{move || if on() { "On" } else { "Off" }}</span>
-                </button>
-            }
-            .into_any()
+            let b = el(
+                doc,
+                &row,
+                "button",
+                &[("type", "button"), ("role", "switch"), ("id", &id), ("class", "ctl-switch")],
+                "",
+            );
+            el(doc, &b, "span", &[], &c.label);
+            output = Some(el(doc, &b, "span", &[("class", "state"), ("aria-hidden", "true")], ""));
+            input = Some(b);
+            events = &["click"];
         }
         ControlKind::Slider(r) | ControlKind::Number(r) => {
             let slider = matches!(c.kind, ControlKind::Slider(_));
+            let (min, max) = (number(r.min), number(r.max));
             let step = r.step.map_or_else(|| "any".to_string(), number);
-            let unit = r.unit.unwrap_or_default();
-            let asks = question.is_some();
-            let parse = |ev: &leptos::ev::Event| input_value(ev).and_then(|v| wsdeck_protocol::parse_f64(&v));
-            // Dragging: at the control's rate. Let go (change): the last value, at once. A number
-            // typed or stepped goes at the rate too (a held arrow key repeats fast).
-            let moved = move |ev: leptos::ev::Event| {
-                if let Some(v) = parse(&ev).filter(|_| !asks) {
-                    send(Panel::drag, CtlValue::Num(v));
-                }
-            };
-            let changed = move |ev: leptos::ev::Event| {
-                let Some(v) = parse(&ev) else { return put_back(&ev, &shown.get_untracked()) };
-                if !confirmed(&question) {
-                    return put_back(&ev, &shown.get_untracked());
-                }
-                send(if slider { Panel::set } else { Panel::drag }, CtlValue::Num(v));
-            };
             let kind = if slider { "range" } else { "number" };
-            let field = view! {
-                <input type=kind id=id min=number(r.min) max=number(r.max) step=step prop:disabled=disabled
-                    inputmode="decimal" prop:value=move || number(num()) on:input=moved on:change=changed/>
-            };
-            view! {
-                {label_el()}
-                <span class="ctl-input">
-                    {field}
-                    <output>{move || slider.then(|| number(num()))} " " {unit}</output>
-                </span>
-            }
-            .into_any()
+            let attrs =
+                [("type", kind), ("min", &min), ("max", &max), ("step", &step), ("inputmode", "decimal")];
+            let (wrap, i) = field(&attrs);
+            input = Some(i);
+            output = Some(el(doc, &wrap, "output", &[], ""));
+            unit = r.unit.clone().unwrap_or_default();
+            events = &["input", "change"];
         }
         ControlKind::Select { options } => {
-            let changed = move |ev: leptos::ev::Event| match input_value(&ev) {
-                Some(v) if confirmed(&question) => send(Panel::set, CtlValue::Text(v)),
-                _ => put_back(&ev, &shown.get_untracked()),
-            };
-            let options = options.into_iter().map(|o| {
-                let value = o.clone();
-                view! { <option value=value>{o}</option> }
-            });
-            view! {
-                {label_el()}
-                <select id=id prop:disabled=disabled prop:value=text on:change=changed>
-                    {options.collect_view()}
-                </select>
+            el(doc, &row, "label", &[("class", "ctl-label"), ("for", &id)], &c.label);
+            let s = el(doc, &row, "select", &[("id", &id)], "");
+            for o in options {
+                el(doc, &s, "option", &[("value", o)], o);
             }
-            .into_any()
+            input = Some(s);
         }
         ControlKind::Text { max_len } => {
-            let changed = move |ev: leptos::ev::Event| match input_value(&ev) {
-                Some(v) if confirmed(&question) => send(Panel::set, CtlValue::Text(v)),
-                _ => put_back(&ev, &shown.get_untracked()),
-            };
-            view! {
-                {label_el()}
-                <input type="text" id=id maxlength=max_len enterkeyhint="send" autocomplete="off"
-                    prop:disabled=disabled prop:value=text on:change=changed/>
-            }
-            .into_any()
+            let max = max_len.to_string();
+            let attrs =
+                [("type", "text"), ("maxlength", &max), ("enterkeyhint", "send"), ("autocomplete", "off")];
+            input = Some(field(&attrs).1);
         }
-        ControlKind::Gauge { min, max, unit, warn, alarm } => {
+        ControlKind::Gauge { min, max, unit: u, warn, alarm } => {
+            el(doc, &row, "span", &[("class", "ctl-label"), ("id", &label_id)], &c.label);
+            let wrap = el(doc, &row, "span", &[("class", "ctl-input")], "");
             // The meter's own regions: fine, past `warn`, past `alarm` (downwards for a battery).
-            let (low, high, optimum) = match (warn, alarm) {
-                (Some(w), Some(a)) if a < w => (a, w, max),
-                (Some(w), Some(a)) => (w, a, min),
-                (Some(w), None) => (w, max, min),
-                (None, Some(a)) => (a, a, min),
-                (None, None) => (max, max, min),
+            let (low, high, optimum) = match (*warn, *alarm) {
+                (Some(w), Some(a)) if a < w => (a, w, *max),
+                (Some(w), Some(a)) => (w, a, *min),
+                (Some(w), None) => (w, *max, *min),
+                (None, Some(a)) => (a, a, *min),
+                (None, None) => (*max, *max, *min),
             };
-            let level = move || Level::of(num(), warn, alarm).name();
-            view! {
-                <span class="ctl-label" id=format!("{id}-l")>{label}</span>
-                <span class="ctl-input">
-                    <meter aria-labelledby=format!("{id}-l") min=min max=max low=low high=high optimum=optimum
-                        value=num></meter>
-                    <output data-level=level>{move || number(num())} " " {unit.unwrap_or_default()}</output>
-                </span>
+            let meter = el(doc, &wrap, "meter", &[("aria-labelledby", &label_id)], "");
+            let names = ["min", "max", "low", "high", "optimum"];
+            for (k, v) in names.into_iter().zip([*min, *max, low, high, optimum]) {
+                let _ = meter.set_attribute(k, &number(v));
             }
-            .into_any()
+            input = Some(meter);
+            output = Some(el(doc, &wrap, "output", &[], ""));
+            unit = u.clone().unwrap_or_default();
         }
-        ControlKind::Led { color } => view! {
-            <span class="ctl-label" id=format!("{id}-l")>{label}</span>
-            <output aria-labelledby=format!("{id}-l") class="led" class:on=on>
-                <span class="dot" aria-hidden="true" style:color=color.unwrap_or_default()></span>
-                {move || if on() { "On" } else { "Off" }}
-            </output>
+        ControlKind::Led { color } => {
+            let o = reading("output");
+            let dot = el(doc, &o, "span", &[("class", "dot"), ("aria-hidden", "true")], "");
+            if let (Some(color), Some(dot)) = (color, dot.dyn_ref::<web_sys::HtmlElement>()) {
+                // Through the CSSOM: a CSP without 'unsafe-inline' refuses a style attribute.
+                let _ = dot.style().set_property("color", color);
+            }
+            output = Some(el(doc, &o, "span", &[], ""));
+            input = Some(o);
         }
-        .into_any(),
-        ControlKind::Value => view! {
-            <span class="ctl-label" id=format!("{id}-l")>{label}</span>
-            <output aria-labelledby=format!("{id}-l")>{text}</output>
-        }
-        .into_any(),
-    };
-    let note = move || shown.with(|s| s.note.or(s.pending.then_some("Sending…")));
-    view! {
-        <div class="ctl" data-ctl=c.id data-kind=c.kind.as_str()
-            class:pending=move || shown.with(|s| s.pending) class:disabled=disabled>
-            {input}
-            <span class="ctl-note" aria-live="polite">{note}</span>
-        </div>
+        ControlKind::Value => output = Some(reading("output")),
     }
-    .into_any()
+    if c.disabled {
+        if let Some(i) = &input {
+            let _ = i.set_attribute("disabled", "");
+        }
+    }
+    let note = el(doc, &row, "span", &[("class", "ctl-note"), ("aria-live", "polite")], "");
+    let mut listeners = Vec::new();
+    if let Some(target) = input.as_ref().filter(|_| !c.read_only()) {
+        let c = std::rc::Rc::new(c.clone());
+        for kind in events {
+            let c = c.clone();
+            listeners.push(Listener::new(target, kind, move |ev| on_event(conn, i, &c, ev)));
+        }
+    }
+    Row { i, kind: c.kind.clone(), row, input, output, note, unit, shown: None, _listeners: listeners }
 }
 
-/// For a device that declares no controls: the buttons the person set for it in Settings, each
-/// sending its text as it is.
-#[component]
-fn PhoneButtons(conn: Connection) -> impl IntoView {
-    let url = Memo::new(move |_| conn.status.with(|s| s.url.clone()));
-    let buttons = move || {
-        let extra = prefs::load(&url.get()).extra;
-        extra
-            .into_iter()
-            .map(|w| {
-                let word = w.word.clone();
-                let tap = move |_| {
-                    conn.send(&word);
-                };
-                view! { <button type="button" class="ctl-button" on:click=tap>{w.label}</button> }
-            })
-            .collect_view()
+impl Row {
+    /// Puts what the control shows now on the page.
+    fn show(&self, s: &Shown) {
+        let on = s.value.as_bool().unwrap_or(false);
+        let num = number(s.value.as_f64().unwrap_or(0.0));
+        let text = s.value.as_str().unwrap_or_default();
+        let attr = |e: &Option<Element>, k: &str, v: &str| {
+            if let Some(e) = e {
+                let _ = e.set_attribute(k, v);
+            }
+        };
+        let out = |t: &str| {
+            if let Some(o) = &self.output {
+                o.set_text_content(Some(t));
+            }
+        };
+        let with_unit = |v: &str| format!("{v} {}", self.unit).trim_end().to_string();
+        match &self.kind {
+            ControlKind::Button => attr(&self.input, "aria-pressed", if on { "true" } else { "false" }),
+            ControlKind::Toggle => {
+                attr(&self.input, "aria-checked", if on { "true" } else { "false" });
+                out(if on { "On" } else { "Off" });
+            }
+            ControlKind::Led { .. } => {
+                attr(&self.input, "class", if on { "led on" } else { "led" });
+                out(if on { "On" } else { "Off" });
+            }
+            ControlKind::Slider(_) | ControlKind::Number(_) => {
+                if let Some(i) = &self.input {
+                    set_value(i, &num);
+                }
+                let slider = matches!(self.kind, ControlKind::Slider(_));
+                out(&if slider { with_unit(&num) } else { self.unit.clone() });
+            }
+            ControlKind::Select { .. } | ControlKind::Text { .. } => {
+                if let Some(i) = &self.input {
+                    set_value(i, text);
+                }
+            }
+            ControlKind::Gauge { warn, alarm, .. } => {
+                attr(&self.input, "value", &num);
+                out(&with_unit(&num));
+                let level = Level::of(s.value.as_f64().unwrap_or(0.0), *warn, *alarm);
+                attr(&self.output, "data-level", level.name());
+            }
+            ControlKind::Value => out(text),
+        }
+        let _ = self.row.set_attribute("class", if s.pending { "ctl pending" } else { "ctl" });
+        self.note.set_text_content(s.note.or(s.pending.then_some("Sending…")));
+    }
+}
+
+/// The person agreed to the control's `confirm` question, or it has none.
+fn confirmed(question: &Option<String>) -> bool {
+    match (question, dom::window()) {
+        (None, _) => true,
+        (Some(q), Some(w)) => w.confirm_with_message(q).unwrap_or(false),
+        (Some(_), None) => false,
+    }
+}
+
+/// Every event of every control, by kind: what it means for the panel.
+fn on_event(conn: Connection, i: usize, c: &Control, ev: Event) {
+    let kind = ev.type_();
+    let target = ev.current_target().and_then(|t| t.dyn_into::<Element>().ok());
+    let press = |down: bool| conn.control(move |p, now, _| p.press(i, down, now));
+    let send = |f: fn(&mut Panel, usize, CtlValue, f64, u32) -> Vec<super::model::Out>, v: CtlValue| {
+        conn.control(move |p, now, buffered| f(p, i, v, now, buffered));
     };
-    view! {
-        <section class="card">
-            <h2>"Controls"</h2>
-            <div class="ctls phone-buttons" role="group" aria-label="Phone buttons"
-                data-testid="phone-buttons">
-                {buttons}
-            </div>
-            <p class="hint">
-                "This device declares no controls. " <a href="#/settings">"Add buttons in Settings"</a>
-                " that send a text of your choice, such as " <code>"toggle"</code> " or "
-                <code>"getReadings"</code> "."
-            </p>
-        </section>
+    let shown = || conn.with_session(|s| s.controls().shown(i)).flatten();
+    // A `confirm` declined, or a value that cannot be read: the input shows the control's value.
+    let put_back = || {
+        if let (Some(t), Some(s)) = (&target, shown()) {
+            set_value(
+                t,
+                &s.value.as_f64().map_or_else(|| s.value.as_str().unwrap_or_default().into(), number),
+            );
+        }
+    };
+    let value = || js_sys::Reflect::get(target.as_ref()?, &"value".into()).ok()?.as_string();
+    match (&c.kind, kind.as_str()) {
+        (ControlKind::Button, "pointerdown") => {
+            let Some(pe) = ev.dyn_ref::<PointerEvent>().filter(|p| p.button() == 0) else { return };
+            ev.prevent_default();
+            if let Some(t) = &target {
+                let _ = t.set_pointer_capture(pe.pointer_id());
+            }
+            if c.confirm.is_none() {
+                press(true);
+            } else if confirmed(&c.confirm) {
+                // Asked first, a momentary press is a tap: the dialog would swallow the release.
+                press(true);
+                press(false);
+            }
+        }
+        (ControlKind::Button, "keydown" | "keyup") => {
+            let Some(k) = ev.dyn_ref::<KeyboardEvent>() else { return };
+            if matches!(k.key().as_str(), " " | "Enter") {
+                ev.prevent_default();
+                if k.repeat() {
+                    return;
+                }
+                let down = kind == "keydown";
+                if down && !confirmed(&c.confirm) {
+                    return;
+                }
+                press(down);
+                if down && c.confirm.is_some() {
+                    press(false);
+                }
+            }
+        }
+        (ControlKind::Button, "contextmenu") => ev.prevent_default(),
+        // Up, cancelled, capture lost, focus gone: let go.
+        (ControlKind::Button, _) => press(false),
+        (ControlKind::Toggle, _) => {
+            let on = shown().and_then(|s| s.value.as_bool()).unwrap_or(false);
+            if confirmed(&c.confirm) {
+                send(Panel::set, CtlValue::Bool(!on));
+            }
+        }
+        (ControlKind::Slider(_) | ControlKind::Number(_), _) => {
+            let Some(v) = value().and_then(|v| wsdeck_protocol::parse_f64(&v)) else { return put_back() };
+            let slider = matches!(c.kind, ControlKind::Slider(_));
+            // Dragging: at the control's rate. Let go (change): the last value, at once. A number
+            // typed or stepped goes at the rate too (a held arrow key repeats fast).
+            if kind == "input" {
+                if c.confirm.is_none() {
+                    send(Panel::drag, CtlValue::Num(v));
+                }
+            } else if !confirmed(&c.confirm) {
+                put_back();
+            } else {
+                send(if slider { Panel::set } else { Panel::drag }, CtlValue::Num(v));
+            }
+        }
+        (ControlKind::Select { .. } | ControlKind::Text { .. }, _) => match value() {
+            Some(v) if confirmed(&c.confirm) => send(Panel::set, CtlValue::Text(v)),
+            _ => put_back(),
+        },
+        _ => {}
     }
 }

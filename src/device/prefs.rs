@@ -58,19 +58,20 @@ impl ExtraWord {
     }
 }
 
-impl std::fmt::Display for ExtraWord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.label == self.word {
-            f.write_str(&self.word)
-        } else {
-            write!(f, "{}={}", self.label, self.word)
-        }
-    }
-}
-
 /// The extra words as the form and the stored entry write them: `Lights=toggle, 1s50`.
 pub fn extra_text(extra: &[ExtraWord], sep: &str) -> String {
-    extra.iter().map(ExtraWord::to_string).collect::<Vec<_>>().join(sep)
+    let mut out = String::new();
+    for w in extra {
+        if !out.is_empty() {
+            out.push_str(sep);
+        }
+        if w.label != w.word {
+            out.push_str(&w.label);
+            out.push('=');
+        }
+        out.push_str(&w.word);
+    }
+    out
 }
 
 /// A field of the Settings form that cannot be kept as typed.
