@@ -1,5 +1,5 @@
 //! Which Rust builds the release wasm: nightly, rebuilding the standard library for size with
-//! panics that abort at once (~12 % less wasm), or stable when nightly cannot be had. Only the
+//! panics that abort at once (~10 % less wasm), or stable when nightly cannot be had. Only the
 //! release wasm: native builds, tests, clippy and `run --dev` stay on stable (docs/TOOLCHAIN.md).
 
 use crate::tools::WASM_TARGET;
@@ -55,12 +55,16 @@ pub fn release() -> &'static Toolchain {
     static CHOSEN: OnceLock<Toolchain> = OnceLock::new();
     CHOSEN.get_or_init(|| match nightly() {
         Ok((toolchain, version)) => {
-            println!("xtask: the release wasm is built by {} (build-std, immediate-abort panics)", version.trim());
+            println!(
+                "xtask: the release wasm is built by {} (build-std, immediate-abort panics)",
+                version.trim()
+            );
             toolchain
         }
         Err(why) => {
             println!(
-                "xtask: the release wasm is built on stable, ~12 % larger than on nightly: {why} (docs/TOOLCHAIN.md)"
+                "xtask: the release wasm is built on stable, ~10 % larger than on nightly \
+                 (docs/TOOLCHAIN.md): {why}"
             );
             Toolchain::Stable
         }
@@ -70,7 +74,8 @@ pub fn release() -> &'static Toolchain {
 /// The installed nightly made ready for the build, and its `rustc --version`; or why not.
 fn nightly() -> Result<(Toolchain, String), String> {
     let list = output(cmd("rustup").args(["toolchain", "list"])).ok_or("`rustup toolchain list` failed")?;
-    let name = nightly_name(&list).ok_or("rustup has no nightly (`rustup toolchain install nightly`)")?;
+    let name =
+        nightly_name(&list).ok_or("rustup has no nightly (`rustup toolchain install nightly` adds one)")?;
     let on_nightly = |program: &str| {
         let mut c = cmd(program);
         c.env("RUSTUP_TOOLCHAIN", &name);
