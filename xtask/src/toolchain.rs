@@ -155,4 +155,22 @@ mod tests {
         assert!(envs.contains(&"RUSTUP_TOOLCHAIN".to_string()), "{envs:?}");
         assert!(!envs.iter().any(|k| k.ends_with("RUSTFLAGS")), "{envs:?}");
     }
+
+    /// A nightly as a fresh image has it (no rust-src, no wasm target) is made ready and chosen.
+    /// Installs with rustup and fetches from crates.io, so not in every run; on a copy of rustup's
+    /// home (`cp -a` the nightly, `rustup component remove rust-src`, `rustup target remove
+    /// wasm32-unknown-unknown`):
+    /// `RUSTUP_HOME=<copy> cargo test -p xtask -- --ignored a_bare_nightly`.
+    #[test]
+    #[ignore = "installs rustup components"]
+    fn a_bare_nightly_gets_its_components_and_is_chosen() {
+        let (toolchain, version) = nightly().unwrap();
+        let Toolchain::Nightly(name) = toolchain else { panic!("{toolchain:?}") };
+        assert!(version.contains("nightly"), "{version}");
+        let installed =
+            output(cmd("rustup").args(["component", "list", "--installed", "--toolchain", &name])).unwrap();
+        for component in ["rust-src", "rust-std-wasm32-unknown-unknown"] {
+            assert!(installed.lines().any(|l| l.trim() == component), "{component} missing:\n{installed}");
+        }
+    }
 }
