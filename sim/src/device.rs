@@ -6,15 +6,19 @@ use crate::assets::Assets;
 use crate::car::Car;
 use crate::config::Config;
 use crate::conns::Conns;
+use crate::dispatch::Action;
 use crate::outbox::Outbox;
-use crate::pairing;
 use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use tokio_tungstenite::tungstenite::{Bytes, Utf8Bytes};
-use wsdeck_protocol::{AppMsg, DeviceMsg, Hello, PairingMode, SeriesMeta};
+use wsdeck_device::{Action as CoreAction, Device, Settings, Slot};
+use wsdeck_protocol::{AppMsg, DeviceMsg, PairingMode, SeriesMeta};
+
+/// Addresses whose wrong pairing tokens are remembered one by one; beyond them all share one wait.
+pub const ADDRESSES_KEPT: usize = 256;
 
 /// How the simulated device describes its series in hello: name, label, unit, range, group.
 const SERIES_META: [(&str, &str, &str, f64, f64, &str); 9] = [
@@ -50,16 +54,13 @@ pub struct Stats {
     pub clients: usize,
     pub connections_total: u64,
     pub telemetry_frames: u64,
+    /// Frames from the app that the rate cap let through.
     pub frames_from_app: u64,
-    pub pings_answered: u64,
+    /// Frames a profile ignored (the core counts the protocol's and the words' own).
     pub bad_frames_from_app: u64,
     pub dropped_for_slow_clients: u64,
     /// Frames from the app over `MAX_FRAME_LEN` (each closed its connection with 1009).
     pub frames_too_large: u64,
-    /// Frames from the app dropped by the per-client message rate cap.
-    pub rate_limited_frames: u64,
-    /// Connections closed with 1008 for staying over the rate cap.
-    pub closed_for_abuse: u64,
     /// WebSockets closed with 1008 for sending nothing for `--silent-close-ms`.
     pub closed_silent: u64,
     /// WebSockets closed with 1002 (a protocol error) or 1007 (text that is not UTF-8).
@@ -107,34 +108,22 @@ pub(crate) fn keep(list: &mut VecDeque<Noted>, noted: Noted) {
     list.push_back(noted);
 }
 
-/// A connected client as the device keeps it: its outbound queue and its counters.
+/// A connected client as the simulator keeps it: its place in the device core, its outbound
+/// queue and its counters. Whether it is paired, may watch, and how much the rate cap dropped
+/// are the core's ([`Sim::core`]).
 pub struct Peer {
     pub id: u64,
+    /// Its place in the device core's table of clients.
+    pub slot: Slot,
     pub outbox: Outbox,
     /// Messages received from it (before any cap).
     pub frames_in: AtomicU64,
-    /// Of those, dropped by the rate cap.
-    pub rate_limited: AtomicU64,
     /// Frames written to it.
     pub sent: AtomicU64,
-    /// Where it connects from: wrong pairing tokens are counted per address.
+    /// Where it connects from.
     pub addr: IpAddr,
-    /// It sent the pairing token (always true when the device asks for none).
-    pub paired: AtomicBool,
-    /// It may receive telemetry, state and log: paired, or the device lets anyone watch.
-    pub watching: AtomicBool,
     /// It asked for readings (a profile that waits for `getReadings`).
     pub asked_for_readings: AtomicBool,
-}
-
-impl Peer {
-    pub fn may_control(&self) -> bool {
-        self.paired.load(Ordering::Relaxed)
-    }
-
-    pub fn may_watch(&self) -> bool {
-        self.watching.load(Ordering::Relaxed)
-    }
 }
 
 pub struct Sim {
@@ -144,14 +133,11 @@ pub struct Sim {
     peers: Mutex<Vec<Arc<Peer>>>,
     started: Instant,
     stats: Mutex<Stats>,
+    /// Every decision the device makes: the crate the firmware runs. Locked before `car`.
+    core: Mutex<Device>,
     car: Mutex<Car>,
     /// Until this uptime the link is "stalled": frames both ways are lost, nothing closes.
     stalled_until_ms: AtomicU64,
-    next_client: AtomicU64,
-    /// Wrong pairing tokens per remote address.
-    lockouts: Mutex<pairing::Lockouts>,
-    /// Control frames (drive, claim, release) ignored from connections without the token.
-    pub(crate) unpaired_frames: AtomicU64,
     /// The open connections, at most `--max-connections`.
     pub conns: Conns,
 }
@@ -168,13 +154,41 @@ impl Drop for Client<'_> {
         self.sim.peers().retain(|p| p.id != self.id);
         self.sim.stats().clients -= 1;
         let now = self.sim.uptime_ms();
-        self.sim.with_car(|car| car.disconnected(self.id, now));
+        let slot = self.peer.slot;
+        self.sim.run(None, None, |d| d.close(slot, now));
+    }
+}
+
+/// The device core's settings from the flags.
+fn settings(config: &Config) -> Settings {
+    let pairing = config.pairing();
+    Settings {
+        name: config.name.clone(),
+        watchdog_ms: u32::try_from(config.watchdog_ms).unwrap_or(u32::MAX),
+        token: pairing.and(config.token.clone()),
+        pairing: pairing.unwrap_or(PairingMode::Required),
+        max_msg_rate: config.max_msg_rate,
+        max_clients: config.max_connections,
+        addresses_kept: ADDRESSES_KEPT,
+        series: SERIES_META
+            .iter()
+            .map(|(name, label, unit, min, max, group)| {
+                let meta = SeriesMeta {
+                    label: Some(label.to_string()),
+                    unit: Some(unit.to_string()),
+                    min: Some(*min),
+                    max: Some(*max),
+                    group: Some(group.to_string()),
+                };
+                (name.to_string(), meta)
+            })
+            .collect(),
     }
 }
 
 impl Sim {
     pub fn new(config: Config, assets: Assets) -> Sim {
-        let car = Mutex::new(Car::new(config.watchdog_ms));
+        let core = Mutex::new(Device::new(settings(&config)));
         let conns = Conns::new(config.max_connections);
         Sim {
             config,
@@ -182,11 +196,9 @@ impl Sim {
             peers: Mutex::default(),
             started: Instant::now(),
             stats: Mutex::default(),
-            car,
+            core,
+            car: Mutex::default(),
             stalled_until_ms: AtomicU64::new(0),
-            next_client: AtomicU64::new(1),
-            lockouts: Mutex::default(),
-            unpaired_frames: AtomicU64::new(0),
             conns,
         }
     }
@@ -203,25 +215,23 @@ impl Sim {
         self.peers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn client_connected(&self, addr: IpAddr) -> Client<'_> {
-        let id = self.next_client.fetch_add(1, Ordering::Relaxed);
-        let pairing = self.config.pairing();
+    /// A WebSocket opened from `addr`; `None` when the device core has no place left.
+    pub fn client_connected(&self, addr: IpAddr) -> Option<Client<'_>> {
+        let (slot, id) = self.core().open(addr, self.uptime_ms()).ok()?;
         let peer = Arc::new(Peer {
-            id,
+            id: u64::from(id),
+            slot,
             outbox: Outbox::new(self.config.client_queue),
             frames_in: AtomicU64::new(0),
-            rate_limited: AtomicU64::new(0),
             sent: AtomicU64::new(0),
             addr,
-            paired: AtomicBool::new(pairing.is_none()),
-            watching: AtomicBool::new(pairing != Some(PairingMode::Required)),
             asked_for_readings: AtomicBool::new(false),
         });
         self.peers().push(peer.clone());
         let mut stats = self.stats();
         stats.clients += 1;
         stats.connections_total += 1;
-        Client { id, peer, sim: self }
+        Some(Client { id: peer.id, peer, sim: self })
     }
 
     /// Loses every frame, both ways, for `ms` (at most [`MAX_STALL_MS`]), as a WiFi link that
@@ -241,56 +251,96 @@ impl Sim {
     }
 
     pub fn hello(&self) -> DeviceMsg {
-        DeviceMsg::Hello(Hello {
-            v: wsdeck_protocol::VERSION,
-            name: self.config.name.clone(),
-            caps: vec!["telemetry".into(), "drive".into()],
-            watchdog_ms: Some(self.config.watchdog_ms as u32),
-            pairing: self.config.pairing(),
-            series: SERIES_META
-                .iter()
-                .map(|(name, label, unit, min, max, group)| {
-                    let meta = SeriesMeta {
-                        label: Some(label.to_string()),
-                        unit: Some(unit.to_string()),
-                        min: Some(*min),
-                        max: Some(*max),
-                        group: Some(group.to_string()),
-                    };
-                    (name.to_string(), meta)
-                })
-                .collect(),
-        })
+        self.core().hello()
     }
 
-    /// Runs `f` on the car and tells every client if who drives, or whether it is armed, changed.
-    pub fn with_car<R>(&self, f: impl FnOnce(&mut Car) -> R) -> R {
-        let (r, changed) = {
-            let mut car = self.car.lock().unwrap_or_else(|e| e.into_inner());
-            let before = (car.driver, car.armed, car.failsafe);
-            let r = f(&mut car);
-            (r, before != (car.driver, car.armed, car.failsafe))
-        };
-        if changed {
-            self.broadcast(Out::State);
-        }
-        r
+    /// The device core, to read (changes go through [`Sim::run`], which carries out what it says).
+    pub fn core(&self) -> MutexGuard<'_, Device> {
+        self.core.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The car as it is now, to read (changes go through [`Sim::with_car`]).
+    /// The car as it is now, to read.
     pub fn car(&self) -> MutexGuard<'_, Car> {
         self.car.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Wrong pairing tokens per remote address.
-    pub(crate) fn lockouts(&self) -> MutexGuard<'_, pairing::Lockouts> {
-        self.lockouts.lock().unwrap_or_else(|e| e.into_inner())
+    pub fn may_control(&self, peer: &Peer) -> bool {
+        self.core().may_control(peer.slot)
     }
 
-    /// The drive state as `client` sees it.
-    pub fn state_frame(&self, client: u64) -> String {
-        let car = self.car();
-        DeviceMsg::State(car.state_for(client)).encode()
+    pub fn may_watch(&self, peer: &Peer) -> bool {
+        self.core().may_watch(peer.slot)
+    }
+
+    /// Runs `f` on the device core and carries out what it returns: the car takes the wheel
+    /// commands (and `raw` as the last command, if one was applied) and records every stop;
+    /// frames for other clients go to their outboxes. What is for `from` comes back as its
+    /// [`Action`]s, in order.
+    pub(crate) fn run(
+        &self,
+        from: Option<&Peer>,
+        raw: Option<&str>,
+        f: impl FnOnce(&mut Device) -> Vec<CoreAction>,
+    ) -> Vec<Action> {
+        let actions = {
+            let mut core = self.core();
+            let commands = core.motion().commands;
+            let actions = f(&mut core);
+            let m = core.motion();
+            // Under the core's lock: the car never takes an older command after a newer one.
+            let mut car = self.car();
+            car.command(m.left, m.right);
+            if m.commands != commands {
+                car.last_command = raw.map(str::to_string);
+            }
+            for action in &actions {
+                if let CoreAction::Halted(halt) = action {
+                    car.record(halt);
+                }
+            }
+            actions
+        };
+        let mut own = Vec::new();
+        let peers = self.peers().clone();
+        let peer = |slot: Slot| peers.iter().find(|p| p.slot == slot);
+        for action in actions {
+            match action {
+                CoreAction::Send(slot, text) if from.is_some_and(|p| p.slot == slot) => {
+                    own.push(Action::Reply(text))
+                }
+                CoreAction::Send(slot, text) => {
+                    if let Some(p) = peer(slot) {
+                        p.outbox.reply(text);
+                    }
+                }
+                CoreAction::State(slot) => {
+                    if let Some(p) = peer(slot) {
+                        p.outbox.push(Out::State);
+                    }
+                }
+                CoreAction::Close(slot, code, reason) if from.is_some_and(|p| p.slot == slot) => {
+                    own.push(Action::Close(code, reason))
+                }
+                CoreAction::Close(slot, code, reason) => {
+                    if let Some(p) = peer(slot) {
+                        p.outbox.close(code, reason);
+                    }
+                }
+                CoreAction::Halted(_) => {}
+            }
+        }
+        own
+    }
+
+    /// The watchdog's clock, then the car's physics for `dt_s` seconds.
+    pub fn tick(&self, now: u64, dt_s: f64) {
+        self.run(None, None, |d| d.tick(now));
+        self.car().step(dt_s);
+    }
+
+    /// The drive state as the client in `slot` sees it.
+    pub fn state_frame(&self, slot: Slot) -> String {
+        self.core().state_frame(slot)
     }
 
     /// Queues `out` for every client without waiting for any; returns how many there are.
@@ -302,8 +352,11 @@ impl Sim {
     pub(crate) fn broadcast_to(&self, out: Out, to: impl Fn(&Peer) -> bool) -> usize {
         let peers = self.peers().clone();
         // Connections without the token of a device that asks for it get nothing.
-        let dropped =
-            peers.iter().filter(|p| p.may_watch() && to(p) && p.outbox.push(out.clone())).count() as u64;
+        let watching: Vec<Slot> = self.core().watchers().map(|(slot, _)| slot).collect();
+        let dropped = peers
+            .iter()
+            .filter(|p| watching.contains(&p.slot) && to(p) && p.outbox.push(out.clone()))
+            .count() as u64;
         if dropped > 0 {
             self.stats().dropped_for_slow_clients += dropped;
         }
@@ -331,16 +384,20 @@ mod tests {
         let (name, meta) = &h.series[0];
         assert_eq!(name, "battery_v");
         assert_eq!((meta.unit.as_deref(), meta.min, meta.max), (Some("V"), Some(6.4), Some(8.4)));
+        let DeviceMsg::Hello(h) = sim(&["--token", "s3cret", "--token-read-only"]).hello() else {
+            unreachable!()
+        };
+        assert_eq!(h.pairing, Some(PairingMode::Control));
     }
 
     #[test]
     fn nothing_is_broadcast_to_a_connection_without_the_token() {
         let sim = sim(&["--token", "s3cret"]);
-        let c = sim.client_connected(HOME);
+        let c = sim.client_connected(HOME).unwrap();
         assert_eq!(sim.broadcast(Out::Text("x".into())), 1, "one client is connected");
         assert!(c.peer.outbox.take().is_empty());
         let open = self::sim(&[]);
-        let c = open.client_connected(HOME);
+        let c = open.client_connected(HOME).unwrap();
         open.broadcast(Out::Text("x".into()));
         assert_eq!(c.peer.outbox.take().broadcast.len(), 1);
     }
@@ -348,15 +405,26 @@ mod tests {
     #[test]
     fn a_client_that_leaves_is_counted_out_and_the_car_stops_if_it_drove() {
         let sim = sim(&[]);
-        let c = sim.client_connected(HOME);
-        let id = c.id;
-        sim.with_car(|car| {
-            car.drive(id, &wsdeck_protocol::Drive { seq: 1, x: 0, y: 0, l: 500, r: 500 }, "", 0)
-        });
+        let c = sim.client_connected(HOME).unwrap();
+        let frame = r#"{"t":"drive","seq":1,"x":0,"y":0,"l":500,"r":500}"#;
+        sim.run(Some(&c.peer), Some(frame), |d| d.frame(c.peer.slot, frame, 0));
+        let car = sim.car();
+        assert_eq!((car.cmd_l, car.last_command.as_deref()), (0.5, Some(frame)));
+        drop(car);
         assert_eq!(sim.client_count(), 1);
         drop(c);
         assert_eq!(sim.client_count(), 0);
         assert!(!sim.car().moving());
-        assert_eq!(sim.car().failsafe, Some("driver_left"));
+        assert_eq!(sim.core().motion().failsafe.map(|f| f.as_str()), Some("driver_left"));
+        assert_eq!(sim.car().stops.back().unwrap().reason, "driver disconnected");
+    }
+
+    #[test]
+    fn the_device_core_has_a_place_for_every_connection_the_simulator_takes() {
+        let sim = sim(&["--max-connections", "2"]);
+        let (a, _b) = (sim.client_connected(HOME).unwrap(), sim.client_connected(HOME).unwrap());
+        assert!(sim.client_connected(HOME).is_none());
+        drop(a);
+        assert!(sim.client_connected(HOME).is_some());
     }
 }

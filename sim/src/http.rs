@@ -6,7 +6,7 @@
 //! `POST /sim/send` has its body read, at most [`MAX_BODY`].
 
 use crate::conns::Slot;
-use crate::{ws, Sim};
+use crate::{guard, ws, Sim};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -118,7 +118,7 @@ async fn answer(
         Err(resp) => return Ok(resp.header("Connection", "close").into_hyper()),
     };
     if req.path() == "/ws" {
-        if let Err(refusal) = sim.config.guard.check(req.header("host"), req.header("origin")) {
+        if let Err(refusal) = guard::check(&sim.config.guard, req.header("host"), req.header("origin")) {
             return Ok(Response::text(403, &format!("{refusal}\n"))
                 .header("Connection", "close")
                 .into_hyper());

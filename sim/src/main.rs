@@ -23,7 +23,7 @@ fn drive_car(sim: Arc<Sim>) {
         let now = sim.uptime_ms();
         let dt = (now - last) as f64 / 1000.0;
         last = now;
-        sim.with_car(|car| car.step(now, dt));
+        sim.tick(now, dt);
     }
 }
 

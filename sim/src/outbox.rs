@@ -1,13 +1,14 @@
 //! One client's outbound frames. The telemetry loop and the car push into it without ever
-//! waiting; the client's writer task drains it. Bounded: telemetry (and other broadcast frames)
-//! is drop-oldest, so a client that stops reading gets recent telemetry when it resumes; replies
-//! (hello, pong, claim answers) are never dropped; the drive state is latest-wins, so it is never
-//! stale and never piles up. One slow client therefore never slows the car or the others.
+//! waiting; the client's writer task drains it. What it keeps when the client is behind is the
+//! device core's policy ([`wsdeck_device::outbox`]): telemetry (and other broadcast frames) is
+//! drop-oldest, replies (hello, pong, auth) are never dropped, the drive state is latest-wins.
 
 use crate::Out;
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::Notify;
+use wsdeck_device::outbox::{place, Class, Place, Room, UNREAD_REASON};
+use wsdeck_device::CLOSE_POLICY;
 
 /// Replies waiting for a client that does not read: past this many it is closed (1008), since
 /// it keeps asking (pings) without listening.
@@ -76,23 +77,34 @@ impl Outbox {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues a frame for every client; the oldest waiting one goes when full. Returns whether
-    /// one was dropped.
+    /// The room the device core's queue policy ([`wsdeck_device::outbox`]) sees in this outbox.
+    fn room(&self) -> Room {
+        Room { broadcast: self.capacity, replies: MAX_REPLIES, drop_oldest: true }
+    }
+
+    /// Queues a frame for every client (or marks the drive state as due); the oldest waiting one
+    /// goes when full. Returns whether one was dropped.
     pub fn push(&self, out: Out) -> bool {
+        let class = if matches!(out, Out::State) { Class::State } else { Class::Broadcast };
         let dropped = {
             let mut inner = self.lock();
-            let dropped = if matches!(out, Out::State) {
-                inner.state = true;
-                false
-            } else {
-                let full = inner.broadcast.len() >= self.capacity;
-                if full {
-                    inner.broadcast.pop_front();
-                    inner.stats.dropped += 1;
+            let dropped = match place(class, inner.replies.len(), inner.broadcast.len(), self.room()) {
+                Place::Mark => {
+                    inner.state = true;
+                    false
                 }
-                inner.broadcast.push_back(out);
-                full
+                Place::Queue => {
+                    inner.broadcast.push_back(out);
+                    false
+                }
+                Place::QueueDroppingOldest => {
+                    inner.broadcast.pop_front();
+                    inner.broadcast.push_back(out);
+                    true
+                }
+                Place::Drop | Place::Close => true,
             };
+            inner.stats.dropped += u64::from(dropped);
             inner.note_queued();
             dropped
         };
@@ -105,8 +117,8 @@ impl Outbox {
     pub fn reply(&self, frame: String) -> bool {
         let ok = {
             let mut inner = self.lock();
-            if inner.replies.len() >= MAX_REPLIES {
-                inner.close.get_or_insert((1008, "too many unread replies"));
+            if place(Class::Reply, inner.replies.len(), inner.broadcast.len(), self.room()) == Place::Close {
+                inner.close.get_or_insert((CLOSE_POLICY, UNREAD_REASON));
                 false
             } else {
                 inner.replies.push_back(frame);

@@ -27,7 +27,8 @@ pub fn route(sim: &Arc<Sim>, req: &Request, peer: SocketAddr) -> Response {
     if let Some(hook) = path.strip_prefix("/sim/") {
         // The handshake's guard first: a page reached through a rebound name reads nothing here, and
         // a page from another site (a browser on this computer is loopback too) changes nothing.
-        if let Err(refusal) = sim.config.guard.check(req.header("host"), req.header("origin")) {
+        if let Err(refusal) = crate::guard::check(&sim.config.guard, req.header("host"), req.header("origin"))
+        {
             return Response::text(403, &format!("{refusal}\n"));
         }
         // Looking is open to anyone on the network; changing the simulator is for this computer.

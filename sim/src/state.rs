@@ -2,14 +2,16 @@
 //! Pairing tokens are never in it.
 
 use crate::device::{Noted, Sim};
-use crate::limits;
 use crate::profile::Profile;
 use std::sync::atomic::Ordering;
+use wsdeck_device::limits::RateCap;
 use wsdeck_protocol::PairingMode;
 
 impl Sim {
     /// What `GET /sim/state` answers at uptime `now`.
     pub fn dump(&self, now: u64) -> serde_json::Value {
+        let core = self.core();
+        let m = core.motion();
         let car = self.car();
         let (wl, wr) = car.wheel_speeds();
         let car_json = serde_json::json!({
@@ -21,13 +23,13 @@ impl Sim {
             "wheel_l_mps": wl,
             "wheel_r_mps": wr,
             "moving": car.moving(),
-            "armed": car.armed,
-            "driver": car.driver,
-            "failsafe": car.failsafe,
-            "watchdog_ms": car.watchdog_ms,
+            "armed": m.armed,
+            "driver": m.driver,
+            "failsafe": m.failsafe.map(|f| f.as_str()),
+            "watchdog_ms": m.watchdog_ms,
             "last_command": car.last_command,
-            "last_command_ms": car.last_command_ms,
-            "ignored_drive_frames": car.ignored,
+            "last_command_ms": m.last_command_ms,
+            "ignored_drive_frames": m.ignored,
             "stops": car.stops.iter().map(|s| serde_json::json!({"reason": s.reason, "at_ms": s.at_ms})).collect::<Vec<_>>(),
         });
         drop(car);
@@ -36,18 +38,21 @@ impl Sim {
             .iter()
             .map(|p| {
                 let o = p.outbox.stats();
+                let c = core.client(p.slot);
                 serde_json::json!({
                     "id": p.id,
                     "frames_in": p.frames_in.load(Ordering::Relaxed),
-                    "rate_limited": p.rate_limited.load(Ordering::Relaxed),
+                    "rate_limited": c.map_or(0, |c| c.rate_limited),
                     "sent": p.sent.load(Ordering::Relaxed),
                     "queued": o.queued,
                     "max_queued": o.max_queued,
                     "dropped": o.dropped,
-                    "paired": p.paired.load(Ordering::Relaxed),
+                    "paired": c.is_some_and(|c| c.paired),
                 })
             })
             .collect();
+        let (cs, wrong_tokens) = (core.stats, core.wrong_tokens());
+        drop(core);
         let s = self.stats();
         serde_json::json!({
             "car": car_json,
@@ -61,12 +66,12 @@ impl Sim {
             "connections_total": s.connections_total,
             "telemetry_frames": s.telemetry_frames,
             "frames_from_app": s.frames_from_app,
-            "pings_answered": s.pings_answered,
-            "bad_frames_from_app": s.bad_frames_from_app,
+            "pings_answered": cs.pings_answered,
+            "bad_frames_from_app": s.bad_frames_from_app + cs.bad_frames,
             "dropped_for_slow_clients": s.dropped_for_slow_clients,
             "frames_too_large": s.frames_too_large,
-            "rate_limited_frames": s.rate_limited_frames,
-            "closed_for_abuse": s.closed_for_abuse,
+            "rate_limited_frames": cs.rate_limited,
+            "closed_for_abuse": cs.closed_for_abuse,
             "closed_silent": s.closed_silent,
             "protocol_errors": s.protocol_errors,
             "connections": {
@@ -78,13 +83,13 @@ impl Sim {
             "limits": {
                 "max_frame_len": wsdeck_protocol::MAX_FRAME_LEN,
                 "max_msg_rate": self.config.max_msg_rate,
-                "burst": limits::RateCap::new(self.config.max_msg_rate, 0).burst(),
+                "burst": RateCap::new(self.config.max_msg_rate, 0).burst(),
                 "client_queue": self.config.client_queue,
             },
             "client_list": peers,
             "pairing": self.config.pairing().map(PairingMode::as_str),
-            "wrong_tokens": self.lockouts().wrong,
-            "unpaired_frames": self.unpaired_frames.load(Ordering::Relaxed),
+            "wrong_tokens": wrong_tokens,
+            "unpaired_frames": cs.unpaired_frames,
             "rss_kib": rss_kib(),
             "last_frame_from_app": s.last_frame_from_app,
             "profile": self.config.profile.map(Profile::name),
@@ -119,8 +124,8 @@ mod tests {
     #[test]
     fn it_counts_connections_and_keeps_the_last_frames() {
         let sim = sim(&["--profile", "silent-car"]);
-        let a = sim.client_connected(HOME);
-        drop(sim.client_connected(HOME));
+        let a = sim.client_connected(HOME).unwrap();
+        drop(sim.client_connected(HOME).unwrap());
         sim.on_app_frame(&a.peer, "forward", 5);
         sim.on_app_frame(&a.peer, "stop", 9);
         let d = sim.dump(10);
@@ -139,7 +144,7 @@ mod tests {
     #[test]
     fn it_never_shows_a_pairing_token() {
         let sim = sim(&["--token", "blue-tiger-42"]);
-        let c = sim.client_connected(HOME);
+        let c = sim.client_connected(HOME).unwrap();
         sim.on_app_frame(&c.peer, r#"{"t":"auth","token":"blue-tiger-42"}"#, 0);
         let d = sim.dump(0);
         assert!(!d.to_string().contains("blue-tiger"), "{d}");

@@ -114,8 +114,8 @@ mod tests {
     }
 
     fn sample() -> Vec<(&'static str, f64)> {
-        let mut car = Car::new(300);
-        car.drive_words(1.0, 0.5, "", 0);
+        let mut car = Car::default();
+        car.command(1000, 500);
         readings(model::Model::new(1).sample(0), &car)
     }
 

@@ -11,8 +11,7 @@ use crate::conns::Slot;
 use crate::dispatch::{Action, CLOSE_WITHOUT_CODE};
 use crate::fragments::{self, Gate};
 use crate::http::{Request, Response};
-use crate::limits::{RateCap, Verdict};
-use crate::{car, Out, Peer, Sim};
+use crate::{Out, Peer, Sim};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
@@ -27,7 +26,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
-use wsdeck_protocol::{AppMsg, DeviceMsg, Log, LogLevel, MAX_FRAME_LEN};
+use wsdeck_device::{ABUSE_REASON, CLOSE_FULL, CLOSE_POLICY};
+use wsdeck_protocol::{DeviceMsg, Log, LogLevel, MAX_FRAME_LEN};
 
 /// The kernel's send buffer for a client, as small as a device's (lwIP's is a few KiB): a client
 /// that stops reading backs up into its bounded outbox, where old telemetry is dropped, instead
@@ -88,7 +88,7 @@ enum End {
     Closing,
 }
 
-pub async fn run(sim: Arc<Sim>, stream: TcpStream, early: Vec<u8>, peer_addr: SocketAddr, slot: Arc<Slot>) {
+pub async fn run(sim: Arc<Sim>, stream: TcpStream, early: Vec<u8>, peer_addr: SocketAddr, conn: Arc<Slot>) {
     let _ = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER);
     let gate = Gate::new(stream, early);
     let refused = gate.refused.clone();
@@ -96,25 +96,29 @@ pub async fn run(sim: Arc<Sim>, stream: TcpStream, early: Vec<u8>, peer_addr: So
     let config =
         WebSocketConfig::default().max_message_size(Some(MAX_FRAME_LEN)).max_frame_size(Some(MAX_FRAME_LEN));
     let ws = WebSocketStream::from_raw_socket(gate, Role::Server, Some(config)).await;
-    let (sink, mut rx) = ws.split();
-    let client = sim.client_connected(peer_addr.ip());
+    let (mut sink, mut rx) = ws.split();
+    let Some(client) = sim.client_connected(peer_addr.ip()) else {
+        // The connection cap leaves the core a place for each; this is only a backstop.
+        let full = CloseFrame { code: CloseCode::from(CLOSE_FULL), reason: "every place is taken".into() };
+        let _ = sink.send(Message::Close(Some(full))).await;
+        return;
+    };
     let peer = client.peer.clone();
-    slot.upgraded(sim.uptime_ms(), peer.may_control());
+    conn.upgraded(sim.uptime_ms(), sim.may_control(&peer));
 
     if sim.config.hello {
         peer.outbox.reply(sim.hello().encode());
     }
     // A tutorial device's shape says nothing it would not.
-    if peer.may_watch() && sim.config.profile.is_none() {
+    if sim.may_watch(&peer) && sim.config.profile.is_none() {
         if sim.config.dialect == Dialect::Json {
-            peer.outbox.reply(sim.state_frame(client.id));
+            peer.outbox.reply(sim.state_frame(peer.slot));
         }
         let msg = format!("wsdeck-sim: you are client #{} ({} connected)", client.id, sim.client_count());
         peer.outbox.reply(DeviceMsg::Log(Log { level: LogLevel::Info, msg }).encode());
     }
 
     let mut writer = tokio::spawn(write(sim.clone(), peer.clone(), sink));
-    let mut cap = RateCap::new(sim.config.max_msg_rate, sim.uptime_ms());
     // A device that says hello talks to an app that pings every second: silence means nobody is
     // there. Tutorial firmware keeps a silent client, and so does the simulator in its shapes.
     let silent_close = (sim.config.hello && sim.config.silent_close_ms > 0)
@@ -128,7 +132,7 @@ pub async fn run(sim: Arc<Sim>, stream: TcpStream, early: Vec<u8>, peer_addr: So
         };
         let incoming = tokio::select! {
             _ = &mut writer => break End::Gone,
-            _ = slot.evicted.notified() => {
+            _ = conn.evicted.notified() => {
                 peer.outbox.close(1008, "evicted: every connection place is taken");
                 break End::Closing;
             }
@@ -143,7 +147,7 @@ pub async fn run(sim: Arc<Sim>, stream: TcpStream, early: Vec<u8>, peer_addr: So
             peer.outbox.close(1008, "nothing heard for seconds on end");
             break End::Closing;
         };
-        slot.heard(sim.uptime_ms());
+        conn.heard(sim.uptime_ms());
         let text = match incoming {
             Some(Ok(Message::Text(text))) => Some(text),
             Some(Ok(Message::Close(_))) => {
@@ -177,30 +181,20 @@ pub async fn run(sim: Arc<Sim>, stream: TcpStream, early: Vec<u8>, peer_addr: So
         if text.is_some() && sim.stalled() {
             continue;
         }
-        let stop = text.as_deref().is_some_and(|t| is_stop(sim.config.dialect, t));
-        match cap.check(sim.uptime_ms(), stop) {
-            Verdict::Process => {
-                let actions = text.map(|t| sim.on_app_frame(&peer, &t, sim.uptime_ms())).unwrap_or_default();
-                if peer.may_control() {
-                    slot.paired();
-                }
-                if act(&peer, actions) {
-                    break End::Closing;
-                }
+        let now = sim.uptime_ms();
+        let Some(text) = text else {
+            if sim.admit_other(&peer, now) {
+                continue;
             }
-            Verdict::Drop => {
-                peer.rate_limited.fetch_add(1, Ordering::Relaxed);
-                sim.stats().rate_limited_frames += 1;
-            }
-            Verdict::Close => {
-                peer.rate_limited.fetch_add(1, Ordering::Relaxed);
-                let mut stats = sim.stats();
-                stats.rate_limited_frames += 1;
-                stats.closed_for_abuse += 1;
-                drop(stats);
-                peer.outbox.close(1008, "message rate over the cap for seconds on end");
-                break End::Closing;
-            }
+            peer.outbox.close(CLOSE_POLICY, ABUSE_REASON);
+            break End::Closing;
+        };
+        let actions = sim.on_app_frame(&peer, &text, now);
+        if sim.may_control(&peer) {
+            conn.paired();
+        }
+        if act(&peer, actions) {
+            break End::Closing;
         }
     };
     if let End::Closing = end {
@@ -247,7 +241,7 @@ async fn write(sim: Arc<Sim>, peer: Arc<Peer>, mut sink: Sink) -> Option<Sink> {
         let lost = sim.stalled();
         let mut frames: Vec<Message> = batch.replies.into_iter().map(Message::text).collect();
         if batch.state && sim.config.speaks_protocol() {
-            frames.push(Message::text(sim.state_frame(peer.id)));
+            frames.push(Message::text(sim.state_frame(peer.slot)));
         }
         frames.extend(batch.broadcast.into_iter().filter_map(|out| match out {
             Out::Text(text) => Some(Message::Text(text)),
@@ -275,15 +269,6 @@ async fn write(sim: Arc<Sim>, peer: Arc<Peer>, mut sink: Sink) -> Option<Sink> {
             Ok(()) | Err(WsError::Protocol(ProtocolError::SendAfterClosing)) => {}
             Err(_) => return None,
         }
-    }
-}
-
-/// A stop frame is never dropped by the rate cap. The cheap test first: floods are mostly not
-/// stops, and the few that contain the word are decoded once more.
-fn is_stop(dialect: Dialect, text: &str) -> bool {
-    match dialect {
-        Dialect::Text => car::words_to_wheels(text) == Some((0.0, 0.0)),
-        Dialect::Json => text.contains("stop") && matches!(AppMsg::decode(text), Ok(AppMsg::Stop { .. })),
     }
 }
 

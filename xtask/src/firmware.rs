@@ -14,8 +14,8 @@ use std::time::Instant;
 /// files there), so the step does the same.
 const CORE_DIR: &str = "firmware/arduino/wsdeck_car";
 const TEST: &str = "firmware/core/test/core_test.cpp";
-/// Cases the simulator and the core must both pass (sim/tests/shared_cases.rs checks the
-/// simulator's side).
+/// Cases the Rust device core and the C++ core must both pass (device/src/guard.rs and
+/// device/src/pairing.rs check the Rust side).
 const SHARED_CASES: &str = "firmware/core/test/shared_cases.json";
 const FUZZ_TARGET: &str = "firmware/core/fuzz/core_fuzz.cpp";
 const FUZZ_STANDIN: &str = "firmware/core/fuzz/standin.cpp";

@@ -18,7 +18,7 @@ struct Shared {
     doc: &'static str,
 }
 
-const SHARED: [Shared; 9] = [
+const SHARED: [Shared; 15] = [
     Shared {
         cpp: "kProtocolVersion",
         cpp_type: "uint32_t",
@@ -57,30 +57,72 @@ const SHARED: [Shared; 9] = [
     Shared {
         cpp: "kIdleLeaseMs",
         cpp_type: "uint32_t",
-        file: "sim/src/car.rs",
+        file: "device/src/motion.rs",
         rust: "IDLE_LEASE_MS",
         doc: "A driver who sent nothing for this long may be replaced by another client's claim.",
     },
     Shared {
         cpp: "kAuthFirstBackoffMs",
         cpp_type: "uint32_t",
-        file: "sim/src/pairing.rs",
+        file: "device/src/pairing.rs",
         rust: "FIRST_WAIT_MS",
         doc: "The wait after the first wrong pairing token; it doubles with each further one.",
     },
     Shared {
         cpp: "kAuthMaxBackoffMs",
         cpp_type: "uint32_t",
-        file: "sim/src/pairing.rs",
+        file: "device/src/pairing.rs",
         rust: "MAX_WAIT_MS",
         doc: "The longest wait after wrong pairing tokens.",
     },
     Shared {
         cpp: "kAbuseSeconds",
         cpp_type: "uint32_t",
-        file: "sim/src/limits.rs",
+        file: "device/src/limits.rs",
         rust: "ABUSE_SECONDS",
         doc: "A client over its message rate cap in this many consecutive seconds is closed with 1008.",
+    },
+    Shared {
+        cpp: "kMaxControls",
+        cpp_type: "size_t",
+        file: "protocol/src/control.rs",
+        rust: "MAX_CONTROLS",
+        doc: "Controls an app takes from one declaration; the rest are skipped.",
+    },
+    Shared {
+        cpp: "kMaxControlIdLen",
+        cpp_type: "size_t",
+        file: "protocol/src/control.rs",
+        rust: "MAX_CONTROL_ID_LEN",
+        doc: "A control id is at most this many bytes; a longer one is skipped (hello) or bad (ctl).",
+    },
+    Shared {
+        cpp: "kMaxLabelChars",
+        cpp_type: "size_t",
+        file: "protocol/src/control.rs",
+        rust: "MAX_LABEL_CHARS",
+        doc: "A control's label, unit, group, confirm, option or colour is cut to this many characters.",
+    },
+    Shared {
+        cpp: "kMaxOptions",
+        cpp_type: "size_t",
+        file: "protocol/src/control.rs",
+        rust: "MAX_OPTIONS",
+        doc: "A select's options beyond this many are dropped.",
+    },
+    Shared {
+        cpp: "kMaxTextLen",
+        cpp_type: "uint32_t",
+        file: "protocol/src/control.rs",
+        rust: "MAX_TEXT_LEN",
+        doc: "A text control's max_len is capped to this many characters.",
+    },
+    Shared {
+        cpp: "kDefaultTextLen",
+        cpp_type: "uint32_t",
+        file: "protocol/src/control.rs",
+        rust: "DEFAULT_TEXT_LEN",
+        doc: "A text control's max_len when the declaration gives none.",
     },
 ];
 

@@ -2,8 +2,8 @@
 //! wiring (docs/FIRMWARE.md, "Rust on the ESP32-C3"). Nothing else needs editing for another
 //! board with the same chip.
 
-use wsdeck_esp32c3::device::Settings;
-use wsdeck_esp32c3::guard::Policy;
+use wsdeck_device::guard::Policy;
+use wsdeck_esp32c3::device::Setup;
 use wsdeck_protocol::PairingMode;
 
 /// How the car is on WiFi.
@@ -19,7 +19,7 @@ pub enum Wifi {
 pub const WIFI: Wifi = Wifi::AccessPoint { ssid: "wsdeck-car", password: "drive-me-1", channel: 6 };
 // pub const WIFI: Wifi = Wifi::Station { ssid: "your-network", password: "your-password" };
 
-pub const DEVICE: Settings = Settings {
+pub const DEVICE: Setup = Setup {
     name: "wsdeck car (ESP32-C3)",
     watchdog_ms: 300,
     // Some("a-token-not-easy-to-guess") asks phones for it (docs/PROTOCOL.md, Pairing).
@@ -30,7 +30,7 @@ pub const DEVICE: Settings = Settings {
 };
 
 /// Who may open the control socket besides pages this car served (docs/SECURITY.md).
-pub const GUARD: Policy = Policy { allow_origins: &[], allow_hosts: &["wsdeck-car.local"] };
+pub const GUARD: Policy<&[&str]> = Policy { allow_origins: &[], allow_hosts: &["wsdeck-car.local"] };
 
 /// Telemetry frames per second (0 for none).
 pub const TELEMETRY_HZ: u32 = 20;

@@ -111,7 +111,7 @@ async fn main(spawner: embassy_executor::Spawner) -> ! {
         reversed: config::RIGHT_REVERSED,
     };
 
-    shared::init(config::DEVICE);
+    shared::init(config::DEVICE.settings());
     // The watchdog runs from here on, before any socket can arm the car.
     spawner.spawn(motors::run(left, right).expect("one motor task"));
 

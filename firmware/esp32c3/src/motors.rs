@@ -42,7 +42,7 @@ pub async fn run(mut left: Motor, mut right: Motor) -> ! {
     loop {
         select(shared::WHEELS.wait(), Timer::after_millis(config::WATCHDOG_TICK_MS)).await;
         shared::act(|d, now| d.tick(now));
-        let wheels = shared::with(|d| d.wheels());
+        let wheels = shared::with(|d| (d.motion().left, d.motion().right));
         if wheels != applied {
             left.set(wheels.0);
             right.set(wheels.1);

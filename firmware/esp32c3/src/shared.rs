@@ -10,7 +10,9 @@ use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::blocking_mutex::Mutex;
 use embassy_sync::channel::Channel;
 use embassy_sync::signal::Signal;
-use wsdeck_esp32c3::device::{Action, Device, Full, Settings, Slot, MAX_CLIENTS};
+use wsdeck_device::outbox::{place, Class, Place, Room, UNREAD_REASON};
+use wsdeck_device::{Action, Device, Full, Settings, Slot, CLOSE_POLICY};
+use wsdeck_esp32c3::device::MAX_CLIENTS;
 
 /// A frame for one client's socket.
 pub enum Out {
@@ -45,8 +47,18 @@ pub fn now_ms() -> u64 {
 
 /// Runs `f` on the device at the current time and queues the frames it returns.
 pub fn act(f: impl FnOnce(&mut Device, u64) -> Vec<Action>) {
-    let actions = with(|d| f(d, now_ms()));
-    deliver(actions, 0);
+    let frames = with(|d| {
+        let actions = f(d, now_ms());
+        // Each client's view of the drive state is written now, under the same lock.
+        actions
+            .into_iter()
+            .map(|a| match a {
+                Action::State(slot) => Action::Send(slot, d.state_frame(slot)),
+                other => other,
+            })
+            .collect()
+    });
+    deliver(frames, Class::Reply);
 }
 
 /// A text frame from the client in `slot`; the motor task applies what it changed at once.
@@ -57,7 +69,7 @@ pub fn frame(slot: Slot, text: &str) {
 
 /// The client in `slot` is gone (closed, failed or dropped): if it drove, the car stops.
 pub fn close(slot: Slot) {
-    act(|d, _| d.close(slot));
+    act(|d, now| d.close(slot, now));
     WHEELS.signal(());
 }
 
@@ -66,36 +78,50 @@ pub fn with<R>(f: impl FnOnce(&mut Device) -> R) -> R {
     DEVICE.lock(|d| f(d.borrow_mut().as_mut().expect("shared::init runs first")))
 }
 
-/// A WebSocket from `addr` opened: its slot, with hello queued in its (emptied) outbox.
+/// A WebSocket from `addr` opened: its slot, with hello (and who drives) queued in its emptied
+/// outbox.
 pub fn open(addr: IpAddr) -> Result<Slot, Full> {
-    let (slot, actions) = with(|d| d.open(addr, now_ms()))?;
+    let (slot, _) = with(|d| d.open(addr, now_ms()))?;
     // Whatever the slot's last client left unsent is not for this one.
     OUTBOX[slot].clear();
-    deliver(actions, 0);
+    act(|d, _| d.greeting(slot));
     Ok(slot)
 }
 
 /// A telemetry frame for every client that may watch, where there is room.
 pub fn telemetry(frame: &str) {
     let actions = with(|d| d.telemetry(frame));
-    deliver(actions, REPLY_ROOM);
+    deliver(actions, Class::Broadcast);
 }
 
-/// Queues each frame without waiting; `keep_free` places stay free for more urgent frames.
-fn deliver(actions: Vec<Action>, keep_free: usize) {
+/// Queues each frame without waiting, by the device core's queue policy: telemetry leaves
+/// [`REPLY_ROOM`] places for answers, and a client that lets answers fill its outbox is closed.
+fn deliver(actions: Vec<Action>, class: Class) {
+    let room = Room { broadcast: OUTBOX_DEPTH - REPLY_ROOM, replies: OUTBOX_DEPTH, drop_oldest: false };
     for action in actions {
         match action {
             Action::Send(slot, text) => {
                 let outbox = &OUTBOX[slot];
-                if outbox.free_capacity() <= keep_free || outbox.try_send(Out::Text(text)).is_err() {
-                    DROPPED.lock(|n| n.set(n.get().wrapping_add(1)));
+                let waiting = outbox.len();
+                match place(class, waiting, waiting, room) {
+                    Place::Queue | Place::Mark | Place::QueueDroppingOldest => {
+                        if outbox.try_send(Out::Text(text)).is_err() {
+                            DROPPED.lock(|n| n.set(n.get().wrapping_add(1)));
+                        }
+                    }
+                    Place::Drop => DROPPED.lock(|n| n.set(n.get().wrapping_add(1))),
+                    Place::Close => close_now(slot, CLOSE_POLICY, UNREAD_REASON),
                 }
             }
-            Action::Close(slot, code, reason) => {
-                // The close goes first: what is queued would only delay it.
-                OUTBOX[slot].clear();
-                let _ = OUTBOX[slot].try_send(Out::Close(code, reason));
-            }
+            Action::State(_) => {} // written as Send by `act`
+            Action::Close(slot, code, reason) => close_now(slot, code, reason),
+            Action::Halted(halt) => esp_println::println!("wsdeck: stopped: {}", halt.describe()),
         }
     }
+}
+
+/// The close goes first: what is queued would only delay it.
+fn close_now(slot: Slot, code: u16, reason: &'static str) {
+    OUTBOX[slot].clear();
+    let _ = OUTBOX[slot].try_send(Out::Close(code, reason));
 }

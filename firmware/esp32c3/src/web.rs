@@ -14,7 +14,8 @@ use picoserve::response::ws::{Message, SocketRx, SocketTx, WebSocketCallback, We
 use picoserve::response::{Content, IntoResponse, Response, ResponseWriter, StatusCode};
 use picoserve::routing::PathRouterService;
 use picoserve::{ResponseSent, Router};
-use wsdeck_esp32c3::device::{Slot, CLOSE_FULL, CLOSE_TOO_BIG, MAX_CLIENTS};
+use wsdeck_device::{Slot, CLOSE_FULL, CLOSE_TOO_BIG};
+use wsdeck_esp32c3::device::{refusal_message, MAX_CLIENTS};
 use wsdeck_esp32c3::http::{self, Answer, File};
 
 /// Connections served at once: a browser opens up to six for the app's files, plus the sockets.
@@ -63,7 +64,7 @@ impl PathRouterService for Site {
         if path.encoded() == "/ws" {
             if let Err(refusal) = config::GUARD.check(header("host"), header("origin")) {
                 let connection = request.body_connection.finalize().await?;
-                return Response::new(StatusCode::FORBIDDEN, refusal.message())
+                return Response::new(StatusCode::FORBIDDEN, refusal_message(refusal))
                     .write_to(connection, response_writer)
                     .await;
             }

@@ -1,8 +1,10 @@
 //! The pairing token (docs/PROTOCOL.md, Pairing): how fast a wrong token may be tried again from
-//! one address. The waits are the simulator's (sim/src/pairing.rs); the table is fixed-size as in
-//! the C++ core: a full table forgets no address, and the addresses it has no room for share one
-//! wait, so rotating addresses guess no faster than one more address would.
+//! one address. The table's size is fixed when the device starts, as in the C++ core: a full
+//! table forgets no address (a forgotten one could guess again at once, issue #13 item 1), and
+//! the addresses it has no room for share one wait, so rotating addresses guess no faster than
+//! one more address would.
 
+use alloc::vec::Vec;
 use core::net::IpAddr;
 use wsdeck_protocol::DeviceMsg;
 
@@ -10,8 +12,6 @@ use wsdeck_protocol::DeviceMsg;
 pub const FIRST_WAIT_MS: u64 = 1000;
 /// The longest wait.
 pub const MAX_WAIT_MS: u64 = 60_000;
-/// Addresses with wrong tokens remembered one by one.
-pub const ADDRESSES_KEPT: usize = 16;
 
 /// What the device answers to a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,9 +41,11 @@ struct Lockout {
 }
 
 /// Wrong tokens per remote address.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Lockouts {
-    table: heapless::Vec<(IpAddr, Lockout), ADDRESSES_KEPT>,
+    /// At most `kept` addresses, allocated once.
+    table: Vec<(IpAddr, Lockout)>,
+    kept: usize,
     /// Every address the full table has no room for.
     overflow: Lockout,
     /// Wrong tokens seen.
@@ -51,10 +53,15 @@ pub struct Lockouts {
 }
 
 impl Lockouts {
+    /// A table for `kept` addresses.
+    pub fn new(kept: usize) -> Lockouts {
+        Lockouts { table: Vec::with_capacity(kept), kept, overflow: Lockout::default(), wrong: 0 }
+    }
+
     /// Checks `given` against `token` for a client at `addr`.
     pub fn check(&mut self, addr: IpAddr, given: &str, token: &str, now_ms: u64) -> Verdict {
         let index = self.table.iter().position(|(a, _)| *a == addr);
-        let full = self.table.is_full();
+        let full = self.table.len() >= self.kept;
         let held = match index {
             Some(i) => Some(self.table[i].1),
             None if full => Some(self.overflow),
@@ -78,7 +85,7 @@ impl Lockouts {
             None if full => &mut self.overflow,
             None => {
                 // Not full, so there is room.
-                let _ = self.table.push((addr, Lockout::default()));
+                self.table.push((addr, Lockout::default()));
                 let last = self.table.len() - 1;
                 &mut self.table[last].1
             }
@@ -105,6 +112,8 @@ mod tests {
     use core::net::Ipv4Addr;
     use std::vec::Vec;
 
+    const KEPT: usize = 16;
+
     fn addr(n: u8) -> IpAddr {
         IpAddr::V4(Ipv4Addr::new(10, 0, 0, n))
     }
@@ -112,10 +121,10 @@ mod tests {
     #[test]
     fn wrong_tokens_wait_as_the_shared_cases_say() {
         let cases: serde_json::Value =
-            serde_json::from_str(include_str!("../../../core/test/shared_cases.json")).unwrap();
+            serde_json::from_str(include_str!("../../firmware/core/test/shared_cases.json")).unwrap();
         let expected: Vec<u64> =
             cases["pairing_waits_ms"].as_array().unwrap().iter().map(|w| w.as_u64().unwrap()).collect();
-        let mut l = Lockouts::default();
+        let mut l = Lockouts::new(KEPT);
         let mut now = 0;
         let mut waits = Vec::new();
         for _ in 0..expected.len() {
@@ -128,7 +137,7 @@ mod tests {
 
     #[test]
     fn tokens_during_the_wait_are_not_looked_at_and_the_right_one_resets() {
-        let mut l = Lockouts::default();
+        let mut l = Lockouts::new(KEPT);
         assert_eq!(l.check(addr(7), "guess", "secret", 0), Verdict::Wait(1000));
         assert_eq!(l.check(addr(7), "secret", "secret", 400), Verdict::Wait(600));
         assert_eq!(l.check(addr(8), "secret", "secret", 400), Verdict::Right, "others are not held up");
@@ -139,8 +148,8 @@ mod tests {
 
     #[test]
     fn addresses_beyond_a_full_table_share_one_wait() {
-        let mut l = Lockouts::default();
-        for n in 0..ADDRESSES_KEPT as u8 {
+        let mut l = Lockouts::new(KEPT);
+        for n in 0..KEPT as u8 {
             l.check(addr(n), "guess", "secret", 0);
         }
         assert_eq!(l.check(addr(100), "guess", "secret", 0), Verdict::Wait(1000));
@@ -149,6 +158,29 @@ mod tests {
         assert_eq!(l.check(addr(102), "guess", "secret", 1000), Verdict::Wait(2000), "the shared wait grows");
         // The table forgot nobody.
         assert_eq!(l.check(addr(0), "guess", "secret", 1000), Verdict::Wait(2000));
+    }
+
+    /// The attack of issue #13 item 1: 300 addresses in rotation against a table of 256, a guess
+    /// every 100 ms for ten minutes. With the oldest address forgotten to make room, every guess
+    /// was checked (6000).
+    #[test]
+    fn rotating_addresses_guess_no_faster_than_the_table_allows() {
+        let mut l = Lockouts::new(256);
+        let at = |i: u32| IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i));
+        let (mut checked, mut beyond_checked) = (0, 0);
+        for n in 0..6000u64 {
+            let i = (n % 300) as u32;
+            let before = l.wrong;
+            l.check(at(i), "guess", "secret", n * 100);
+            if l.wrong > before {
+                checked += 1;
+                beyond_checked += u64::from(i >= 256);
+            }
+        }
+        // An address alone gets 15 tokens checked in ten minutes (1, 2, 4 ... 32 s, then every
+        // minute); the 44 beyond the table together get as many, not 44 times as many.
+        assert!(beyond_checked <= 15, "{beyond_checked} tokens checked beyond the table");
+        assert!(checked <= 257 * 15, "{checked} tokens checked");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! What one client may send (docs/PROTOCOL.md, Limits): a token bucket on its message rate with
-//! `stop` exempt, and a verdict of abuse after seconds on end over the cap. The simulator's rule
-//! (sim/src/limits.rs) in thousandths of a message, as the C++ core counts it.
+//! `stop` exempt, and a verdict of abuse after seconds on end over the cap. Counted in
+//! thousandths of a message, as the C++ core counts it (no floating point on the chip's path).
 
 /// A client over its rate cap in this many consecutive seconds is closed (1008).
 pub const ABUSE_SECONDS: u32 = 5;
@@ -30,6 +30,11 @@ pub struct RateCap {
 
 impl RateCap {
     /// `rate` messages per second with a burst of a quarter second's worth (at least 10).
+    /// Messages that may come at once after a quiet while.
+    pub fn burst(&self) -> u32 {
+        (self.burst_milli / 1000) as u32
+    }
+
     pub fn new(rate: u32, now_ms: u64) -> RateCap {
         let burst_milli = (u64::from(rate) * 250).max(10_000);
         RateCap {
@@ -102,6 +107,7 @@ mod tests {
     #[test]
     fn a_burst_passes_then_the_rate_holds() {
         let mut cap = RateCap::new(200, 0);
+        assert_eq!((cap.burst(), RateCap::new(20, 0).burst()), (50, 10));
         assert_eq!(send(&mut cap, 0, 0, 1000).0, 50);
         assert_eq!(send(&mut cap, 1000, 0, 1000).0, 50, "full again after a second, not fuller");
     }
