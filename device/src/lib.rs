@@ -1,8 +1,8 @@
 //! What a wsdeck device decides, whatever it runs on: hello, pong, the lease and its idle
 //! hand-over ([`motion`]), the watchdog and why it stopped, pairing with per-address waits
 //! ([`pairing`]), the message-rate cap ([`limits`]), what each client's queue keeps
-//! ([`outbox`]), who may open the socket ([`guard`]) and the words of tutorial cars
-//! ([`words`]). `no_std` + `alloc`; time comes in as `now_ms` and the caller's sockets and motors
+//! ([`outbox`]), who may open the socket ([`guard`]), the controls it declares and their values
+//! ([`controls`]) and the words of tutorial cars ([`words`]). `no_std` + `alloc`; time comes in as `now_ms` and the caller's sockets and motors
 //! carry out the [`Action`]s each call returns. The simulator (sim/) runs this for every decision
 //! it makes and the ESP32-C3 firmware (firmware/esp32c3/) runs it on the chip, so every e2e test
 //! against the simulator exercises the rules that ship.
@@ -10,6 +10,7 @@
 
 extern crate alloc;
 
+pub mod controls;
 pub mod guard;
 pub mod limits;
 pub mod motion;
@@ -20,11 +21,12 @@ pub mod words;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
+use controls::{Outcome, Panel};
 use core::net::IpAddr;
 use limits::{RateCap, Verdict};
 use motion::{Halt, Motion, Why};
 use pairing::Lockouts;
-use wsdeck_protocol::{AppMsg, DeviceMsg, Hello, PairingMode, SeriesMeta};
+use wsdeck_protocol::{AppMsg, Control, Controls, CtlValue, DeviceMsg, Hello, PairingMode, SeriesMeta};
 
 /// Close codes (RFC 6455) the device sends.
 pub const CLOSE_POLICY: u16 = 1008;
@@ -52,6 +54,8 @@ pub struct Settings {
     pub addresses_kept: usize,
     /// How the device describes its series in hello, in its order.
     pub series: Vec<(String, SeriesMeta)>,
+    /// The controls it declares in hello, in its order (none: the app shows none).
+    pub controls: Vec<Control>,
 }
 
 /// A connected client's place; the caller's socket for it holds the same number.
@@ -71,6 +75,8 @@ pub enum Action {
     Close(Slot, u16, &'static str),
     /// The wheels were stopped, and why: for the log.
     Halted(Halt),
+    /// The control at this index ([`Device::panel`]) holds a new value: apply it (a pin, a servo).
+    Control(usize),
 }
 
 /// Every place is taken.
@@ -104,8 +110,10 @@ pub struct Stats {
     pub rate_limited: u64,
     /// Clients closed for staying over the rate cap.
     pub closed_for_abuse: u64,
-    /// Control frames (drive, claim, release) ignored from connections without the token.
+    /// Control frames (drive, claim, release, ctl) ignored from connections without the token.
     pub unpaired_frames: u64,
+    /// `ctl` frames not taken: an unknown id, a read-only or disabled control, a wrong value.
+    pub refused_ctl: u64,
 }
 
 pub struct Device {
@@ -114,6 +122,7 @@ pub struct Device {
     next_id: ClientId,
     motion: Motion,
     lockouts: Lockouts,
+    panel: Panel,
     pub stats: Stats,
 }
 
@@ -126,6 +135,7 @@ impl Device {
             next_id: 1,
             motion: Motion::new(settings.watchdog_ms),
             lockouts: Lockouts::new(settings.addresses_kept),
+            panel: Panel::new(settings.controls.clone()),
             stats: Stats::default(),
             settings,
         }
@@ -138,6 +148,12 @@ impl Device {
     /// The wheels, the lease and the watchdog, to read (changes go through the calls below).
     pub fn motion(&self) -> &Motion {
         &self.motion
+    }
+
+    /// The controls and their values, to read (changes go through `ctl` frames and
+    /// [`Device::set_control`]).
+    pub fn panel(&self) -> &Panel {
+        &self.panel
     }
 
     /// Wrong pairing tokens seen.
@@ -154,7 +170,7 @@ impl Device {
             watchdog_ms: Some(s.watchdog_ms),
             pairing: s.token.as_ref().map(|_| s.pairing),
             series: s.series.clone(),
-            controls: Default::default(),
+            controls: Controls { list: self.panel.controls().to_vec(), skipped: Vec::new() },
         })
     }
 
@@ -171,20 +187,58 @@ impl Device {
         Ok((slot, id))
     }
 
-    /// What a new client is told: hello, and who drives if it may watch.
+    /// What a new client is told: hello, and if it may watch, who drives and every control's value.
     pub fn greeting(&self, slot: Slot) -> Vec<Action> {
         let Some(client) = self.client(slot) else { return Vec::new() };
         let mut out = vec![Action::Send(slot, self.hello().encode())];
         if client.watching {
-            out.push(Action::State(slot));
+            out.extend(self.first_sight(slot));
         }
+        out
+    }
+
+    /// What a client that may now watch has not seen: who drives, every control's value.
+    fn first_sight(&self, slot: Slot) -> Vec<Action> {
+        let mut out = vec![Action::State(slot)];
+        if !self.panel.is_empty() {
+            out.push(Action::Send(slot, self.panel.all().encode()));
+        }
+        out
+    }
+
+    /// The device itself sets controls (a reading, a physical switch), read-only ones too; every
+    /// watcher is told in one frame.
+    pub fn set_control(&mut self, values: &[(&str, CtlValue)], now_ms: u64) -> Vec<Action> {
+        let changed: Vec<usize> = values
+            .iter()
+            .filter_map(|(id, v)| match self.panel.set(None, id, v, now_ms) {
+                Outcome::Changed(i) => Some(i),
+                _ => None,
+            })
+            .collect();
+        self.changed(&changed)
+    }
+
+    /// Every watcher is told the values at `indexes`, and the caller applies them.
+    fn changed(&self, indexes: &[usize]) -> Vec<Action> {
+        if indexes.is_empty() {
+            return Vec::new();
+        }
+        let frame = self.panel.some(indexes).encode();
+        let mut out: Vec<Action> =
+            self.watchers().map(|(slot, _)| Action::Send(slot, frame.clone())).collect();
+        out.extend(indexes.iter().map(|&i| Action::Control(i)));
         out
     }
 
     /// The client's socket closed: if it drove, the car stops and the others are told.
     pub fn close(&mut self, slot: Slot, now_ms: u64) -> Vec<Action> {
         let Some(client) = self.clients.get_mut(slot).and_then(Option::take) else { return Vec::new() };
-        self.with_motion(|m| m.disconnected(client.id, now_ms))
+        let mut out = self.with_motion(|m| m.disconnected(client.id, now_ms));
+        // A horn, a pump or a winch it held is let go.
+        let let_go = self.panel.let_go(client.id, now_ms);
+        out.extend(self.changed(&let_go));
+        out
     }
 
     /// The watchdog's clock: call it every few tens of ms, whatever the sockets do.
@@ -294,8 +348,8 @@ impl Device {
     fn message(&mut self, slot: Slot, msg: AppMsg, now_ms: u64) -> Vec<Action> {
         let Some(client) = self.client(slot) else { return Vec::new() };
         let (id, paired) = (client.id, client.paired);
-        if matches!(msg, AppMsg::Drive(_) | AppMsg::Claim | AppMsg::Release) && !paired {
-            // Stop is never refused; everything else that moves the car needs the token.
+        if matches!(msg, AppMsg::Drive(_) | AppMsg::Claim | AppMsg::Release | AppMsg::Ctl { .. }) && !paired {
+            // Stop is never refused; everything else that moves or switches anything needs the token.
             self.stats.unpaired_frames += 1;
             return Vec::new();
         }
@@ -319,7 +373,21 @@ impl Device {
             }
             AppMsg::Release => self.with_motion(|m| m.release(id, now_ms)),
             AppMsg::Auth { token } => self.auth(slot, &token, now_ms),
-            AppMsg::Ctl { .. } | AppMsg::Unknown { .. } => Vec::new(),
+            AppMsg::Ctl { id: control, v, .. } => match self.panel.set(Some(id), &control, &v, now_ms) {
+                Outcome::Changed(i) => self.changed(&[i]),
+                // Taken as it was, or not taken: the sender learns what the device holds, so a
+                // change it shows as pending settles at once.
+                Outcome::Same(i) => vec![Action::Send(slot, self.panel.some(&[i]).encode())],
+                Outcome::Refused(i) => {
+                    self.stats.refused_ctl += 1;
+                    vec![Action::Send(slot, self.panel.some(&[i]).encode())]
+                }
+                Outcome::Unknown => {
+                    self.stats.refused_ctl += 1;
+                    Vec::new()
+                }
+            },
+            AppMsg::Unknown { .. } => Vec::new(),
         }
     }
 
@@ -338,8 +406,8 @@ impl Device {
             client.paired = true;
             client.watching = true;
             if first && !was_watching {
-                // It saw nothing so far: who drives comes right after the answer.
-                out.push(Action::State(slot));
+                // It saw nothing so far: who drives and the controls come right after the answer.
+                out.extend(self.first_sight(slot));
             }
         }
         out

@@ -17,7 +17,21 @@ fn settings(token: Option<&str>, pairing: PairingMode) -> Settings {
         max_clients: 4,
         addresses_kept: 16,
         series: vec![("battery_v".into(), SeriesMeta { unit: Some("V".into()), ..SeriesMeta::default() })],
+        controls: Vec::new(),
     }
+}
+
+fn with_controls(token: Option<&str>) -> Device {
+    use wsdeck_protocol::ControlKind;
+    let mut s = settings(token, PairingMode::Required);
+    let mut gauge = Control::new(
+        "battery",
+        ControlKind::Gauge { min: 6.0, max: 8.4, unit: None, warn: None, alarm: None },
+    );
+    gauge.series = Some("battery_v".into());
+    s.controls =
+        vec![Control::new("lights", ControlKind::Toggle), Control::new("horn", ControlKind::Button), gauge];
+    Device::new(s)
 }
 
 fn open() -> Device {
@@ -189,4 +203,80 @@ fn the_words_dialect_drives_without_a_lease_and_its_stop_is_never_capped() {
     assert_eq!(d.motion().left, -1000);
     d.words(a, "stop", 2);
     assert_eq!((d.motion().left, d.motion().right), (0, 0), "a flood's stop still stops");
+}
+
+#[test]
+fn controls_are_declared_in_hello_and_their_values_sent_on_connect() {
+    let mut d = with_controls(None);
+    let a = connect(&mut d);
+    let out = d.greeting(a);
+    let Action::Send(_, hello) = &out[0] else { panic!() };
+    assert!(hello.contains(r#""controls":[{"id":"lights","kind":"toggle","label":"lights"}"#), "{hello}");
+    assert_eq!(
+        out[1..],
+        [Action::State(a), send(a, r#"{"t":"ctl","v":{"lights":false,"horn":false,"battery":6}}"#)]
+    );
+    let mut plain = open();
+    let a = connect(&mut plain);
+    let out = plain.greeting(a);
+    let Action::Send(_, hello) = &out[0] else { panic!() };
+    assert!(!hello.contains("controls"), "a device that declares nothing says nothing new");
+    assert_eq!(out.len(), 2, "hello and who drives, no ctl");
+}
+
+#[test]
+fn a_change_from_one_phone_is_told_to_every_phone_and_applied() {
+    let mut d = with_controls(None);
+    let (a, b) = (connect(&mut d), connect(&mut d));
+    let out = d.frame(a, r#"{"t":"ctl","id":"lights","v":true,"seq":1}"#, 10);
+    let told = r#"{"t":"ctl","v":{"lights":true}}"#;
+    assert_eq!(out, [send(a, told), send(b, told), Action::Control(0)]);
+    assert_eq!(d.panel().value("lights"), Some(&CtlValue::Bool(true)));
+    assert_eq!(d.panel().get(0).unwrap().2.map(|c| c.by), Some(Some(1)));
+    // The same value again: only the sender is answered, nothing is applied.
+    assert_eq!(d.frame(b, r#"{"t":"ctl","id":"lights","v":true,"seq":1}"#, 20), [send(b, told)]);
+}
+
+#[test]
+fn a_refused_change_is_answered_with_what_the_device_holds() {
+    let mut d = with_controls(None);
+    let a = connect(&mut d);
+    let battery = r#"{"t":"ctl","v":{"battery":6}}"#;
+    assert_eq!(
+        d.frame(a, r#"{"t":"ctl","id":"battery","v":7.5,"seq":1}"#, 0),
+        [send(a, battery)],
+        "read-only"
+    );
+    assert_eq!(d.frame(a, r#"{"t":"ctl","id":"lights","v":"on","seq":2}"#, 0).len(), 1, "wrong kind");
+    assert_eq!(d.frame(a, r#"{"t":"ctl","id":"fog","v":true,"seq":3}"#, 0), [], "unknown id");
+    assert_eq!(d.stats.refused_ctl, 3);
+    assert_eq!(
+        d.set_control(&[("battery", CtlValue::Num(7.5))], 5)[0],
+        send(a, r#"{"t":"ctl","v":{"battery":7.5}}"#)
+    );
+}
+
+#[test]
+fn a_held_horn_is_let_go_when_its_phone_leaves() {
+    let mut d = with_controls(None);
+    let (a, b) = (connect(&mut d), connect(&mut d));
+    d.frame(a, r#"{"t":"ctl","id":"horn","v":true,"seq":1}"#, 0);
+    assert_eq!(d.panel().value("horn"), Some(&CtlValue::Bool(true)));
+    let out = d.close(a, 50);
+    assert_eq!(out, [send(b, r#"{"t":"ctl","v":{"horn":false}}"#), Action::Control(1)]);
+    assert_eq!(d.panel().value("horn"), Some(&CtlValue::Bool(false)));
+}
+
+#[test]
+fn without_the_token_controls_are_neither_seen_nor_changed() {
+    let mut d = with_controls(Some("s3cret"));
+    let a = connect(&mut d);
+    assert_eq!(d.greeting(a).len(), 1, "hello only");
+    assert_eq!(d.frame(a, r#"{"t":"ctl","id":"lights","v":true,"seq":1}"#, 0), []);
+    assert_eq!((d.stats.unpaired_frames, d.panel().value("lights")), (1, Some(&CtlValue::Bool(false))));
+    let right = d.frame(a, r#"{"t":"auth","token":"s3cret"}"#, 0);
+    assert_eq!(
+        right[1..],
+        [Action::State(a), send(a, r#"{"t":"ctl","v":{"lights":false,"horn":false,"battery":6}}"#)]
+    );
 }

@@ -31,6 +31,14 @@ pub struct Car {
     /// The last wheel command the core applied, as received.
     pub last_command: Option<String>,
     pub stops: VecDeque<StopRecord>,
+    /// What the declared controls set (sim/src/controls.rs).
+    pub headlights: bool,
+    pub horn: bool,
+    /// The camera's pan, degrees, positive to the left.
+    pub pan_deg: f64,
+    /// The eco drive profile: half the top speed.
+    pub eco: bool,
+    pub display: String,
 }
 
 impl Car {
@@ -67,7 +75,8 @@ impl Car {
     }
 
     pub fn wheel_speeds(&self) -> (f64, f64) {
-        (self.cmd_l * MAX_SPEED, self.cmd_r * MAX_SPEED)
+        let top = if self.eco { MAX_SPEED / 2.0 } else { MAX_SPEED };
+        (self.cmd_l * top, self.cmd_r * top)
     }
 }
 

@@ -224,6 +224,18 @@ const FLAGS: &[Flag] = &[
         },
     },
     Flag {
+        name: "--controls",
+        value: Some("SET"),
+        help: "the controls it declares: car (headlights, horn, drive profile, camera pan,\n\
+               display text, battery gauge; the default), none, or many (100, 30 of them\n\
+               changing at 50 Hz, for the benchmark); none with --profile or --dialect text",
+        set: |p, v| {
+            let names = crate::controls::Set::NAMES.join(", ");
+            p.c.controls = crate::controls::Set::parse(v).ok_or(format!("`{v}` is not one of {names}"))?;
+            Ok(())
+        },
+    },
+    Flag {
         name: "--seed",
         value: Some("N"),
         help: "seed of the simulated sensors' noise (default 1)",
@@ -356,6 +368,8 @@ pub struct Config {
     pub token_read_only: bool,
     /// A tutorial device shape instead of protocol v1.
     pub profile: Option<Profile>,
+    /// The controls it declares (only when it speaks protocol v1).
+    pub controls: crate::controls::Set,
 }
 
 impl Default for Config {
@@ -379,6 +393,7 @@ impl Default for Config {
             token: None,
             token_read_only: false,
             profile: None,
+            controls: crate::controls::Set::Car,
         }
     }
 }
@@ -427,6 +442,15 @@ impl Config {
             (Some(_), Dialect::Json) if self.token_read_only => Some(PairingMode::Control),
             (Some(_), Dialect::Json) => Some(PairingMode::Required),
             _ => None,
+        }
+    }
+
+    /// The controls it declares: none for a device that does not speak protocol v1.
+    pub fn controls(&self) -> crate::controls::Set {
+        if self.speaks_protocol() {
+            self.controls
+        } else {
+            crate::controls::Set::None
         }
     }
 

@@ -159,6 +159,13 @@ impl Drop for Client<'_> {
     }
 }
 
+/// What the control at `index` now holds does to the car.
+fn apply_control(core: &Device, index: usize, car: &mut Car) {
+    if let Some((control, value, _)) = core.panel().get(index) {
+        crate::controls::apply(car, &control.id, value);
+    }
+}
+
 /// The device core's settings from the flags.
 fn settings(config: &Config) -> Settings {
     let pairing = config.pairing();
@@ -170,6 +177,7 @@ fn settings(config: &Config) -> Settings {
         max_msg_rate: config.max_msg_rate,
         max_clients: config.max_connections,
         addresses_kept: ADDRESSES_KEPT,
+        controls: config.controls().declare().0,
         series: SERIES_META
             .iter()
             .map(|(name, label, unit, min, max, group)| {
@@ -188,7 +196,14 @@ fn settings(config: &Config) -> Settings {
 
 impl Sim {
     pub fn new(config: Config, assets: Assets) -> Sim {
-        let core = Mutex::new(Device::new(settings(&config)));
+        let mut core = Device::new(settings(&config));
+        let mut car = Car::default();
+        for action in core.set_control(&config.controls().declare().1, 0) {
+            if let CoreAction::Control(i) = action {
+                apply_control(&core, i, &mut car);
+            }
+        }
+        let (core, car) = (Mutex::new(core), Mutex::new(car));
         let conns = Conns::new(config.max_connections);
         Sim {
             config,
@@ -197,7 +212,7 @@ impl Sim {
             started: Instant::now(),
             stats: Mutex::default(),
             core,
-            car: Mutex::default(),
+            car,
             stalled_until_ms: AtomicU64::new(0),
             conns,
         }
@@ -294,8 +309,10 @@ impl Sim {
                 car.last_command = raw.map(str::to_string);
             }
             for action in &actions {
-                if let CoreAction::Halted(halt) = action {
-                    car.record(halt);
+                match action {
+                    CoreAction::Halted(halt) => car.record(halt),
+                    CoreAction::Control(i) => apply_control(&core, *i, &mut car),
+                    _ => {}
                 }
             }
             actions
@@ -326,7 +343,7 @@ impl Sim {
                         p.outbox.close(code, reason);
                     }
                 }
-                CoreAction::Halted(_) => {}
+                CoreAction::Halted(_) | CoreAction::Control(_) => {}
             }
         }
         own

@@ -151,7 +151,8 @@ mod tests {
         let early = sim.on_app_frame(&c.peer, r#"{"t":"auth","token":"blue-tiger-42"}"#, 400);
         assert_eq!(early, reply(r#"{"t":"auth","ok":false,"retry_ms":600}"#));
         let right = sim.on_app_frame(&c.peer, r#"{"t":"auth","token":"blue-tiger-42"}"#, 1000);
-        assert_eq!(right, reply(r#"{"t":"auth","ok":true}"#));
+        assert_eq!(right[0], Action::Reply(r#"{"t":"auth","ok":true}"#.into()));
+        assert!(matches!(&right[1], Action::Reply(ctl) if ctl.starts_with(r#"{"t":"ctl","v":{"lights":false"#)));
         assert!(sim.may_watch(&c.peer) && sim.may_control(&c.peer));
         assert!(c.peer.outbox.take().state, "who drives comes right after the answer");
     }
@@ -195,6 +196,28 @@ mod tests {
         let closed = s.recent_unexpected.back().unwrap();
         assert_eq!((closed.client, closed.at_ms, closed.frame.as_str()), (c.id, 50, ping));
         assert_eq!(sim.core().stats.pings_answered, 0);
+    }
+
+    #[test]
+    fn controls_drive_the_car_and_a_held_horn_stops_when_its_phone_goes() {
+        let sim = sim(&[]);
+        let (a, b) = (sim.client_connected(HOME).unwrap(), sim.client_connected(HOME).unwrap());
+        let told = sim.on_app_frame(&a.peer, r#"{"t":"ctl","id":"profile","v":"eco","seq":1}"#, 0);
+        assert_eq!(told, reply(r#"{"t":"ctl","v":{"profile":"eco"}}"#));
+        assert_eq!(
+            b.peer.outbox.take().replies,
+            [r#"{"t":"ctl","v":{"profile":"eco"}}"#],
+            "the other phone too"
+        );
+        assert!(sim.car().eco);
+        sim.on_app_frame(&a.peer, r#"{"t":"ctl","id":"horn","v":true,"seq":2}"#, 10);
+        assert!(sim.car().horn);
+        drop(a);
+        assert!(!sim.car().horn, "let go when its phone left");
+        assert_eq!(
+            b.peer.outbox.take().replies.last().map(String::as_str),
+            Some(r#"{"t":"ctl","v":{"horn":false}}"#)
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod banner;
 pub mod car;
 pub mod config;
 pub mod conns;
+pub mod controls;
 pub mod device;
 pub mod dispatch;
 pub mod fragments;

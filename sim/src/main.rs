@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use wsdeck_sim::assets::Assets;
 use wsdeck_sim::config::{self, Config};
-use wsdeck_sim::{banner, http, telemetry, Sim};
+use wsdeck_sim::{banner, controls, http, telemetry, Sim};
 
 /// How often the car is simulated and its watchdog checked.
 const CAR_STEP: Duration = Duration::from_millis(5);
@@ -105,6 +105,7 @@ async fn serve(sim: Arc<Sim>) -> ExitCode {
     let addr = listener.local_addr().unwrap_or(sim.config.bind);
     banner::print(&sim, addr);
     tokio::spawn(telemetry::run(sim.clone()));
+    tokio::spawn(controls::run(sim.clone()));
     let car = sim.clone();
     std::thread::spawn(move || drive_car(car));
     loop {

@@ -5,6 +5,7 @@ use crate::device::{Noted, Sim};
 use crate::profile::Profile;
 use std::sync::atomic::Ordering;
 use wsdeck_device::limits::RateCap;
+use wsdeck_protocol::CtlValue;
 use wsdeck_protocol::PairingMode;
 
 impl Sim {
@@ -30,6 +31,11 @@ impl Sim {
             "last_command": car.last_command,
             "last_command_ms": m.last_command_ms,
             "ignored_drive_frames": m.ignored,
+            "headlights": car.headlights,
+            "horn": car.horn,
+            "pan_deg": car.pan_deg,
+            "eco": car.eco,
+            "display": car.display,
             "stops": car.stops.iter().map(|s| serde_json::json!({"reason": s.reason, "at_ms": s.at_ms})).collect::<Vec<_>>(),
         });
         drop(car);
@@ -48,6 +54,24 @@ impl Sim {
                     "max_queued": o.max_queued,
                     "dropped": o.dropped,
                     "paired": c.is_some_and(|c| c.paired),
+                })
+            })
+            .collect();
+        let panel = core.panel();
+        let controls: Vec<_> = (0..panel.controls().len())
+            .filter_map(|i| panel.get(i))
+            .map(|(c, v, change)| {
+                let value = match v {
+                    CtlValue::Bool(b) => serde_json::json!(b),
+                    CtlValue::Num(n) => serde_json::json!(n),
+                    CtlValue::Text(t) => serde_json::json!(t),
+                };
+                serde_json::json!({
+                    "id": c.id,
+                    "kind": c.kind.as_str(),
+                    "value": value,
+                    "by": change.and_then(|c| c.by),
+                    "at_ms": change.map(|c| c.at_ms),
                 })
             })
             .collect();
@@ -90,6 +114,8 @@ impl Sim {
             "pairing": self.config.pairing().map(PairingMode::as_str),
             "wrong_tokens": wrong_tokens,
             "unpaired_frames": cs.unpaired_frames,
+            "controls": controls,
+            "refused_ctl": cs.refused_ctl,
             "rss_kib": rss_kib(),
             "last_frame_from_app": s.last_frame_from_app,
             "profile": self.config.profile.map(Profile::name),
@@ -139,6 +165,24 @@ mod tests {
             sim.on_app_frame(&a.peer, "left", 20);
         }
         assert_eq!(sim.dump(30)["recent_frames"].as_array().unwrap().len(), 32, "the last 32 are kept");
+    }
+
+    #[test]
+    fn it_shows_each_controls_value_and_who_changed_it_last() {
+        let sim = sim(&[]);
+        let c = sim.client_connected(HOME).unwrap();
+        sim.on_app_frame(&c.peer, r#"{"t":"ctl","id":"lights","v":true,"seq":1}"#, 7);
+        let d = sim.dump(10);
+        let lights = &d["controls"][0];
+        assert_eq!(
+            (&lights["id"], &lights["value"], &lights["by"], &lights["at_ms"]),
+            (&"lights".into(), &true.into(), &c.id.into(), &7.into())
+        );
+        assert_eq!(d["controls"][3]["value"], 0.0, "the camera starts straight ahead");
+        assert_eq!(d["car"]["headlights"], true);
+        assert!(sim.dump(0)["controls"].as_array().unwrap().len() == 6);
+        let plain = self::sim(&["--controls", "none"]);
+        assert_eq!(plain.dump(0)["controls"], serde_json::json!([]));
     }
 
     #[test]
