@@ -48,6 +48,7 @@ impl Setup {
             max_clients: MAX_CLIENTS,
             addresses_kept: ADDRESSES_KEPT,
             series: series(),
+            controls: Vec::new(),
         }
     }
 }
