@@ -6,7 +6,7 @@
 // checks handshakes, wsdeck_assembler.cpp puts split frames together, wsdeck_device.cpp is the
 // car, wsdeck_controls.cpp its declared controls); the Arduino IDE compiles every .cpp in the sketch folder. The same files are compiled on
 // the host by firmware/core/test (cargo xtask test, step "firmware core (g++)"), which runs every
-// vector of protocol/vectors.json and the simulator's car rules (sim/src/car.rs) against them.
+// vector of protocol/vectors.json and the simulator's car rules (device/src/motion.rs) against them.
 #ifndef WSDECK_CORE_H
 #define WSDECK_CORE_H
 
@@ -234,7 +234,7 @@ class CtlFrame {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Who may open the control socket (docs/SECURITY.md, the rules of sim/src/guard.rs)
+// Who may open the control socket (docs/SECURITY.md, the rules of device/src/guard.rs)
 
 enum class Guard : uint8_t { Ok, BadHost, BadOrigin };
 
@@ -452,7 +452,7 @@ struct Stats {
   uint32_t buttons_released;// held buttons let go because their client disconnected
 };
 
-/// The car of sim/src/car.rs behind the frames of sim/src/main.rs (Sim::on_app_frame): one
+/// The car of device/src/motion.rs behind the frames of device/src/lib.rs (Device::frame): one
 /// driver at a time, a watchdog, and every stop remembered. Not thread-safe: call it from one
 /// task, or under one lock. Times are millis() and may wrap (differences are taken mod 2^32);
 /// a time earlier than one already seen counts as that time.
@@ -560,7 +560,7 @@ class Device {
     const char *close_reason;
     uint32_t opened_ms;
     uint32_t seen_ms;  // the last frame of any kind
-    // The rate cap (sim/src/limits.rs RateCap), in thousandths of a message.
+    // The rate cap (device/src/limits.rs RateCap), in thousandths of a message.
     uint32_t tokens;
     uint32_t last_ms;
     uint32_t window_start_ms;
@@ -607,7 +607,7 @@ class Device {
   /// Takes the valid declarations of config_ (the constructor).
   void keep_controls();
 
-  // The car (sim/src/car.rs).
+  // The car (device/src/motion.rs).
   bool drive(uint32_t client, const AppMsg &m, uint32_t now);
   void drive_words(int16_t l, int16_t r, uint32_t now);
   void stop_car(uint32_t client, uint32_t seq, uint32_t now);
@@ -652,7 +652,7 @@ class Device {
   char scratch_[1024];
 };
 
-/// The text dialect's words (sim/src/car.rs words_to_wheels): false if `data` is not one.
+/// The text dialect's words (device/src/words.rs): false if `data` is not one.
 bool words_to_wheels(const char *data, size_t len, int16_t &l, int16_t &r);
 
 }  // namespace wsdeck

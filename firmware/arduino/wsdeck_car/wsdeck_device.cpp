@@ -1,4 +1,4 @@
-// wsdeck_device: the car of sim/src/car.rs behind the frames of the simulator's dispatch (Device,
+// wsdeck_device: the car of device/src/motion.rs behind the frames of the simulator's dispatch (Device,
 // see wsdeck_core.h): lease, watchdog, pairing with per-address backoff, the rate cap. When the
 // simulator's rules change, change these (the host tests run its cases against this file).
 #include <string.h>
@@ -13,7 +13,7 @@ using text::Span;
 using text::trimmed;
 
 // ---------------------------------------------------------------------------------------------
-// The car (sim/src/car.rs) and its frames (sim/src/main.rs Sim::on_app_frame, sim/src/ws.rs)
+// The car (device/src/motion.rs) and its frames (device/src/lib.rs Device::frame, sim/src/ws.rs)
 
 const char *pairing_name(PairingMode m) { return m == PairingMode::Control ? "control" : "required"; }
 
@@ -86,7 +86,7 @@ Device::Device(const Config &config)
   if (config_.max_frame_len > kMaxFrameLen) config_.max_frame_len = kMaxFrameLen;
   if (config_.max_clients > kMaxClients || config_.max_clients == 0) config_.max_clients = kMaxClients;
   if (config_.max_msg_rate > 1000000) config_.max_msg_rate = 1000000;
-  // A burst of a quarter second's worth, at least 10 (sim/src/limits.rs), in thousandths.
+  // A burst of a quarter second's worth, at least 10 (device/src/limits.rs), in thousandths.
   burst_milli_ = config_.max_msg_rate * 250 > 10000 ? config_.max_msg_rate * 250 : 10000;
   // Pairing needs JSON frames: the text dialect has no way to send a token.
   pairing_ = config_.pairing_token != nullptr && config_.pairing_token[0] != '\0' && config_.dialect == Dialect::Json;
@@ -256,7 +256,7 @@ void Device::on_too_large(uint32_t client) {
 }
 
 Device::Verdict Device::rate_check(Client &c, uint32_t now, bool stop) {
-  // sim/src/limits.rs RateCap::check, in integers: tokens are thousandths of a message.
+  // device/src/limits.rs RateCap::check, in integers: tokens are thousandths of a message.
   const uint32_t rate = config_.max_msg_rate;
   if (rate == 0) return kProcess;
   const uint32_t elapsed = now - c.last_ms;

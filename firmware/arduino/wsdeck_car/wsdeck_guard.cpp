@@ -1,4 +1,4 @@
-// wsdeck_guard: who may open the control socket (check_handshake, the rules of sim/src/guard.rs),
+// wsdeck_guard: who may open the control socket (check_handshake, the rules of device/src/guard.rs),
 // the pairing token compared in constant time, and If-None-Match (see wsdeck_core.h).
 #include <string.h>
 
@@ -15,7 +15,7 @@ using text::trim;
 using text::trimmed;
 
 // ---------------------------------------------------------------------------------------------
-// The handshake guard (sim/src/guard.rs)
+// The handshake guard (device/src/guard.rs)
 
 namespace {
 

@@ -1,6 +1,6 @@
 // Host tests of the reference firmware's protocol core (firmware/arduino/wsdeck_car/wsdeck_*):
 // every vector of protocol/vectors.json that concerns a device, the simulator's car rules
-// (sim/src/car.rs, sim/src/main.rs), the handshake guard (sim/src/guard.rs), and a fixed-seed
+// (device/src/motion.rs, device/src/lib.rs), the handshake guard (device/src/guard.rs), and a fixed-seed
 // fuzz loop. Built and run by `cargo xtask test` (step "firmware core (g++)") under ASan and
 // UBSan; prints TAP (`ok N - name`) and `# pass N` / `# fail N`.
 //
@@ -658,7 +658,7 @@ static void encoding() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The guard (the cases of sim/src/guard.rs)
+// The guard (the cases of device/src/guard.rs)
 
 static Json g_shared;  // firmware/core/test/shared_cases.json: cases the simulator passes too
 
@@ -673,7 +673,7 @@ static void read_shared(const char *path) {
 }
 
 static void guard() {
-  // The cases of sim/src/guard.rs, from the table both suites read.
+  // The cases of device/src/guard.rs, from the table both suites read.
   const Json *groups = g_shared.get("handshake");
   for (size_t gi = 0; groups && gi < groups->items.size(); gi++) {
     const Json &group = groups->items[gi];
@@ -706,7 +706,7 @@ static void guard() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The device: the car rules of sim/src/car.rs, through frames
+// The device: the car rules of device/src/motion.rs, through frames
 
 static std::string drive_frame(uint32_t seq, int l, int r) {
   return "{\"t\":\"drive\",\"seq\":" + std::to_string(seq) + ",\"x\":0,\"y\":0,\"l\":" + std::to_string(l) +
@@ -767,7 +767,7 @@ static void device() {
     report("hello is optional; series that do not fit are left out, not the hello");
   }
   {
-    // sim/src/car.rs watchdog_stops_a_car_left_without_commands
+    // device/src/motion.rs watchdog_stops_a_car_left_without_commands
     Rig rig;
     rig.dev.on_open(1, 0, rig.out);
     rig.send(1, drive_frame(1, 500, 500), 1000);
@@ -800,7 +800,7 @@ static void device() {
     report("watchdog: a steady stream of drive frames keeps the car going");
   }
   {
-    // sim/src/car.rs only_the_driver_drives_and_old_frames_are_ignored
+    // device/src/motion.rs only_the_driver_drives_and_old_frames_are_ignored
     Rig rig;
     rig.dev.on_open(1, 0, rig.out);
     rig.dev.on_open(2, 0, rig.out);
@@ -823,7 +823,7 @@ static void device() {
     report("lease: only the driver drives; frames not newer than the last are ignored");
   }
   {
-    // sim/src/car.rs lease_passes_on_release_disconnect_or_idle
+    // device/src/motion.rs lease_passes_on_release_disconnect_or_idle
     Rig rig;
     rig.send(1, "{\"t\":\"claim\"}", 0);
     rig.send(1, "{\"t\":\"release\"}", 10);
@@ -863,7 +863,7 @@ static void device() {
     report("take-over: a watcher gets the lease once the driver idles, and drives with its own seq");
   }
   {
-    // sim/src/car.rs anyone_may_stop_and_a_leaving_driver_stops_the_car, and stop is never skipped
+    // device/src/motion.rs anyone_may_stop_and_a_leaving_driver_stops_the_car, and stop is never skipped
     Rig rig;
     rig.dev.on_open(1, 0, rig.out);
     rig.dev.on_open(2, 0, rig.out);
@@ -1110,7 +1110,7 @@ static void pairing() {
     Rig rig(paired_config(PairingMode::Control));
     rig.dev.on_open(1, kAddrA, 0, rig.out);
     uint32_t t = 1000;
-    // The waits of sim/src/pairing.rs, from the table both suites read.
+    // The waits of device/src/pairing.rs, from the table both suites read.
     std::vector<uint32_t> waits;
     if (const Json *l = g_shared.get("pairing_waits_ms"))
       for (const Json &w : l->items) waits.push_back((uint32_t)w.n);
@@ -1474,7 +1474,7 @@ static void controls() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Limits (PROTOCOL.md "Limits", sim/src/limits.rs)
+// Limits (PROTOCOL.md "Limits", device/src/limits.rs)
 
 /// Sends `n` pings evenly over `ms` from `t0`; returns how many were answered, and when the core
 /// asked for the connection to be closed (0: never), which ends the flood.
