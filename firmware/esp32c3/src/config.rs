@@ -63,6 +63,11 @@ macro_rules! pins {
             right_in1: esp_hal::gpio::Pin::degrade($p.GPIO10),
             right_in2: esp_hal::gpio::Pin::degrade($p.GPIO1),
             battery_adc: $p.GPIO3,
+            // The app's Headlights and Horn controls: high while on (drive an LED or a buzzer
+            // through a transistor). GPIO 2 is a strapping pin: nothing on it may pull it low
+            // at reset.
+            lights: esp_hal::gpio::Pin::degrade($p.GPIO0),
+            horn: esp_hal::gpio::Pin::degrade($p.GPIO2),
         }
     };
 }

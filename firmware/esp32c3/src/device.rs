@@ -5,9 +5,10 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use wsdeck_device::controls::Panel;
 use wsdeck_device::guard::Refusal;
 use wsdeck_device::Settings;
-use wsdeck_protocol::{PairingMode, SeriesMeta};
+use wsdeck_protocol::{Control, ControlKind, CtlValue, PairingMode, SeriesMeta};
 
 /// WebSocket clients at once (one web task each); the next one is closed with 1013.
 pub const MAX_CLIENTS: usize = 4;
@@ -48,7 +49,7 @@ impl Setup {
             max_clients: MAX_CLIENTS,
             addresses_kept: ADDRESSES_KEPT,
             series: series(),
-            controls: Vec::new(),
+            controls: controls(),
         }
     }
 }
@@ -67,6 +68,30 @@ fn series() -> Vec<(String, SeriesMeta)> {
             (name.into(), meta)
         })
         .collect()
+}
+
+/// The car's switches, shown in the app (and beside the pad on the Drive page): the headlights
+/// and the horn, each on a pin of config.rs. The horn is a button: it sounds while held, and the
+/// core lets go of it when the phone holding it leaves.
+fn controls() -> Vec<Control> {
+    let mut lights = Control::new("lights", ControlKind::Toggle);
+    lights.label = "Headlights".into();
+    let mut horn = Control::new("horn", ControlKind::Button);
+    horn.label = "Horn".into();
+    [lights, horn]
+        .into_iter()
+        .map(|mut c| {
+            c.group = Some("Car".into());
+            c.drive = true;
+            c
+        })
+        .collect()
+}
+
+/// The levels of the lights' and the horn's pins for what the device holds (high = on).
+pub fn switches(panel: &Panel) -> (bool, bool) {
+    let on = |id| panel.value(id) == Some(&CtlValue::Bool(true));
+    (on("lights"), on("horn"))
 }
 
 /// The body of the 403 answer: what was refused and where to allow it.
@@ -116,6 +141,20 @@ mod tests {
         let home = IpAddr::V4(Ipv4Addr::new(192, 168, 4, 2));
         assert!((0..MAX_CLIENTS).all(|_| d.open(home, 0).is_ok()));
         assert!(d.open(home, 0).is_err());
+    }
+
+    #[test]
+    fn the_lights_and_horn_follow_the_phones_and_the_horn_stops_when_its_phone_leaves() {
+        let mut d = Device::new(SETUP.settings());
+        let home = IpAddr::V4(Ipv4Addr::new(192, 168, 4, 2));
+        let (slot, _) = d.open(home, 0).unwrap();
+        assert_eq!(switches(d.panel()), (false, false));
+        d.frame(slot, r#"{"t":"ctl","id":"lights","v":true,"seq":1}"#, 0);
+        let out = d.frame(slot, r#"{"t":"ctl","id":"horn","v":true,"seq":2}"#, 0);
+        assert!(out.contains(&Action::Control(1)), "{out:?}");
+        assert_eq!(switches(d.panel()), (true, true));
+        d.close(slot, 10);
+        assert_eq!(switches(d.panel()), (true, false), "the lights stay, the horn stops");
     }
 
     #[test]

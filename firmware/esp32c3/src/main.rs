@@ -47,6 +47,8 @@ struct Pins<Battery> {
     right_in1: esp_hal::gpio::AnyPin<'static>,
     right_in2: esp_hal::gpio::AnyPin<'static>,
     battery_adc: Battery,
+    lights: esp_hal::gpio::AnyPin<'static>,
+    horn: esp_hal::gpio::AnyPin<'static>,
 }
 
 #[cfg(target_arch = "riscv32")]
@@ -114,6 +116,7 @@ async fn main(spawner: embassy_executor::Spawner) -> ! {
     shared::init(config::DEVICE.settings());
     // The watchdog runs from here on, before any socket can arm the car.
     spawner.spawn(motors::run(left, right).expect("one motor task"));
+    spawner.spawn(motors::switches(low(pins.lights), low(pins.horn)).expect("one switch task"));
 
     let rng = esp_hal::rng::Rng::new();
     let seed = (u64::from(rng.random()) << 32) | u64::from(rng.random());

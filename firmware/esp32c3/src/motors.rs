@@ -1,6 +1,7 @@
 //! The two motors (LEDC PWM and H-bridge direction pins) and the task that owns them: it applies
 //! the device's wheel commands as soon as they change and runs the watchdog's clock every
 //! `WATCHDOG_TICK_MS`, whatever the sockets are doing, so the wheels stop when drive frames do.
+//! And the headlights' and horn's pins, set when a control changes.
 
 use crate::config;
 use crate::shared;
@@ -48,5 +49,16 @@ pub async fn run(mut left: Motor, mut right: Motor) -> ! {
             right.set(wheels.1);
             applied = wheels;
         }
+    }
+}
+
+/// The headlights' and horn's pins, set whenever a control changes (`shared::SWITCHES`).
+#[embassy_executor::task]
+pub async fn switches(mut lights: Output<'static>, mut horn: Output<'static>) -> ! {
+    loop {
+        let (l, h) = shared::with(|d| wsdeck_esp32c3::device::switches(d.panel()));
+        lights.set_level(Level::from(l));
+        horn.set_level(Level::from(h));
+        shared::SWITCHES.wait().await;
     }
 }

@@ -32,6 +32,9 @@ pub static OUTBOX: [Channel<CriticalSectionRawMutex, Out, OUTBOX_DEPTH>; MAX_CLI
 /// Wakes the motor task: the wheel commands may have changed.
 pub static WHEELS: Signal<CriticalSectionRawMutex, ()> = Signal::new();
 
+/// Wakes the switch task: a control (the headlights, the horn) changed.
+pub static SWITCHES: Signal<CriticalSectionRawMutex, ()> = Signal::new();
+
 /// Frames not queued because a client's outbox was full (the chip has no atomic add).
 pub static DROPPED: Mutex<CriticalSectionRawMutex, Cell<u32>> = Mutex::new(Cell::new(0));
 
@@ -116,6 +119,7 @@ fn deliver(actions: Vec<Action>, class: Class) {
             Action::State(_) => {} // written as Send by `act`
             Action::Close(slot, code, reason) => close_now(slot, code, reason),
             Action::Halted(halt) => esp_println::println!("wsdeck: stopped: {}", halt.describe()),
+            Action::Control(_) => SWITCHES.signal(()),
         }
     }
 }
