@@ -149,6 +149,8 @@ pub static TASKS: &[Task] = &[
                 Chromium, wsdeck against a minimal hand-written page;\n\
                 charts: chart frame time and main-thread load against uPlot (same data), a 10 min\n  \
                 1 kHz memory soak, and what the charts weigh;\n\
+                controls: the Controls page's frame time and main-thread load with 100 controls\n  \
+                (30 changing at 50 Hz) and 20 Hz telemetry, against none declared;\n\
                 faults: the fault-proxy scenario matrix and a 10 min soak (docs/RELIABILITY.md);\n\
                 fuzz: each fuzz target (fuzz/, nightly + cargo-fuzz; the firmware core's,\n  \
                 firmware/core/fuzz/, with clang); a crash fails the bench;\n\

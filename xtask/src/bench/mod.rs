@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: speed figures that tests must not assert. Each benchmark prints a table
 //! and writes JSON under target/bench/, with ratios against a baseline measured in the same run.
-//! `--only drive-latency,charts,faults,fuzz,clients,size` picks some (default: all).
+//! `--only drive-latency,charts,controls,faults,fuzz,clients,size` picks some (default: all).
 
 mod clients;
 mod size;
@@ -11,7 +11,7 @@ use crate::util::{cmd, root, run};
 use crate::{firmware, fuzz, run as run_task, tools};
 use std::path::Path;
 
-pub const BENCHES: [&str; 6] = ["drive-latency", "charts", "faults", "fuzz", "clients", "size"];
+pub const BENCHES: [&str; 7] = ["drive-latency", "charts", "controls", "faults", "fuzz", "clients", "size"];
 
 /// Flags of `cargo xtask bench`.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +43,7 @@ pub fn main(opts: &Options) -> Result<(), String> {
         let result = match bench.as_str() {
             "drive-latency" => browser_bench("drive-latency"),
             "charts" => browser_bench("charts").and_then(|()| chart_weight()),
+            "controls" => browser_bench("controls"),
             "faults" => browser_bench("faults"),
             "fuzz" => fuzz_bench(opts.fuzz_secs),
             "clients" => clients::main(opts),
@@ -68,8 +69,8 @@ fn bench_dir() -> Result<std::path::PathBuf, String> {
 }
 
 /// `e2e/bench/<name>.mjs` in headless Chromium against the release build: drive-latency (input
-/// -> frame, release -> stop), charts (against uPlot, and a 1 kHz soak), faults (the fault-proxy
-/// matrix and a soak, docs/RELIABILITY.md).
+/// -> frame, release -> stop), charts (against uPlot, and a 1 kHz soak), controls (100 of them,
+/// against none declared), faults (the fault-proxy matrix and a soak, docs/RELIABILITY.md).
 fn browser_bench(name: &str) -> Result<(), String> {
     tools::ensure_test_tools()?;
     run_task::build_app(true)?;

@@ -1,0 +1,154 @@
+// Benchmark: the Controls page under load. `wsdeck-sim --controls many` declares 100 controls and
+// changes 30 gauges 50 times a second (one ctl frame each time), with 20 Hz telemetry; the
+// baseline, in the same run and browser, is the same page from `--controls none` (nothing
+// declared, the same telemetry). Run by `cargo xtask bench`; prints a table and writes JSON (argv[2]).
+//
+// Measured from a Chromium trace of the renderer's main thread. A requestAnimationFrame loop runs
+// on both pages, so every vsync is a main-thread frame and the two are counted alike. Frame time
+// is the main thread's work for one frame: its rendering task (style, layout, paint, commit) and
+// every task since the previous one (the WebSocket messages and the row updates they make);
+// "render p95" is the rendering task alone. Busy % is all main-thread task time over wall time.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { launch, startSim, until, waitForState } from '../lib/harness.mjs';
+
+const WARM_S = Number(process.env.WSDECK_BENCH_CONTROLS_WARM_S ?? 3);
+const MEASURE_S = Number(process.env.WSDECK_BENCH_CONTROLS_S ?? 10);
+const GOAL_P95_MS = 4;
+const out = process.argv[2] ?? 'target/bench/controls.json';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const RAF_LOOP = 'const f = () => requestAnimationFrame(f); requestAnimationFrame(f);';
+const CATEGORIES = ['disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame', '__metadata'];
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/**
+ * The trace events of `page` over `secs` seconds, and the frames the page received a second
+ * meanwhile, by type.
+ */
+async function trace(page, secs) {
+  const cdp = await page.context().newCDPSession(page);
+  const events = [];
+  const received = {};
+  cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+  cdp.on('Network.webSocketFrameReceived', ({ response }) => {
+    const t = /^\{"t":"(\w+)"/.exec(response.payloadData)?.[1] ?? 'other';
+    received[t] = (received[t] ?? 0) + 1;
+  });
+  await cdp.send('Network.enable');
+  const start = Date.now();
+  const complete = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+  await cdp.send('Tracing.start', { traceConfig: { includedCategories: CATEGORIES }, transferMode: 'ReportEvents' });
+  await sleep(secs * 1000);
+  await cdp.send('Tracing.end');
+  await complete;
+  const wall_s = (Date.now() - start) / 1000;
+  await cdp.detach();
+  const perSecond = Object.fromEntries(Object.entries(received).map(([t, n]) => [t, n / wall_s]));
+  return { events, perSecond };
+}
+
+/** Frame times and busy share from the renderer main thread's trace events. */
+function analyse(events, secs) {
+  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  if (!main) throw new Error('no renderer main thread in the trace');
+  const own = events.filter((e) => e.pid === main.pid && e.tid === main.tid);
+  // Top-level tasks only (a nested run loop's tasks are inside their parent's time).
+  const tasks = [];
+  for (const t of own.filter((e) => e.name === 'RunTask' && e.ph === 'X').sort((a, b) => a.ts - b.ts)) {
+    const last = tasks.at(-1);
+    if (!last || t.ts >= last.ts + last.dur) tasks.push(t);
+  }
+  const begins = own.filter((e) => e.name === 'BeginMainThreadFrame').map((e) => e.ts);
+  const [frames, renders] = [[], []];
+  let [work, b] = [0, 0];
+  for (const t of tasks) {
+    work += t.dur;
+    while (b < begins.length && begins[b] < t.ts) b++;
+    if (b < begins.length && begins[b] <= t.ts + t.dur) {
+      // This task rendered a frame: it and the tasks since the last one are that frame's work.
+      frames.push(work / 1000);
+      renders.push(t.dur / 1000);
+      work = 0;
+    }
+  }
+  frames.shift(); // the first one's work started before the trace did
+  const sorted = [...frames].sort((p, q) => p - q);
+  const rendering = renders.sort((p, q) => p - q);
+  const span = (tasks.at(-1).ts + tasks.at(-1).dur - tasks[0].ts) / 1e6 || secs;
+  const busy = tasks.reduce((s, t) => s + t.dur, 0) / 1e6;
+  return {
+    frames: frames.length,
+    fps: frames.length / span,
+    p50_ms: percentile(sorted, 50),
+    p95_ms: percentile(sorted, 95),
+    max_ms: sorted.at(-1),
+    render_p95_ms: percentile(rendering, 95),
+    busy_pct: (busy / span) * 100,
+    longest_task_ms: Math.max(...tasks.map((t) => t.dur)) / 1000,
+  };
+}
+
+/** The Controls page from `sim`, measured once it has settled. */
+async function measure(context, sim, controls) {
+  const page = await context.newPage();
+  await page.goto(`${sim.url}#/controls`);
+  await waitForState(page, 'connected');
+  await until(`${controls} controls on the page`, async () => (await page.locator('[data-ctl]').count()) === controls);
+  await sleep(WARM_S * 1000);
+  const { events, perSecond } = await trace(page, MEASURE_S);
+  await page.close();
+  const r = analyse(events, MEASURE_S);
+  r.controls = controls;
+  r.ctl_frames_per_s = perSecond.ctl ?? 0;
+  r.tel_frames_per_s = perSecond.tel ?? 0;
+  return r;
+}
+
+const browser = await launch({ viewport: { width: 390, height: 844 } });
+const sims = [];
+const result = { warm_s: WARM_S, measure_s: MEASURE_S, goal_p95_ms: GOAL_P95_MS };
+try {
+  const args = ['--rate', '20', '--seed', '7', '--name', 'Bench'];
+  const many = await startSim({ args: [...args, '--controls', 'many'] });
+  const none = await startSim({ args: [...args, '--controls', 'none'] });
+  sims.push(many, none);
+  await browser.context.addInitScript(RAF_LOOP);
+  console.error(`controls bench: ${WARM_S} + ${MEASURE_S} s per page...`);
+  result.many = await measure(browser.context, many, 100);
+  result.none = await measure(browser.context, none, 0);
+  result.ratio_p95 = result.many.p95_ms / result.none.p95_ms;
+  result.ratio_busy = result.many.busy_pct / result.none.busy_pct;
+  result.errors = browser.errors;
+} finally {
+  await browser.close();
+  for (const s of sims) await s.kill();
+}
+
+const num = (v, w = 8, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : '-').padStart(w);
+console.log('\nControls page: 100 controls, 30 gauges changing at 50 Hz, 20 Hz telemetry, 390x844 at DPR 2');
+console.log(
+  `${'page'.padEnd(14)} ${'ctl/s'.padStart(6)} ${'tel/s'.padStart(6)} ${'frames'.padStart(7)} ` +
+    `${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'render95'.padStart(8)} ` +
+    `${'busy %'.padStart(8)} ${'task max'.padStart(8)}`,
+);
+for (const [name, label] of [['many', '100 controls'], ['none', 'none declared']]) {
+  const r = result[name];
+  console.log(
+    `${label.padEnd(14)} ${num(r.ctl_frames_per_s, 6, 0)} ${num(r.tel_frames_per_s, 6, 0)} ` +
+      `${String(r.frames).padStart(7)} ${num(r.p50_ms)} ${num(r.p95_ms)} ${num(r.max_ms)} ${num(r.render_p95_ms)} ` +
+      `${num(r.busy_pct)} ${num(r.longest_task_ms)}`,
+  );
+}
+console.log(
+  `100 controls / none: p95 ${result.ratio_p95.toFixed(2)}, busy ${result.ratio_busy.toFixed(2)}   ` +
+    `(goal: p95 <= ${GOAL_P95_MS} ms: ${result.many.p95_ms <= GOAL_P95_MS ? 'met' : 'NOT met'})`,
+);
+if (result.errors.length) console.log(`page errors: ${result.errors.join('; ')}`);
+mkdirSync(path.dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify(result, null, 2));
+console.log(`\nwrote ${out}`);
