@@ -236,6 +236,38 @@ const FLAGS: &[Flag] = &[
         },
     },
     Flag {
+        name: "--mqtt",
+        value: Some("HOST:PORT"),
+        help: "be a fleet of devices on this MQTT broker, not an HTTP server (docs/FLEET.md)",
+        set: |p, v| {
+            let bad = || format!("`{v}` is not HOST:PORT");
+            let (host, port) = v.rsplit_once(':').ok_or_else(bad)?;
+            let port = port.parse().map_err(|_| bad())?;
+            p.c.mqtt = Some((host.trim_matches(['[', ']']).to_string(), port));
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--fleet",
+        value: Some("N"),
+        help: "with --mqtt: this many devices, sim-01 to sim-NN, each its own connection\n\
+               (default 1)",
+        set: |p, v| {
+            p.c.fleet = number(v, 1..=1000)?;
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--mqtt-password-file",
+        value: Some("FILE"),
+        help: "with --mqtt: each device logs in as its id with the password in FILE",
+        set: |p, v| {
+            let text = std::fs::read_to_string(v).map_err(|e| format!("{v}: {e}"))?;
+            p.c.mqtt_password = Some(text.trim_end_matches(['\r', '\n']).to_string());
+            Ok(())
+        },
+    },
+    Flag {
         name: "--seed",
         value: Some("N"),
         help: "seed of the simulated sensors' noise (default 1)",
@@ -370,6 +402,12 @@ pub struct Config {
     pub profile: Option<Profile>,
     /// The controls it declares (only when it speaks protocol v1).
     pub controls: crate::controls::Set,
+    /// `--mqtt`: the broker a fleet of devices connects to, instead of serving HTTP.
+    pub mqtt: Option<(String, u16)>,
+    /// `--fleet`: how many devices on the broker.
+    pub fleet: usize,
+    /// `--mqtt-password-file`: the password every simulated device logs in with.
+    pub mqtt_password: Option<String>,
 }
 
 impl Default for Config {
@@ -394,6 +432,9 @@ impl Default for Config {
             token_read_only: false,
             profile: None,
             controls: crate::controls::Set::Car,
+            mqtt: None,
+            fleet: 1,
+            mqtt_password: None,
         }
     }
 }
@@ -416,6 +457,12 @@ impl Config {
             return Ok(None);
         }
         let mut c = p.c;
+        if c.mqtt.is_none() && (c.fleet != 1 || c.mqtt_password.is_some()) {
+            return Err("--fleet and --mqtt-password-file go with --mqtt HOST:PORT".into());
+        }
+        if c.mqtt.is_some() && !c.speaks_protocol() {
+            return Err("--mqtt devices speak protocol v1: drop --profile and --dialect text".into());
+        }
         if let Some(profile) = c.profile {
             if let Some(flag) = p.shape_flags.first() {
                 return Err(format!("--profile {} sets its own shape: drop {flag}", profile.name()));

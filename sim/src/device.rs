@@ -167,7 +167,7 @@ fn apply_control(core: &Device, index: usize, car: &mut Car) {
 }
 
 /// The device core's settings from the flags.
-fn settings(config: &Config) -> Settings {
+pub(crate) fn settings(config: &Config) -> Settings {
     let pairing = config.pairing();
     Settings {
         name: config.name.clone(),

@@ -64,6 +64,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if config.mqtt.is_some() {
+        return match tokio::runtime::Runtime::new() {
+            Ok(runtime) => {
+                runtime.block_on(wsdeck_sim::fleet_mqtt::run(config));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("wsdeck-sim: cannot start: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let assets = match Assets::load(&config.dist) {
         Ok(assets) => assets,
         Err(e) => {
