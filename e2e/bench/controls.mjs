@@ -54,8 +54,11 @@ async function trace(page, secs) {
 
 /** Frame times and busy share from the renderer main thread's trace events. */
 function analyse(events, secs) {
-  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
-  if (!main) throw new Error('no renderer main thread in the trace');
+  // The page's renderer (the browser has others: the context's first page, about:blank).
+  const started = events.find((e) => e.name === 'TracingStartedInBrowser');
+  const pid = started?.args.data.frames.find((f) => f.isOutermostMainFrame)?.processId;
+  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain' && e.pid === pid);
+  if (!main) throw new Error("no main thread of the page's renderer in the trace");
   const own = events.filter((e) => e.pid === main.pid && e.tid === main.tid);
   // Top-level tasks only (a nested run loop's tasks are inside their parent's time).
   const tasks = [];
@@ -90,6 +93,8 @@ function analyse(events, secs) {
     render_p95_ms: percentile(rendering, 95),
     busy_pct: (busy / span) * 100,
     longest_task_ms: Math.max(...tasks.map((t) => t.dur)) / 1000,
+    // How often the page's DOM changed (the app publishes values per tick, not per frame).
+    restyles_per_s: own.filter((e) => e.name === 'ScheduleStyleRecalculation').length / span,
   };
 }
 
@@ -134,14 +139,14 @@ console.log('\nControls page: 100 controls, 30 gauges changing at 50 Hz, 20 Hz t
 console.log(
   `${'page'.padEnd(14)} ${'ctl/s'.padStart(6)} ${'tel/s'.padStart(6)} ${'frames'.padStart(7)} ` +
     `${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'render95'.padStart(8)} ` +
-    `${'busy %'.padStart(8)} ${'task max'.padStart(8)}`,
+    `${'busy %'.padStart(8)} ${'task max'.padStart(8)} ${'restyle/s'.padStart(9)}`,
 );
 for (const [name, label] of [['many', '100 controls'], ['none', 'none declared']]) {
   const r = result[name];
   console.log(
     `${label.padEnd(14)} ${num(r.ctl_frames_per_s, 6, 0)} ${num(r.tel_frames_per_s, 6, 0)} ` +
       `${String(r.frames).padStart(7)} ${num(r.p50_ms)} ${num(r.p95_ms)} ${num(r.max_ms)} ${num(r.render_p95_ms)} ` +
-      `${num(r.busy_pct)} ${num(r.longest_task_ms)}`,
+      `${num(r.busy_pct)} ${num(r.longest_task_ms)} ${num(r.restyles_per_s, 9, 0)}`,
   );
 }
 console.log(
