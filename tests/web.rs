@@ -76,9 +76,10 @@ fn words_are_kept_per_device_and_the_old_global_words_move_to_the_first_one() {
     assert_eq!(dom::storage_get("wsdeck.drive.words"), None, "the old key is gone");
     assert_eq!(prefs::load(car), moved, "kept for that address");
     assert_eq!(prefs::load(other), prefs::DevicePrefs::default(), "another address has its own");
-    let extra = prefs::DevicePrefs { extra: vec!["horn".into()], ..prefs::load(other) };
+    let horn = prefs::ExtraWord { label: "Horn".into(), word: "horn".into() };
+    let extra = prefs::DevicePrefs { extra: vec![horn.clone()], ..prefs::load(other) };
     prefs::save(other, &extra);
-    assert_eq!(prefs::load(other).extra, ["horn"]);
+    assert_eq!(prefs::load(other).extra, [horn], "a named phone-side button, kept");
     assert_eq!(prefs::load(car), moved);
     prefs::save(car, &prefs::DevicePrefs::default());
     prefs::save(other, &prefs::DevicePrefs::default());
@@ -96,7 +97,8 @@ async fn the_app_mounts_tries_to_connect_and_unmounts_cleanly() {
     assert!(dom::held() >= before + 6, "{} held after mounting", dom::held() - before);
     // The test runner's server has no /ws: the app keeps trying and says so.
     assert_eq!(attr(&root, "[data-testid=status]", "data-state").as_deref(), Some("connecting"));
-    assert_eq!(root.query_selector_all("nav.tabs a").unwrap().length(), 4);
+    // Drive, Charts, Controls, Device, Settings.
+    assert_eq!(root.query_selector_all("nav.tabs a").unwrap().length(), 5);
     sleep(300).await;
     drop(handle);
     assert_eq!(root.child_element_count(), 0);

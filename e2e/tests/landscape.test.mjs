@@ -151,7 +151,8 @@ test('sideways, the device\'s thumb buttons sit between the pads, clear of them 
       await page.goto('about:blank');
       await armed(page, device, { mode });
       await device.send(DRIVE_CONTROLS);
-      await page.waitForSelector('.drive-controls button');
+      // The simulator's own declaration (lights, horn) is replaced by this one, with its slider.
+      await page.waitForSelector('.drive-controls input');
       const m = await measure(page);
       assertFits(m, where);
       assert.ok(m.controls && !overlaps(m.controls, m.stop) && m.pads.every((p) => !overlaps(p, m.controls)), `${where}: clear`);

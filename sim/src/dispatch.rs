@@ -152,7 +152,9 @@ mod tests {
         assert_eq!(early, reply(r#"{"t":"auth","ok":false,"retry_ms":600}"#));
         let right = sim.on_app_frame(&c.peer, r#"{"t":"auth","token":"blue-tiger-42"}"#, 1000);
         assert_eq!(right[0], Action::Reply(r#"{"t":"auth","ok":true}"#.into()));
-        assert!(matches!(&right[1], Action::Reply(ctl) if ctl.starts_with(r#"{"t":"ctl","v":{"lights":false"#)));
+        assert!(
+            matches!(&right[1], Action::Reply(ctl) if ctl.starts_with(r#"{"t":"ctl","v":{"lights":false"#))
+        );
         assert!(sim.may_watch(&c.peer) && sim.may_control(&c.peer));
         assert!(c.peer.outbox.take().state, "who drives comes right after the answer");
     }
