@@ -11,9 +11,9 @@
 #   POST /cut             drop every WebSocket connection (the WiFi link is gone)
 import asyncio
 import json
-import sys
 import time
 
+import tutorial
 from microdot import Microdot
 from microdot.websocket import with_websocket
 
@@ -120,9 +120,7 @@ async def telemetry(ws):
 app = Microdot()
 
 
-@app.route('/')
-async def index(request):
-    return '<h1>Controls</h1>', 200, {'Content-Type': 'text/html'}
+tutorial.page(app, 'Controls')
 
 
 @app.route('/state')
@@ -198,6 +196,4 @@ declare(CONTROLS)
 values['pan'] = 0
 
 if __name__ == '__main__':
-    host = sys.argv[1] if len(sys.argv) > 1 else '127.0.0.1'
-    port = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
-    app.run(host=host, port=port, debug=True)
+    tutorial.run(app)

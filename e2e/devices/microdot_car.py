@@ -3,8 +3,8 @@
 # in a table of commands and the result is called, so a word it does not know raises inside the
 # handler and Microdot drops the connection; every command is answered with OK.
 # Run on CPython: python microdot_car.py [HOST] [PORT]. Prints what it receives, as the tutorial.
-import sys
 
+import tutorial
 from microdot import Microdot
 from microdot.websocket import with_websocket
 
@@ -36,9 +36,7 @@ car_commands = {
 app = Microdot()
 
 
-@app.route('/')
-async def index(request):
-    return '<h1>Robot car</h1>', 200, {'Content-Type': 'text/html'}
+tutorial.page(app, 'Robot car')
 
 
 @app.route('/ws')
@@ -60,6 +58,4 @@ async def execute_car_commands(request, ws):
 
 
 if __name__ == '__main__':
-    host = sys.argv[1] if len(sys.argv) > 1 else '127.0.0.1'
-    port = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
-    app.run(host=host, port=port, debug=True)
+    tutorial.run(app)

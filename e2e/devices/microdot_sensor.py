@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 
+import tutorial
 from microdot import Microdot
 from microdot.websocket import with_websocket
 
@@ -24,9 +25,7 @@ def get_sensor_readings():
     return json.dumps(readings)
 
 
-@app.route('/')
-async def index(request):
-    return '<h1>ESP WebSocket Server</h1>', 200, {'Content-Type': 'text/html'}
+tutorial.page(app, 'ESP WebSocket Server')
 
 
 @app.route('/ws')
@@ -47,6 +46,4 @@ async def readings(request, ws):
 
 
 if __name__ == '__main__':
-    host = sys.argv[1] if len(sys.argv) > 1 else '127.0.0.1'
-    port = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
-    app.run(host=host, port=port, debug=True)
+    tutorial.run(app)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 
+import tutorial
 from microdot import Microdot
 from microdot.websocket import with_websocket
 
@@ -13,9 +14,7 @@ period = float(sys.argv[3]) if len(sys.argv) > 3 else 1.0
 app = Microdot()
 
 
-@app.route('/')
-async def index(request):
-    return '<h1>Wheels</h1>', 200, {'Content-Type': 'text/html'}
+tutorial.page(app, 'Wheels')
 
 
 @app.route('/ws')
@@ -31,6 +30,4 @@ async def telemetry(request, ws):
 
 
 if __name__ == '__main__':
-    host = sys.argv[1] if len(sys.argv) > 1 else '127.0.0.1'
-    port = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
-    app.run(host=host, port=port, debug=True)
+    tutorial.run(app)

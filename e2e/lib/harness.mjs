@@ -162,6 +162,18 @@ export async function tileValues(page) {
  * Real multi-touch through the DevTools protocol: press, move and lift fingers by id; moves send
  * every finger still down, as a touch screen does.
  */
+/** Two fingers `from` px either side of `at` move apart to `to` px, `step` px at a time, and lift. */
+export async function pinchOut(touch, at, { from = 20, to = 100, step = 8 } = {}) {
+  await touch.press(1, { x: at.x - from, y: at.y });
+  await touch.press(2, { x: at.x + from, y: at.y });
+  for (let d = from + step; d <= to; d += step) {
+    await touch.move(1, { x: at.x - d, y: at.y });
+    await touch.move(2, { x: at.x + d, y: at.y });
+  }
+  await touch.lift(1);
+  await touch.lift(2);
+}
+
 export async function touchscreen(page) {
   const cdp = await page.context().newCDPSession(page);
   const down = new Map();

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, test } from 'node:test';
-import { centre, launch, startSim, touchscreen, waitForState } from '../lib/harness.mjs';
+import { centre, launch, pinchOut, startSim, touchscreen, waitForState } from '../lib/harness.mjs';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 /** Fail at any impact: fixed once, they must not come back. */
@@ -158,15 +158,7 @@ test('a pinch zooms every page but Drive', async () => {
       await waitForState(page, 'connected');
       const at = await centre(page, selector);
       // Two fingers 40 px apart move out to 200 px, as on a touch screen.
-      const touch = await touchscreen(page);
-      await touch.press(1, { x: at.x - 20, y: at.y });
-      await touch.press(2, { x: at.x + 20, y: at.y });
-      for (let d = 28; d <= 100; d += 8) {
-        await touch.move(1, { x: at.x - d, y: at.y });
-        await touch.move(2, { x: at.x + d, y: at.y });
-      }
-      await touch.lift(1);
-      await touch.lift(2);
+      await pinchOut(await touchscreen(page), at, { step: 8 });
       // Two frames: the compositor has applied whatever zoom the gesture made.
       return await page.evaluate(
         () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(visualViewport.scale)))),

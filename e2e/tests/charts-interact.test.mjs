@@ -3,7 +3,7 @@
 // person's own arrangement, theme and size changes redrawn without new data.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { chart, chartSeries, suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
+import { chart, chartSeries, pinchOut, suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
 
 const ctx = suite({ before, after });
 
@@ -109,14 +109,7 @@ test('two fingers pinch to zoom while paused', async () => {
   const before = await span();
   const touch = await touchscreen(page);
   const c = await at(page, sel, 0.5);
-  await touch.press(1, { x: c.x - 20, y: c.y });
-  await touch.press(2, { x: c.x + 20, y: c.y });
-  for (let d = 30; d <= 100; d += 10) {
-    await touch.move(1, { x: c.x - d, y: c.y });
-    await touch.move(2, { x: c.x + d, y: c.y });
-  }
-  await touch.lift(1);
-  await touch.lift(2);
+  await pinchOut(touch, c, { step: 10 });
   const after = await span();
   assert.ok(after < before * 0.5, `fingers apart zoom in: ${before} s -> ${after} s`);
   await page.click('[data-testid=pause]');

@@ -3,15 +3,12 @@
 // text alone. The simulator only serves the app; the page connects to the Python device with ?ws=.
 // The device says over HTTP what it heard (`/state`), and can redeclare, go mute or cut the link.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { centre, freePort, suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
+import { heardIn, startDevice } from '../lib/devices.mjs';
+import { centre, suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
 
-const PYTHON = process.env.WSDECK_PYTHON || fileURLToPath(new URL('../.venv/bin/python', import.meta.url));
-const DEVICES = fileURLToPath(new URL('../devices/', import.meta.url));
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const REVERTED = 'No answer from the device: back to its value.';
 
@@ -23,41 +20,17 @@ after(async () => {
 
 /** e2e/devices/`script` on 127.0.0.1, once it answers HTTP. */
 async function device(script = 'controls.py') {
-  const port = await freePort();
-  const proc = spawn(PYTHON, ['-u', `${DEVICES}${script}`, '127.0.0.1', String(port)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout.on('data', (c) => (out += c));
-  proc.stderr.on('data', (c) => (out += c));
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  const base = `http://127.0.0.1:${port}`;
+  const d = await startDevice(devices, script);
+  const base = d.base;
   const post = (path, body) => fetch(`${base}${path}`, { method: 'POST', body }).then((r) => r.json());
-  const d = {
-    wsUrl: `ws://127.0.0.1:${port}/ws`,
-    output: () => out,
+  return Object.assign(d, {
     /** `{ values, set_by, heard: [{ id, v, seq, at_ms, client }], clients }` */
     state: () => fetch(`${base}/state`).then((r) => r.json()),
     declare: (list) => post('/declare', JSON.stringify(list)),
     mute: (on) => post(`/mute?on=${on ? 1 : 0}`),
     cut: () => post('/cut'),
-    heardWords: () =>
-      out.split('\n').flatMap((l) => (l.startsWith('receive websocket message : ') ? [l.slice(28)] : [])),
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
-  };
-  devices.push(d);
-  await until(
-    `${script} to answer (is e2e/.venv made? \`cargo xtask test\` makes it)\n${out}`,
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`${script} exited with ${proc.exitCode}:\n${out}`);
-      return fetch(`${base}/`).then((r) => r.ok, () => false);
-    },
-    10_000,
-  );
-  return d;
+    heardWords: () => heardIn(d.output()),
+  });
 }
 
 let server;

@@ -4,13 +4,10 @@
 // opening the app on a tutorial car or sensor would. The devices report on stdout what they
 // heard, as the tutorials print it.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
+import { heardIn, startDevice } from '../lib/devices.mjs';
 import { arm, centre, freePort, pushForward, suite, tileValues, touchscreen, until, waitForState } from '../lib/harness.mjs';
 
-const PYTHON = process.env.WSDECK_PYTHON || fileURLToPath(new URL('../.venv/bin/python', import.meta.url));
-const DEVICES = fileURLToPath(new URL('../devices/', import.meta.url));
 const WORDS = ['forward', 'reverse', 'left', 'right', 'stop'];
 
 const ctx = suite({ before, after });
@@ -24,38 +21,13 @@ after(async () => {
  * WebSocket messages it received, in order; `opened()` / `closed()`: its WebSocket connections.
  */
 async function device(script, args = []) {
-  const port = await freePort();
-  const proc = spawn(PYTHON, ['-u', `${DEVICES}${script}`, '127.0.0.1', String(port), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout.on('data', (c) => (out += c));
-  proc.stderr.on('data', (c) => (out += c));
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  const base = `http://127.0.0.1:${port}`;
-  const lines = () => out.split('\n');
-  const d = {
-    wsUrl: `ws://127.0.0.1:${port}/ws`,
-    output: () => out,
-    heard: () =>
-      lines().flatMap((l) => (l.startsWith('receive websocket message : ') ? [l.slice(28)] : [])),
+  const d = await startDevice(devices, script, args);
+  const lines = () => d.output().split('\n');
+  return Object.assign(d, {
+    heard: () => heardIn(d.output()),
     opened: () => lines().filter((l) => l === 'websocket open').length,
     closed: () => lines().filter((l) => l === 'websocket closed').length,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
-  };
-  devices.push(d);
-  await until(
-    `${script} to answer (is e2e/.venv made? \`cargo xtask test\` makes it)\n${out}`,
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`${script} exited with ${proc.exitCode}:\n${out}`);
-      return fetch(`${base}/`).then((r) => r.ok, () => false);
-    },
-    10_000,
-  );
-  return d;
+  });
 }
 
 /** The app, served by the simulator, opened on `page` (`#/…`) with the device's address. */
