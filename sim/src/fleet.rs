@@ -74,10 +74,7 @@ impl Topics {
     }
 }
 
-/// The id of the `n`th device of a fleet (from 1): `sim-01`, `sim-02` ...
-pub fn device_id(n: usize) -> String {
-    format!("sim-{n:02}")
-}
+pub use crate::fleet_broker::device_id;
 
 /// An app the device heard from: its MQTT client id (the last level of its `down` topic), and
 /// its place in the device core.

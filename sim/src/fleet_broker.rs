@@ -13,6 +13,12 @@ pub const APP_USER: &str = "deck";
 pub const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 pub const MOSQUITTO_PASSWD: &str = "/usr/bin/mosquitto_passwd";
 
+/// The id of the `n`th device of a fleet (from 1): `sim-01`, `sim-02` ... Its MQTT user and
+/// client id, and the second level of its topics.
+pub fn device_id(n: usize) -> String {
+    format!("sim-{n:02}")
+}
+
 /// A broker for `devices`, listening on loopback.
 #[derive(Debug, Clone)]
 pub struct Broker {

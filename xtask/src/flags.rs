@@ -17,6 +17,8 @@ pub struct Flags {
     pub flash: flash::Options,
     /// `bench`: which benchmarks, and how long.
     pub bench: bench::Options,
+    /// `fleet --devices`: how many simulated devices (default [`crate::fleet::DEVICES`]).
+    pub fleet_devices: Option<usize>,
 }
 
 pub struct Task {
@@ -81,9 +83,9 @@ pub static TASKS: &[Task] = &[
     Task {
         name: "test",
         about: "Install what tests need, then run every check and test: fmt, clippy, native tests,\n\
-                no_std build, firmware core (g++), wasm tests in Chromium, release build, flash\n\
-                bundle (C test), ESP32-C3 firmware image, end-to-end tests. Ends with\n\
-                `N passed, N failed`.",
+                no_std build, fleet over mosquitto, firmware core (g++), wasm tests in Chromium,\n\
+                release build, flash bundle (C test), ESP32-C3 firmware image, end-to-end tests.\n\
+                Ends with `N passed, N failed`.",
         flags: &[],
         rest: None,
     },
@@ -141,6 +143,25 @@ pub static TASKS: &[Task] = &[
                 RAM, the web app's share.",
         flags: &[],
         rest: None,
+    },
+    Task {
+        name: "fleet",
+        about: "Debian's mosquitto on loopback (installed when missing) with a generated config, ACL\n\
+                and passwords in target/fleet/, serving dist/ on its WebSocket listener, and a\n\
+                simulated fleet on it; prints the addresses, Ctrl-C stops both (docs/FLEET.md).",
+        flags: &[valued("--devices", "N", "simulated devices (default 5)", |f, v| {
+            f.fleet_devices = Some(positive(v)?.min(1000) as usize);
+            Ok(())
+        })],
+        rest: Some(Flag {
+            name: "--",
+            value: Some("SIM FLAGS"),
+            about: "go to wsdeck-sim (e.g. -- --rate 10)",
+            set: |f, arg| {
+                f.sim_args.push(arg.to_string());
+                Ok(())
+            },
+        }),
     },
     Task {
         name: "bench",
@@ -344,6 +365,16 @@ mod tests {
         assert_eq!(run(&["bench", "--clients-secs", "3"]).unwrap().1.bench.clients_secs, 3);
         assert!(run(&["bench", "--only", "speed"]).unwrap_err().contains("not a benchmark"));
         assert!(run(&["bench", "--fuzz-secs", "0"]).is_err());
+    }
+
+    #[test]
+    fn fleet_takes_a_number_of_devices_and_simulator_flags() {
+        let (task, flags) = run(&["fleet", "--devices", "20", "--", "--rate", "10"]).unwrap();
+        assert_eq!((task, flags.fleet_devices), ("fleet", Some(20)));
+        assert_eq!(flags.sim_args, ["--rate", "10"]);
+        assert_eq!(run(&["fleet"]).unwrap().1.fleet_devices, None);
+        assert!(run(&["fleet", "--devices", "0"]).is_err());
+        assert!(help(Some("fleet")).contains(&format!("(default {})", crate::fleet::DEVICES)));
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod esp32c3;
 mod firmware;
 mod flags;
 mod flash;
+mod fleet;
 mod fuzz;
 mod icons;
 mod limits;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         "icons" => icons::main(flags.check),
         "limits" => limits::main(flags.check),
         "firmware" => esp32c3::main(),
+        "fleet" => fleet::main(&flags),
         other => Err(format!("`{other}` is in flags::TASKS but has no code to run")),
     };
     match result {

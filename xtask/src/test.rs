@@ -40,6 +40,11 @@ pub fn main() -> Result<(), String> {
         let target = tools::BARE_METAL_TARGET;
         run(cmd("cargo").args(["build", "-p", "wsdeck-protocol", "--features", "serde", "--target", target]))
     });
+    // The simulated fleet against a real mosquitto (sim/tests/fleet.rs), installed when missing.
+    step("fleet over mosquitto", &mut counts, &mut |c| {
+        crate::fleet::ensure_mosquitto()?;
+        run_counted(cmd("cargo").args(["test", "-p", "wsdeck-sim", "--test", "fleet", "--", "--ignored"]), c)
+    });
     step("firmware core (g++)", &mut counts, &mut |c| firmware::test(c));
     step("wasm tests in Chromium", &mut counts, &mut |c| run_counted(&mut wasm_tests(), c));
     let mut built = false;

@@ -196,7 +196,7 @@ fn dpkg_installed(package: &str) -> bool {
 }
 
 /// Installs the Debian packages whose flag says they are missing (one `apt-get update` per run).
-fn ensure_debian(packages: &[(&str, bool)]) -> Result<(), String> {
+pub(crate) fn ensure_debian(packages: &[(&str, bool)]) -> Result<(), String> {
     let missing: Vec<&str> = packages.iter().filter(|p| !p.1).map(|p| p.0).collect();
     if missing.is_empty() {
         return Ok(());
