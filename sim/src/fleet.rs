@@ -166,7 +166,12 @@ impl Unit {
             }
         };
         let before = self.core.motion().summary();
-        let actions = self.core.frame(slot, text, now_ms);
+        let mut actions = self.core.frame(slot, text, now_ms);
+        if actions.iter().any(|a| matches!(a, Action::Close(s, ..) if *s == slot)) {
+            // Over the rate cap for seconds on end: it loses its place, and the lease if it held
+            // it, as its socket would be closed.
+            actions.extend(self.forget(slot, now_ms));
+        }
         out.extend(self.route(actions, before));
         out
     }
@@ -182,12 +187,17 @@ impl Unit {
             .map(|a| a.slot)
             .collect();
         for slot in silent {
-            actions.extend(self.core.close(slot, now_ms));
-            self.apps.retain(|a| a.slot != slot);
+            actions.extend(self.forget(slot, now_ms));
         }
         let out = self.route(actions, before);
         self.car.step(dt_s);
         out
+    }
+
+    /// The app in `slot` is gone: the core closes its place (the car stops if it drove).
+    fn forget(&mut self, slot: Slot, now_ms: u64) -> Vec<Action> {
+        self.apps.retain(|a| a.slot != slot);
+        self.core.close(slot, now_ms)
     }
 
     /// One telemetry frame on `up` (and the battery's log line now and then).
@@ -264,7 +274,7 @@ impl Unit {
                 }
                 Action::Halted(halt) => self.car.record(halt),
                 Action::Control(i) => apply(&self.core, *i, &mut self.car),
-                // No socket to close: the app is forgotten when it falls silent.
+                // No socket to close: the app was forgotten (`down`).
                 Action::Close(..) => {}
             }
         }
@@ -394,6 +404,22 @@ mod tests {
         }
         assert!(!u.car().moving());
         assert_eq!(u.apps().count(), 0);
+    }
+
+    #[test]
+    fn an_app_over_the_rate_cap_for_seconds_on_end_loses_its_place_and_the_lease() {
+        let mut u = unit();
+        u.down("wsdeck/sim-03/down/flood", DRIVE, 0);
+        assert_eq!(u.core().motion().driver, Some(1));
+        let ping = r#"{"t":"ping","id":1}"#;
+        let mut t = 0;
+        while u.apps().count() == 1 && t < 10_000 {
+            t += 1;
+            u.down("wsdeck/sim-03/down/flood", ping, t);
+        }
+        assert!((5_000..6_000).contains(&t), "forgotten after {t} ms at 1000 frames a second");
+        assert_eq!(u.core().motion().driver, None);
+        assert!(!u.car().moving());
     }
 
     #[test]
