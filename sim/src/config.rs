@@ -581,6 +581,17 @@ mod tests {
     }
 
     #[test]
+    fn a_fleet_needs_a_broker_and_speaks_protocol_v1() {
+        let c = parse(&["--mqtt", "127.0.0.1:1883", "--fleet", "20"]).unwrap().unwrap();
+        assert_eq!((c.mqtt, c.fleet), (Some(("127.0.0.1".into(), 1883)), 20));
+        assert_eq!(parse(&["--mqtt", "[::1]:1883"]).unwrap().unwrap().mqtt, Some(("::1".into(), 1883)));
+        assert!(parse(&["--fleet", "3"]).unwrap_err().contains("go with --mqtt"));
+        assert!(parse(&["--mqtt", "broker"]).unwrap_err().contains("not HOST:PORT"));
+        assert!(parse(&["--mqtt", "b:1", "--profile", "nested"]).unwrap_err().contains("protocol v1"));
+        assert!(parse(&["--mqtt", "b:1", "--fleet", "0"]).is_err());
+    }
+
+    #[test]
     fn a_profile_sets_hello_dialect_and_rate_unless_told() {
         let c = parse(&["--profile", "tutorial-car", "--rate", "50"]).unwrap().unwrap();
         assert_eq!((c.hello, c.dialect, c.rate_hz, c.pairing()), (false, Dialect::Text, 0, None));
