@@ -158,6 +158,40 @@ impl Drop for ResizeWatch {
     }
 }
 
+/// An `IntersectionObserver` on the elements given to [`VisibleWatch::observe`]: `f` hears which
+/// came into the viewport (`true`) or left it; disconnected when dropped.
+pub struct VisibleWatch {
+    _held: Held,
+    observer: web_sys::IntersectionObserver,
+    _callback: Closure<dyn FnMut(js_sys::Array)>,
+}
+
+impl VisibleWatch {
+    pub fn new(mut f: impl FnMut(Vec<(web_sys::Element, bool)>) + 'static) -> Option<VisibleWatch> {
+        let callback = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+            let seen = entries
+                .iter()
+                // The observer hands nothing else.
+                .map(|e| e.unchecked_into::<web_sys::IntersectionObserverEntry>())
+                .map(|e| (e.target(), e.is_intersecting()))
+                .collect();
+            f(seen);
+        });
+        let observer = web_sys::IntersectionObserver::new(callback.as_ref().unchecked_ref()).ok()?;
+        Some(VisibleWatch { _held: Held::new(), observer, _callback: callback })
+    }
+
+    pub fn observe(&self, target: &web_sys::Element) {
+        self.observer.observe(target);
+    }
+}
+
+impl Drop for VisibleWatch {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
+}
+
 /// Calls `f` whenever the system switches between light and dark; stops when dropped.
 pub fn on_color_scheme_change(f: impl FnMut(Event) + 'static) -> Option<Listener> {
     let query = window()?.match_media("(prefers-color-scheme: dark)").ok()??;

@@ -9,6 +9,8 @@ pub mod controls;
 pub mod device;
 pub mod dom;
 pub mod drive;
+#[cfg(feature = "fleet")]
+pub mod fleet;
 pub mod pwa;
 pub mod series;
 pub mod shell;

@@ -178,8 +178,11 @@ class Lane {
     const size = unit.buf?.length ?? 0;
     let at = now;
     if (f.bandwidth > 0) {
-      this.linkFreeAt = Math.max(now, this.linkFreeAt) + (size * 1000) / f.bandwidth;
-      at = this.linkFreeAt;
+      // `shared`: one link for every connection (a device's radio), else one per connection.
+      const prev = f.shared ? (this.proxy.linkFreeAt[this.dir] ?? 0) : this.linkFreeAt;
+      at = Math.max(now, prev) + (size * 1000) / f.bandwidth;
+      if (f.shared) this.proxy.linkFreeAt[this.dir] = at;
+      else this.linkFreeAt = at;
     }
     at += f.latency + (f.jitter > 0 ? this.proxy.random() * f.jitter : 0);
     // TCP delivers in order: a unit never overtakes the one before it.
@@ -293,6 +296,8 @@ export async function startProxy({ target, seed = 1, upstreamDown = 'refuse' } =
     random: prng(seed),
     faults: { up: none(), down: none() },
     stalled: false,
+    /** When the shared link is free again, per direction. */
+    linkFreeAt: {},
     pairs: new Set(),
     held: [],
     stats: { accepted: 0, framesUp: 0, framesDown: 0, lost: 0, injected: 0, flooded: 0, resets: 0, maxUpDelayMs: 0, maxDownDelayMs: 0 },
@@ -316,9 +321,10 @@ export async function startProxy({ target, seed = 1, upstreamDown = 'refuse' } =
     /** Open connections from the app. */
     connections: () => [...proxy.pairs].filter((p) => !p.clientGone).length,
     /** Latency (ms), jitter (ms, uniform, seeded) and a bandwidth cap (bytes/s) on `dir`:
-     * 'up' (app -> device), 'down' (device -> app) or 'both'. */
-    set({ latency = 0, jitter = 0, bandwidth = 0 } = {}, dir = 'both') {
-      for (const d of dir === 'both' ? ['up', 'down'] : [dir]) proxy.faults[d] = { latency, jitter, bandwidth };
+     * 'up' (app -> device), 'down' (device -> app) or 'both'; `shared`: the cap is for all
+     * connections together (else for each). */
+    set({ latency = 0, jitter = 0, bandwidth = 0, shared = false } = {}, dir = 'both') {
+      for (const d of dir === 'both' ? ['up', 'down'] : [dir]) proxy.faults[d] = { latency, jitter, bandwidth, shared };
     },
     clear() {
       proxy.faults = { up: none(), down: none() };

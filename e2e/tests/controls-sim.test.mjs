@@ -121,3 +121,34 @@ test('the drive profile set to eco makes the car an eco one', async () => {
   assert.equal((await sim.state()).refused_ctl, 0);
   assert.deepEqual(ctx.browser.errors, []);
 });
+
+test('100 controls, 30 gauges at 50 Hz: a gauge off screen keeps its accessible value and catches up when scrolled in', async () => {
+  const sim = await ctx.sim({ args: ['--controls', 'many', '--rate', '20'] });
+  const page = ctx.browser.page;
+  await page.goto(`${sim.url}#/controls`);
+  await waitForState(page, 'connected');
+  const last = row(page, 'g29');
+  await last.waitFor();
+  const meter = last.getByRole('meter');
+  // 30 gauges do not fit on a phone's screen: the last is below the fold.
+  const box = await last.boundingBox();
+  assert.ok(box.y > page.viewportSize().height, `g29 at y=${box.y}`);
+  const read = () =>
+    meter.evaluate((m) => ({
+      now: m.getAttribute('aria-valuenow'),
+      text: m.getAttribute('aria-valuetext'),
+      shown: m.closest('[data-ctl]').querySelector('output').textContent,
+      fill: m.firstElementChild.getBoundingClientRect().width / m.clientWidth,
+    }));
+  const first = await read();
+  await until('the off-screen gauge value to change', async () => (await read()).now !== first.now);
+  const off = await read();
+  assert.equal(off.text, `${off.now} %`, 'its accessible value has the unit');
+  await last.scrollIntoViewIfNeeded();
+  await until('the scrolled-in gauge to show its value', async () => {
+    // One read, one task: the value and what is drawn come from the same update.
+    const on = await read();
+    return on.shown === `${on.now} %` && Math.abs(on.fill - Number(on.now) / 100) < 0.02;
+  });
+  assert.deepEqual(ctx.browser.errors, []);
+});

@@ -263,6 +263,16 @@ test('every kind works with the keyboard alone, with labels, names and 44 px tar
     /^\d+(\.\d+)? %$/.test((await row(page, 'battery').locator('output').textContent()).trim()),
   );
   assert.ok(await page.getByRole('meter', { name: 'Battery' }).isVisible());
+  // The bar shows the reading: its value is the number shown, its fill that share of the range.
+  const bar = await page.getByRole('meter', { name: 'Battery' }).evaluate((m) => ({
+    now: Number(m.getAttribute('aria-valuenow')),
+    min: Number(m.getAttribute('aria-valuemin')),
+    max: Number(m.getAttribute('aria-valuemax')),
+    fill: m.firstElementChild.getBoundingClientRect().width / m.clientWidth,
+    shown: parseFloat(m.closest('[data-ctl]').querySelector('output').textContent),
+  }));
+  assert.equal(bar.shown, bar.now, JSON.stringify(bar));
+  assert.ok(Math.abs(bar.fill - (bar.now - bar.min) / (bar.max - bar.min)) < 0.02, JSON.stringify(bar));
   assert.match(await row(page, 'pan').locator('output').textContent(), /^3 deg$/);
 
   // Every control a finger uses is 44 px or more, and axe finds nothing serious.

@@ -271,6 +271,8 @@ test('a gamepad drives, its B button stops, unplugging it stops; the screen stay
     await page.addInitScript(STUBS);
     await page.goto(`${device.url}#/drive`);
     await waitForState(page, 'connected');
+    // The Drive page (a chunk) listens for the pad: it must be there before the pad is plugged.
+    await page.waitForSelector('[data-testid=arm]');
     await page.evaluate(() => window.dispatchEvent(new Event('gamepadconnected')));
     assert.equal(await page.evaluate(() => window.__wake), 0);
     await page.click('[data-testid=arm]');

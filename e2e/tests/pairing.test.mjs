@@ -49,6 +49,8 @@ test('with --token-read-only anyone watches; driving still needs the token', asy
     await page.waitForSelector('.tile[data-series=temp_c]');
     assert.match(await page.textContent('[data-testid=pairing-message]'), /before it can be driven. You can watch/);
     await page.goto(`${device.url}#/drive`);
+    // The Drive page comes in a chunk: wait for it rather than read the DOM the moment the hash changes.
+    await page.waitForSelector('[data-testid=arm]');
     assert.equal(await page.$eval('[data-testid=arm]', (b) => b.disabled), true);
   } finally {
     await page.close();

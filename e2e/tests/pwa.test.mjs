@@ -71,7 +71,9 @@ test('first load stays small; then the service worker precaches exactly the buil
     });
     await page.goto(device.url);
     await waitForState(page, 'connected');
-    const firstLoad = [...requests];
+    // The chunks come after the first value (chunks.test.mjs checks when): on a slow machine the
+    // state may read connected only after they were asked for.
+    const firstLoad = requests.filter((p) => !p.startsWith('/chunk-'));
     const caches = await cached(page);
     const sw = readFileSync(path.join(DIST, 'sw.js'), 'utf8');
     const version = versionOf(sw);

@@ -489,6 +489,7 @@ impl Controls {
 
 /// The `v` object of a device's `ctl` frame: id -> value, at most [`MAX_CONTROLS`] of them; an
 /// entry with an id too long or a value that is none of on/off, number, text is left out.
+#[cfg_attr(not(feature = "controls"), allow(dead_code))]
 pub(crate) fn values(v: &Value) -> Option<Vec<(String, CtlValue)>> {
     let Value::Obj(entries) = v else { return None };
     Some(

@@ -1,6 +1,6 @@
 //! Messages a device sends to the app.
 
-use crate::{control, reading, Controls, CtlValue, DecodeError, Value};
+use crate::{reading, Controls, CtlValue, DecodeError, Value};
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -265,11 +265,13 @@ impl DeviceMsg {
                 };
                 Ok(DeviceMsg::Auth { ok, retry_ms })
             }
+            #[cfg(feature = "controls")]
             "controls" => match obj.get("controls") {
                 Some(list @ Value::List(_)) => Ok(DeviceMsg::Controls(Controls::parse(list))),
                 _ => Err(DecodeError::BadField { t: "controls", field: "controls" }),
             },
-            "ctl" => match obj.get("v").and_then(control::values) {
+            #[cfg(feature = "controls")]
+            "ctl" => match obj.get("v").and_then(crate::control::values) {
                 Some(values) => Ok(DeviceMsg::Ctl(values)),
                 None => Err(DecodeError::BadField { t: "ctl", field: "v" }),
             },
@@ -381,7 +383,11 @@ fn decode_hello(obj: &Value) -> Result<Hello, DecodeError> {
         None | Some(Value::Null) => None,
         Some(p) => Some(PairingMode::parse(p.as_str().unwrap_or_default())),
     };
+    // Without the `controls` feature (an app built without controls) declarations are not read.
+    #[cfg(feature = "controls")]
     let controls = obj.get("controls").map(Controls::parse).unwrap_or_default();
+    #[cfg(not(feature = "controls"))]
+    let controls = Controls::default();
     Ok(Hello { v, name, caps, watchdog_ms, series, pairing, controls })
 }
 

@@ -18,7 +18,12 @@ pub enum Answer {
 }
 
 /// `http://car.local:81/ws` for `ws://car.local:81/ws` (`https` for `wss`).
+/// `None` for a device behind a broker (`ws://host:9001/mqtt#sim-01`, src/fleet/carrier.rs): its
+/// address is the broker's, which says nothing about the device.
 pub fn http_url(ws_url: &str) -> Option<String> {
+    if ws_url.contains('#') {
+        return None;
+    }
     let (scheme, rest) = ws_url.split_once("://")?;
     let scheme = match scheme {
         "ws" => "http",
@@ -112,6 +117,8 @@ mod tests {
     fn the_http_address_is_the_websocket_address() {
         assert_eq!(http_url("ws://car.local:81/ws").as_deref(), Some("http://car.local:81/ws"));
         assert_eq!(http_url("wss://x.y/ws?k=1").as_deref(), Some("https://x.y/ws?k=1"));
+        // A device through a broker is not probed over HTTP.
+        assert_eq!(http_url("ws://127.0.0.1:9001/mqtt#sim-01"), None);
         assert_eq!(http_url("car.local"), None);
         assert!(same_origin("ws://127.0.0.1:8080/ws", PAGE));
         assert!(same_origin("ws://127.0.0.1:8080/ws", "http://127.0.0.1:8080/"));

@@ -6,7 +6,8 @@ use super::link::{Action, CloseReason, Link, Phase, DEAD_AFTER_MS, QUICK_CLOSE_M
 use super::pairing::{PairingState, PairingStatus};
 use super::probe::{self, close_code_meaning, Answer};
 use super::stats::RateMeter;
-use crate::controls::model::{Out, Panel};
+use crate::controls::model::Out;
+use crate::controls::Panel;
 use crate::device::log::{EventLog, Origin};
 use crate::series::SeriesSet;
 use wsdeck_protocol::{DeviceMsg, DriveState, Hello, LogLevel, MAX_FRAME_LEN};
@@ -972,6 +973,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "controls")]
     fn declared_controls_come_from_hello_and_controls_frames_and_values_from_ctl() {
         let mut s = session();
         let hello = r#"{"t":"hello","v":1,"controls":[{"id":"lights","kind":"toggle"},
@@ -992,6 +994,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "controls")]
     fn a_held_button_is_released_before_the_app_closes_a_dead_link() {
         let mut s = session();
         s.on_text(20.0, r#"{"t":"hello","v":1,"controls":[{"id":"horn","kind":"button"}]}"#);
@@ -999,6 +1002,16 @@ mod tests {
         let actions = s.tick(3100.0, 0.5);
         assert_eq!(actions[0], Action::Send(r#"{"t":"ctl","id":"horn","v":false,"seq":2}"#.into()));
         assert_eq!(actions[1], Action::Close(CloseReason::Dead));
+    }
+
+    #[test]
+    #[cfg(not(feature = "controls"))]
+    fn without_the_controls_feature_declarations_and_values_are_not_read() {
+        let mut s = session();
+        s.on_text(20.0, r#"{"t":"hello","v":1,"controls":[{"id":"horn","kind":"button"}]}"#);
+        s.on_text(30.0, r#"{"t":"ctl","v":{"horn":true}}"#);
+        assert!(s.controls().is_empty());
+        assert_eq!(s.status(40.0).state, LinkState::Connected);
     }
 
     #[test]

@@ -6,15 +6,18 @@ use super::pairing::Store;
 use super::probe::{self, Answer};
 use super::session::{Session, Status};
 use super::url::{self, Source};
-use crate::controls::model::{Out, Panel};
+use crate::controls::model::Out;
+use crate::controls::Panel;
 use crate::device::prefs;
 use crate::dom::{self, Interval, Listener};
+#[cfg(feature = "fleet")]
+use crate::fleet::carrier::{Carrier, Event as CarrierEvent};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 /// localStorage key of the address chosen in Settings.
@@ -229,6 +232,8 @@ impl Runtime {
                     actions.extend(s.control(now, |p, now| p.tick(now, buffered)));
                     actions
                 });
+                #[cfg(feature = "fleet")]
+                rt.through_carrier(|c, now| c.tick(now));
             }
         });
         let Some(window) = dom::window() else { return };
@@ -288,7 +293,7 @@ impl Runtime {
     /// Sends a frame if the socket is open, noting it (a device that closes at once is told about
     /// with what it was sent last).
     fn send(&self, frame: &str) -> bool {
-        let sent = self.wire.borrow().as_ref().is_some_and(|w| w.send(frame));
+        let sent = self.wire.borrow_mut().as_mut().is_some_and(|w| w.send(frame));
         if sent {
             self.session.borrow_mut().note_sent(frame);
         }
@@ -370,26 +375,50 @@ impl Runtime {
     }
 
     fn on_open(&self) {
+        #[cfg(feature = "fleet")]
+        if self.through_carrier(|c, now| c.on_socket_open(now)) {
+            return;
+        }
+        self.session_open();
+    }
+
+    /// The device's link opened (its WebSocket, or its carrier over the broker).
+    fn session_open(&self) {
         let on_connect = prefs::load(self.session.borrow().url()).on_connect;
         self.act(|s, now| s.on_open(now, on_connect.as_deref()));
     }
 
     fn on_message(&self, event: MessageEvent) {
         let data = event.data();
+        #[cfg(feature = "fleet")]
+        if let Some(buf) = data.dyn_ref::<js_sys::ArrayBuffer>() {
+            let bytes = js_sys::Uint8Array::new(buf).to_vec();
+            if self.through_carrier(|c, now| c.on_socket_bytes(now, &bytes)) {
+                return;
+            }
+        }
+        self.on_frame(data);
+    }
+
+    fn on_text(&self, text: &str) {
+        let actions = self.session.borrow_mut().on_text(dom::now_ms(), text);
+        // Frames come at up to 2 kHz: the UI is refreshed by the tick, not per frame.
+        if !actions.is_empty() {
+            self.apply(actions);
+            self.refresh();
+        }
+    }
+
+    /// A frame from the device: text is protocol, binary is not (counted and dropped).
+    fn on_frame(&self, data: JsValue) {
         if let Some(text) = data.dyn_ref::<js_sys::JsString>() {
             // Each UTF-16 unit is at least one UTF-8 byte: an over-long frame is dropped before it
             // is copied into wasm memory.
             let units = text.length() as usize;
-            let actions = if units > wsdeck_protocol::MAX_FRAME_LEN {
+            if units > wsdeck_protocol::MAX_FRAME_LEN {
                 self.session.borrow_mut().on_oversized(dom::now_ms(), units);
-                Vec::new()
             } else {
-                self.session.borrow_mut().on_text(dom::now_ms(), &String::from(text))
-            };
-            // Frames come at up to 2 kHz: the UI is refreshed by the tick, not per frame.
-            if !actions.is_empty() {
-                self.apply(actions);
-                self.refresh();
+                self.on_text(&String::from(text));
             }
         } else {
             let len = data.dyn_ref::<js_sys::ArrayBuffer>().map(|b| b.byte_length() as usize).unwrap_or(0);
@@ -398,8 +427,58 @@ impl Runtime {
     }
 
     fn on_close(&self, event: CloseEvent) {
+        #[cfg(feature = "fleet")]
+        if self.through_carrier(|c, now| c.on_socket_close(now)) {
+            return;
+        }
         self.wire.borrow_mut().take();
         self.act(|s, now| s.on_close(now, event.code(), dom::random()));
+    }
+}
+
+#[cfg(feature = "fleet")]
+impl Runtime {
+    /// Hands the broker's socket event to the device's carrier, if the link goes through one,
+    /// and carries out what it says; false for a plain WebSocket.
+    fn through_carrier(&self, event: impl FnOnce(&mut Carrier, f64) -> Vec<CarrierEvent>) -> bool {
+        let now = dom::now_ms();
+        let events = {
+            let mut wire = self.wire.borrow_mut();
+            let Some(w) = wire.as_mut() else { return false };
+            let Some(carrier) = w.carrier.as_mut() else { return false };
+            let events = event(carrier, now);
+            // Bytes for the broker go out at once, under the same borrow.
+            events
+                .into_iter()
+                .filter(|e| match e {
+                    CarrierEvent::Send(b) => {
+                        let _ = w.ws.send_with_u8_array(b);
+                        false
+                    }
+                    CarrierEvent::OpenSocket | CarrierEvent::CloseSocket => false,
+                    _ => true,
+                })
+                .collect::<Vec<_>>()
+        };
+        for e in events {
+            match e {
+                CarrierEvent::Opened => self.session_open(),
+                // The broker's payloads are at most mqtt::MAX_PACKET bytes.
+                CarrierEvent::Frame(text) if text.len() > wsdeck_protocol::MAX_FRAME_LEN => {
+                    self.session.borrow_mut().on_oversized(now, text.len());
+                }
+                CarrierEvent::Frame(text) => self.on_text(&text),
+                CarrierEvent::Closed(why) => {
+                    self.wire.borrow_mut().take();
+                    self.act(|s, now| {
+                        s.log_mut().app(now, wsdeck_protocol::LogLevel::Warn, format!("broker: {why}"));
+                        s.on_close(now, 1006, dom::random())
+                    });
+                }
+                _ => {}
+            }
+        }
+        true
     }
 }
 
@@ -410,11 +489,30 @@ struct Wire {
     _on_open: Closure<dyn FnMut()>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
+    /// The device's link over a broker (`ws://host/mqtt#<id>`): this socket is the broker's.
+    #[cfg(feature = "fleet")]
+    carrier: Option<Carrier>,
 }
 
 impl Wire {
     fn open(url: &str, runtime: Weak<Runtime>) -> Result<Wire, String> {
-        let ws = WebSocket::new(url).map_err(|e| {
+        #[cfg(feature = "fleet")]
+        let (url, carrier) = match crate::fleet::carrier::parse_address(url) {
+            Some((broker, device)) => {
+                let mut carrier = Carrier::new(crate::fleet::broker::Broker::load().login(), device);
+                carrier.open(dom::now_ms());
+                (broker, Some(carrier))
+            }
+            None => (url, None),
+        };
+        #[cfg(feature = "fleet")]
+        let ws = match &carrier {
+            Some(_) => WebSocket::new_with_str(url, "mqtt"),
+            None => WebSocket::new(url),
+        };
+        #[cfg(not(feature = "fleet"))]
+        let ws = WebSocket::new(url);
+        let ws = ws.map_err(|e| {
             e.dyn_ref::<js_sys::Error>()
                 .map(|e| String::from(e.message()))
                 .unwrap_or_else(|| "invalid address".into())
@@ -447,10 +545,24 @@ impl Wire {
             _on_open: on_open,
             _on_message: on_message,
             _on_close: on_close,
+            #[cfg(feature = "fleet")]
+            carrier,
         })
     }
 
-    fn send(&self, frame: &str) -> bool {
+    fn send(&mut self, frame: &str) -> bool {
+        #[cfg(feature = "fleet")]
+        if let Some(carrier) = self.carrier.as_mut() {
+            let (sent, events) = carrier.send(dom::now_ms(), frame);
+            for e in events {
+                if let CarrierEvent::Send(b) = e {
+                    if self.ws.send_with_u8_array(&b).is_err() {
+                        return false;
+                    }
+                }
+            }
+            return sent;
+        }
         self.ws.ready_state() == WebSocket::OPEN && self.ws.send_with_str(frame).is_ok()
     }
 }

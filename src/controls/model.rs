@@ -356,7 +356,7 @@ impl Panel {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "controls"))]
 mod tests {
     use super::*;
     use wsdeck_protocol::DeviceMsg;

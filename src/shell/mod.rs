@@ -1,15 +1,14 @@
 //! The app shell: status bar on top, the current page, and the tab bar (bottom in portrait, side
 //! in landscape). Pages are addressed by the URL hash so that Back works and a page can be linked.
 
+pub mod chunks;
 mod settings;
 
 use crate::connection::{PairingCard, StatusBar};
-use crate::controls::ControlsPage;
-use crate::device::DevicePage;
 use crate::dom::{self, Listener};
-use crate::drive::DrivePage;
 use crate::pwa::UpdatePrompt;
 use crate::telemetry::Tiles;
+use chunks::{lazy, Chunk};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
@@ -20,6 +19,9 @@ pub enum Page {
     Charts,
     Device,
     Settings,
+    /// Not a tab: opened from Settings (or `#/fleet`).
+    #[cfg(feature = "fleet")]
+    Fleet,
 }
 
 impl Page {
@@ -30,6 +32,10 @@ impl Page {
     /// `#/device` -> Device; anything unknown -> the home page.
     pub fn from_hash(hash: &str) -> Page {
         let name = hash.trim_start_matches('#').trim_start_matches('/');
+        #[cfg(feature = "fleet")]
+        if name == Page::Fleet.slug() {
+            return Page::Fleet;
+        }
         Page::ALL.into_iter().find(|p| p.slug() == name).unwrap_or(Page::HOME)
     }
 
@@ -40,6 +46,8 @@ impl Page {
             Page::Charts => "charts",
             Page::Device => "device",
             Page::Settings => "settings",
+            #[cfg(feature = "fleet")]
+            Page::Fleet => "fleet",
         }
     }
 
@@ -50,6 +58,8 @@ impl Page {
             Page::Charts => "Charts",
             Page::Device => "Device",
             Page::Settings => "Settings",
+            #[cfg(feature = "fleet")]
+            Page::Fleet => "Fleet",
         }
     }
 
@@ -61,6 +71,8 @@ impl Page {
             Page::Charts => "M3 20h18M5 16l4-6 4 3 6-8",
             Page::Device => "M7 3h10v18H7zM11 18h2",
             Page::Settings => "M4 7h10m4 0h2M4 17h4m4 0h8M16 5v4M10 15v4",
+            #[cfg(feature = "fleet")]
+            Page::Fleet => "M4 4h6v6H4zM14 4h6v6h-6zM4 14h6v6H4zM14 14h6v6h-6z",
         }
     }
 }
@@ -98,19 +110,24 @@ fn charts_card() -> impl IntoView {}
 #[component]
 pub fn Shell() -> impl IntoView {
     let page = use_page();
+    // Every page but the tiles is a chunk (shell/chunks.rs): fetched in the background once the
+    // first value is on screen, so the first screen's bytes are the main wasm's alone.
+    chunks::preload_after_first_value();
     let body = move || match page.get() {
-        Page::Drive => view! { <DrivePage/> }.into_any(),
-        Page::Controls => view! { <ControlsPage/> }.into_any(),
+        Page::Drive => lazy(Chunk::Drive).into_any(),
+        Page::Controls => lazy(Chunk::Controls).into_any(),
         Page::Charts => view! {
             <section class="card">
                 <h2>"Live values"</h2>
                 <Tiles/>
             </section>
-            {charts_card()}
+            {lazy(Chunk::Charts)}
         }
         .into_any(),
-        Page::Device => view! { <DevicePage/> }.into_any(),
-        Page::Settings => view! { <settings::SettingsPage/> }.into_any(),
+        Page::Device => lazy(Chunk::Device).into_any(),
+        Page::Settings => lazy(Chunk::Settings).into_any(),
+        #[cfg(feature = "fleet")]
+        Page::Fleet => lazy(Chunk::Fleet).into_any(),
     };
     view! {
         <div class="app">
@@ -148,6 +165,8 @@ mod tests {
         assert_eq!(Page::from_hash("#settings"), Page::Settings);
         assert_eq!(Page::from_hash(""), Page::HOME);
         assert_eq!(Page::from_hash("#/nope"), Page::HOME);
+        #[cfg(feature = "fleet")]
+        assert_eq!(Page::from_hash("#/fleet"), Page::Fleet);
         for p in Page::ALL {
             assert_eq!(Page::from_hash(&format!("#/{}", p.slug())), p);
         }

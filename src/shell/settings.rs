@@ -60,6 +60,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <code>{default_url}</code> ". An IP or host name is enough, e.g. 192.168.4.1."
             </p>
         </section>
+        {broker_card()}
         <DrivingSettings/>
         <section class="card">
             <h2>"About"</h2>
@@ -220,3 +221,12 @@ fn DrivingSettings() -> impl IntoView {
         </section>
     }
 }
+
+#[cfg(feature = "fleet")]
+fn broker_card() -> impl IntoView {
+    view! { <crate::fleet::page::BrokerCard/> }
+}
+
+/// Built without fleet mode: no broker to set.
+#[cfg(not(feature = "fleet"))]
+fn broker_card() -> impl IntoView {}

@@ -142,6 +142,8 @@ const indexPath = join(dist, 'index.html');
 let index = readFileSync(indexPath, 'utf8');
 // The service worker is written later from the final files; only the app's glue is touched.
 const files = readdirSync(dist);
+// A split build (xtask/src/split.rs) has its chunks' loader inside this JS, and chunk-*.wasm
+// files beside it, which import nothing from the JS (only the main module's memory and table).
 const glue = files.filter((f) => f.endsWith('.js') && f !== 'sw.js');
 if (glue.length !== 1) fail(`expected one JS glue file in ${dist}, found ${glue.length}`);
 const jsPath = join(dist, glue[0]);

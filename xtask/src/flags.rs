@@ -171,14 +171,17 @@ pub static TASKS: &[Task] = &[
                 charts: chart frame time and main-thread load against uPlot (same data), a 10 min\n  \
                 1 kHz memory soak, and what the charts weigh;\n\
                 controls: the Controls page's frame time and main-thread load with 100 controls\n  \
-                (30 changing at 50 Hz) and 20 Hz telemetry, against none declared;\n\
+                (30 changing at 50 Hz) and 20 Hz telemetry, against none declared, and what\n  \
+                the feature weighs;\n\
                 faults: the fault-proxy scenario matrix and a 10 min soak (docs/RELIABILITY.md);\n\
                 fuzz: each fuzz target (fuzz/, nightly + cargo-fuzz; the firmware core's,\n  \
                 firmware/core/fuzz/, with clang); a crash fails the bench;\n\
                 clients: many clients at 1 kHz telemetry against the simulator: received rate\n  \
                 and lag per client, against one client alone;\n\
                 size: what a first visit downloads, against the floor of Leptos and of Leptos +\n  \
-                plotters-canvas built the same way (xtask/floor/).",
+                plotters-canvas built the same way (xtask/floor/);\n\
+                slow-link: navigation -> first tile value through a 150 KB/s link, fresh\n  \
+                profile, against a minimal hand-written page.",
         flags: &[
             valued("--only", "B,B", "run these benchmarks only (default: all)", |f, v| {
                 f.bench.only = v.split(',').map(str::to_string).collect();

@@ -1,6 +1,6 @@
 //! `cargo xtask fleet`: Debian's mosquitto on loopback with a generated config, ACL and passwords
-//! (target/fleet/), serving dist/ on its WebSocket listener, and a simulated fleet on it; stops
-//! both, by the PIDs it started, on Ctrl-C. docs/FLEET.md.
+//! (target/fleet/), a simulated fleet on it, and dist/ served by a simulator of its own; stops
+//! them, by the PIDs it started, on Ctrl-C. docs/FLEET.md.
 
 // The broker's setup is the simulator's file, so that the fleet test (sim/tests/fleet.rs) runs
 // the same config, ACL and passwords as this task; it needs only std.
@@ -51,7 +51,9 @@ pub fn main(flags: &Flags) -> Result<(), String> {
     let broker = Broker {
         mqtt_port: broker::free_port()?,
         ws_port: broker::free_port()?,
-        http_dir: dist.is_dir().then_some(dist),
+        // Not mosquitto's `http_dir`: 2.0.11 sends no Content-Type, and Chromium then never runs
+        // the app. A simulator serves dist/ instead (below), as a device would.
+        http_dir: None,
         devices: (1..=devices).map(broker::device_id).collect(),
     };
     let dir = root().join("target/fleet");
@@ -79,9 +81,27 @@ pub fn main(flags: &Flags) -> Result<(), String> {
         }
     };
     let (mqtt, ws) = (broker.mqtt_port, broker.ws_port);
-    let served = match &broker.http_dir {
-        Some(_) => format!("  the app (dist/)    http://127.0.0.1:{ws}/\n"),
-        None => "  (no dist/ to serve: `cargo xtask dist` builds it)\n".into(),
+    // The deck: dist/ from a simulator of its own (a quiet device at /ws that nobody needs).
+    let mut deck = None;
+    let served = if dist.is_dir() {
+        let port = broker::free_port()?;
+        let started = spawn(
+            cmd(&sim.to_string_lossy())
+                .args(["--bind", &format!("127.0.0.1:{port}"), "--no-qr", "--rate", "0", "--name", "deck"])
+                .arg("--dist")
+                .arg(&dist),
+        );
+        match started {
+            Ok(child) => deck = Some(child),
+            Err(e) => {
+                stop(&mut fleet);
+                stop(&mut mosquitto);
+                return Err(e);
+            }
+        }
+        format!("  the app            http://127.0.0.1:{port}/#/fleet (broker ws://127.0.0.1:{ws}/mqtt in Settings)\n")
+    } else {
+        "  (no dist/ to serve: `cargo xtask dist` builds it)\n".into()
     };
     println!(
         "\nxtask: mosquitto (pid {}) and {devices} simulated devices (pid {}); Ctrl-C stops both\n\
@@ -108,6 +128,9 @@ pub fn main(flags: &Flags) -> Result<(), String> {
             break Err(format!("the simulated fleet stopped ({status})"));
         }
     };
+    if let Some(deck) = deck.as_mut() {
+        stop(deck);
+    }
     // The fleet first: the broker then says `offline` for each device, by its last will.
     stop(&mut fleet);
     stop(&mut mosquitto);

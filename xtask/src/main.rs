@@ -13,6 +13,7 @@ mod icons;
 mod limits;
 mod pwa;
 mod run;
+mod split;
 mod test;
 #[cfg(test)]
 mod tidy;

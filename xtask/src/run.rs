@@ -27,13 +27,25 @@ pub fn build_app(release: bool) -> Result<(), String> {
     crate::pwa::write_service_worker(&dist)
 }
 
-/// `trunk build --release` of the app into `dist` on `toolchain`, then [`shrink_glue`].
+/// `trunk build --release` of the app into `dist` on `toolchain`, then the pages split into
+/// chunks loaded on demand ([`crate::split`], unless `WSDECK_SPLIT=0`) and [`shrink_glue`].
 pub fn build_release(toolchain: &Toolchain, dist: &Path) -> Result<(), String> {
     let mut c = cmd("trunk");
     c.args(["build", "--release", "--dist"]).arg(dist);
     toolchain.apply(&mut c);
     run(&mut c)?;
+    if split_enabled() {
+        crate::split::split(toolchain, dist)?;
+    } else {
+        println!("xtask: WSDECK_SPLIT=0: the release wasm is not split, every page is in it");
+    }
     shrink_glue(dist)
+}
+
+/// The release build splits its wasm unless the environment says `WSDECK_SPLIT=0` (to weigh
+/// the split, or to rule it out when looking for a fault).
+pub fn split_enabled() -> bool {
+    std::env::var("WSDECK_SPLIT").map_or(true, |v| v != "0")
 }
 
 /// xtask/npm/minify.mjs on a release dist: short names for the wasm's imports (in the wasm and

@@ -28,6 +28,11 @@ pub fn main() -> Result<(), String> {
     });
     step("app icons match icon.svg", &mut counts, &mut |_| crate::icons::main(true));
     step("native tests", &mut counts, &mut |c| run_counted(cmd("cargo").args(["test", "--workspace"]), c));
+    // The app built without its optional parts (charts, controls, fleet), as `cargo xtask bench`
+    // builds it to weigh them: the stand-ins compile and its own tests pass.
+    step("app without charts, controls, fleet", &mut counts, &mut |c| {
+        run_counted(cmd("cargo").args(["test", "-p", "wsdeck", "--lib", "--no-default-features"]), c)
+    });
     // The protocol as the app's wasm builds it (numbers read by the compact reader).
     step("protocol compact-float", &mut counts, &mut |c| {
         run_counted(cmd("cargo").args(["test", "-p", "wsdeck-protocol", "--features", "compact-float"]), c)

@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: speed figures that tests must not assert. Each benchmark prints a table
 //! and writes JSON under target/bench/, with ratios against a baseline measured in the same run.
-//! `--only drive-latency,charts,controls,faults,fuzz,clients,size` picks some (default: all).
+//! `--only drive-latency,charts,controls,faults,fuzz,clients,size,slow-link` picks some (default: all).
 
 mod clients;
 mod size;
@@ -11,7 +11,8 @@ use crate::util::{cmd, root, run};
 use crate::{firmware, fuzz, run as run_task, tools};
 use std::path::Path;
 
-pub const BENCHES: [&str; 7] = ["drive-latency", "charts", "controls", "faults", "fuzz", "clients", "size"];
+pub const BENCHES: [&str; 8] =
+    ["drive-latency", "charts", "controls", "faults", "fuzz", "clients", "size", "slow-link"];
 
 /// Flags of `cargo xtask bench`.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,9 +43,10 @@ pub fn main(opts: &Options) -> Result<(), String> {
         println!("\n=== bench {bench}");
         let result = match bench.as_str() {
             "drive-latency" => browser_bench("drive-latency"),
-            "charts" => browser_bench("charts").and_then(|()| chart_weight()),
-            "controls" => browser_bench("controls"),
+            "charts" => browser_bench("charts").and_then(|()| feature_weight("charts")),
+            "controls" => browser_bench("controls").and_then(|()| feature_weight("controls")),
             "faults" => browser_bench("faults"),
+            "slow-link" => browser_bench("slow-link"),
             "fuzz" => fuzz_bench(opts.fuzz_secs),
             "clients" => clients::main(opts),
             "size" => size::main(),
@@ -70,7 +72,8 @@ fn bench_dir() -> Result<std::path::PathBuf, String> {
 
 /// `e2e/bench/<name>.mjs` in headless Chromium against the release build: drive-latency (input
 /// -> frame, release -> stop), charts (against uPlot, and a 1 kHz soak), controls (100 of them,
-/// against none declared), faults (the fault-proxy matrix and a soak, docs/RELIABILITY.md).
+/// against none declared), faults (the fault-proxy matrix and a soak, docs/RELIABILITY.md),
+/// slow-link (navigation -> first value at 150 KB/s, against a minimal hand-written page).
 fn browser_bench(name: &str) -> Result<(), String> {
     tools::ensure_test_tools()?;
     run_task::build_app(true)?;
@@ -84,37 +87,60 @@ fn browser_bench(name: &str) -> Result<(), String> {
         .env("WSDECK_CHROMIUM", tools::CHROMIUM))
 }
 
-/// What the charts add to the bundle: the release build against one without the `charts`
-/// feature (the Charts page then shows the tiles alone), wasm + JS, gzip -9.
-fn chart_weight() -> Result<(), String> {
+/// Optional parts of the app and what each is, for [`feature_weight`].
+const FEATURES: [(&str, &str); 3] =
+    [("charts", "the charts (plotters)"), ("controls", "declared controls"), ("fleet", "fleet mode (MQTT)")];
+
+/// What an optional part (a cargo feature of the app) adds to the bundle: the release build with
+/// every default feature against one without `feature`, wasm + JS, gzip -9. Both are built
+/// unsplit, on the toolchain of dist/: split, each chunk carries its own glue, and the sum of a
+/// split build against an unsplit one would count that too. The full build is made once per run.
+fn feature_weight(feature: &str) -> Result<(), String> {
     let out = bench_dir()?;
-    let without = out.join("dist-without-charts");
-    let mut c = cmd("trunk");
-    c.args(["build", "--release", "--no-default-features", "--dist"]).arg(&without);
-    // The same toolchain as the dist/ it is compared with.
-    crate::toolchain::release().apply(&mut c);
-    run(&mut c)?;
-    run_task::shrink_glue(&without)?;
-    let with = code_bytes(&root().join("dist"))?;
-    let bare = code_bytes(&without)?;
+    let build = |dir: &Path, features: Option<String>| -> Result<(usize, usize), String> {
+        if !dir.join("index.html").exists() {
+            let mut c = cmd("trunk");
+            c.args(["build", "--release", "--dist"]).arg(dir);
+            if let Some(f) = features {
+                c.args(["--no-default-features", "--features", &f]);
+            }
+            crate::toolchain::release().apply(&mut c);
+            run(&mut c)?;
+            run_task::shrink_glue(dir)?;
+        }
+        code_bytes(dir)
+    };
+    let full = out.join("dist-unsplit");
+    let _ = std::fs::remove_dir_all(out.join(format!("dist-without-{feature}")));
+    if !FULL_BUILT.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        let _ = std::fs::remove_dir_all(&full);
+    }
+    let with = build(&full, None)?;
+    let others: Vec<&str> = FEATURES.iter().map(|f| f.0).filter(|f| *f != feature).collect();
+    let bare = build(&out.join(format!("dist-without-{feature}")), Some(others.join(",")))?;
+    let what = FEATURES.iter().find(|f| f.0 == feature).map_or(feature, |f| f.1);
     let kib = |b: usize| b as f64 / 1024.0;
-    println!("\nWhat the charts weigh (gzip -9, wasm + JS)");
-    println!("{:<18} {:>10} {:>10}", "build", "wasm KiB", "JS KiB");
-    println!("{:<18} {:>10.1} {:>10.1}", "with charts", kib(with.0), kib(with.1));
-    println!("{:<18} {:>10.1} {:>10.1}", "without charts", kib(bare.0), kib(bare.1));
+    println!("\nWhat {what} weigh (gzip -9, wasm + JS, unsplit release builds)");
+    println!("{:<22} {:>10} {:>10}", "build", "wasm KiB", "JS KiB");
+    println!("{:<22} {:>10.1} {:>10.1}", format!("with {feature}"), kib(with.0), kib(with.1));
+    println!("{:<22} {:>10.1} {:>10.1}", format!("without {feature}"), kib(bare.0), kib(bare.1));
     let added = (with.0 + with.1) as i64 - (bare.0 + bare.1) as i64;
-    println!("charts add {added} bytes ({:.1} KiB) to the first load", added as f64 / 1024.0);
+    println!("{feature} add {added} bytes ({:.1} KiB)", added as f64 / 1024.0);
     let json = serde_json::json!({
+        "feature": feature,
         "with": { "wasm_gzip": with.0, "js_gzip": with.1 },
         "without": { "wasm_gzip": bare.0, "js_gzip": bare.1 },
         "added_bytes": added,
     });
-    let path = out.join("charts-size.json");
+    let path = out.join(format!("{feature}-size.json"));
     std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap_or_default())
         .map_err(|e| format!("{}: {e}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())
 }
+
+/// The full unsplit build of this run is made (a stale one from an earlier run is not reused).
+static FULL_BUILT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// gzip -9 bytes of the wasm and of the JavaScript (the service worker aside) in a built dist.
 fn code_bytes(dist: &Path) -> Result<(usize, usize), String> {

@@ -22,6 +22,8 @@ struct Load {
     html: usize,
     total: usize,
     requests: usize,
+    /// A split build's chunks (path, gzip), fetched when a page needs them.
+    chunks: Vec<(String, usize)>,
 }
 
 pub fn main() -> Result<(), String> {
@@ -73,6 +75,19 @@ pub fn main() -> Result<(), String> {
             app_total as f64 / l.total as f64
         );
     }
+    for l in loads.iter().filter(|l| !l.chunks.is_empty()) {
+        let all: usize = l.chunks.iter().map(|c| c.1).sum();
+        println!(
+            "{} ({}): {} chunks on demand, {:.1} KiB in all",
+            l.name,
+            l.toolchain,
+            l.chunks.len(),
+            kib(all)
+        );
+        for (path, gz) in &l.chunks {
+            println!("  {path:<44} {:>7.1} KiB", kib(*gz));
+        }
+    }
     let stable = loads.iter().find(|l| l.name == "app on stable");
     if let Some(stable) = stable {
         println!(
@@ -96,12 +111,14 @@ pub fn main() -> Result<(), String> {
                 "build": l.name, "toolchain": l.toolchain, "wasm_gzip": l.wasm, "js_gzip": l.js,
                 "html_gzip": l.html, "total_gzip": l.total, "requests": l.requests,
                 "app_ratio": app_total as f64 / l.total as f64,
+                "chunks": l.chunks.iter().map(|(p, gz)| serde_json::json!({"path": p, "gzip": gz})).collect::<Vec<_>>(),
             })
         })
         .collect();
     let json = serde_json::json!({
         "goal_bytes": (GOAL_KIB * 1024.0) as usize,
         "toolchain": shipped.name(),
+        "split": run_task::split_enabled(),
         "nightly_saving_bytes": stable.map(|s| s.total as i64 - app_total as i64),
         "first_load": rows,
     });
@@ -116,8 +133,20 @@ pub fn main() -> Result<(), String> {
 fn first_load(name: &'static str, toolchain: &Toolchain, dist: &Path) -> Result<Load, String> {
     let assets = flash::assets(flash::read_dist(dist)?, ZOPFLI_ITERATIONS);
     let paths = report::first_load(&assets);
-    let mut load =
-        Load { name, toolchain: toolchain.name(), wasm: 0, js: 0, html: 0, total: 0, requests: paths.len() };
+    let chunks = report::on_demand(&assets)
+        .into_iter()
+        .filter_map(|p| assets.iter().find(|a| a.path == p).map(|a| (p, a.gzip().len())))
+        .collect();
+    let mut load = Load {
+        name,
+        toolchain: toolchain.name(),
+        wasm: 0,
+        js: 0,
+        html: 0,
+        total: 0,
+        requests: paths.len(),
+        chunks,
+    };
     for a in assets.iter().filter(|a| paths.contains(&a.path)) {
         let gz = a.gzip().len();
         load.total += gz;

@@ -128,7 +128,9 @@ fn kib(bytes: usize) -> String {
 }
 
 /// index.html and, transitively, every file that an HTML, JS or CSS file on the way names (the
-/// module script, the wasm it loads, stylesheets). Icons named only in a manifest are not counted.
+/// module script, the wasm it loads, stylesheets). Icons named only in a manifest are not counted,
+/// nor a split build's chunks (`chunk-*`, xtask/src/split.rs), which the main JS names but fetches
+/// only when a page needs them ([`on_demand`]).
 pub fn first_load(assets: &[Asset]) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
     let mut queue = vec!["/index.html".to_string()];
@@ -137,21 +139,34 @@ pub fn first_load(assets: &[Asset]) -> Vec<String> {
         if seen.contains(&path) {
             continue;
         }
-        seen.push(path);
         let text_like =
             ["text/html", "text/javascript", "text/css"].iter().any(|m| asset.mime.starts_with(m));
+        seen.push(path);
         if !text_like {
             continue;
         }
         let text = fetched_on_load(&String::from_utf8_lossy(&asset.raw));
         for other in assets {
             let name = other.path.rsplit('/').next().unwrap_or(&other.path);
-            if !seen.contains(&other.path) && text.contains(name) {
+            if !seen.contains(&other.path)
+                && text.contains(name)
+                && !name.starts_with(crate::split::CHUNK_PREFIX)
+            {
                 queue.push(other.path.clone());
             }
         }
     }
     seen
+}
+
+/// The wasm chunks of a split build: every wasm that the first load does not fetch.
+pub fn on_demand(assets: &[Asset]) -> Vec<String> {
+    let first = first_load(assets);
+    assets
+        .iter()
+        .filter(|a| a.path.ends_with(".wasm") && !first.contains(&a.path))
+        .map(|a| a.path.clone())
+        .collect()
 }
 
 /// `text` without the links a browser follows only when the app is added to a home screen
@@ -186,6 +201,26 @@ mod tests {
             first,
             ["/main-0123456789abcdef.css", "/wsdeck-0123456789abcdef.js", "/wsdeck-0123456789abcdef_bg.wasm"]
         );
+    }
+
+    /// A split build: the main JS names its chunks, fetched only when a page needs one.
+    #[test]
+    fn a_split_builds_chunks_are_on_demand_not_first_load() {
+        let mut files: Vec<(String, Vec<u8>)> = fake_assets().into_iter().map(|a| (a.path, a.raw)).collect();
+        for (path, raw) in &mut files {
+            if path.ends_with(".js") {
+                raw.extend_from_slice(
+                    b"fetch(new URL('./chunk-pages-0123456789abcdef.wasm', import.meta.url))",
+                );
+            }
+        }
+        files.push(("/chunk-pages-0123456789abcdef.wasm".into(), b"\0asm".to_vec()));
+        files.sort();
+        let assets = super::super::assets(files, 1);
+        let first = first_load(&assets);
+        assert_eq!(first.len(), 4, "{first:?}");
+        assert!(!first.contains(&"/chunk-pages-0123456789abcdef.wasm".to_string()), "{first:?}");
+        assert_eq!(on_demand(&assets), ["/chunk-pages-0123456789abcdef.wasm"]);
     }
 
     #[test]

@@ -1,0 +1,163 @@
+// Fleet mode in Chromium against a real mosquitto started here (docs/FLEET.md; the app itself
+// is served by a wsdeck-sim): 20 simulated
+// devices appear on the Fleet page; one is driven by touch through the broker and its wheels stop
+// on release (seen by a second phone watching the same device); killed without a clean
+// disconnect, the devices show offline by their last will. Needs Debian's mosquitto
+// (`cargo xtask test` installs it).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { arm, centre, freePort, launch, startSim, tileValues, touchscreen, until, waitForState } from '../lib/harness.mjs';
+
+const SIM = process.env.WSDECK_SIM;
+const DIST = process.env.WSDECK_DIST;
+const DEVICES = 20;
+const ids = Array.from({ length: DEVICES }, (_, i) => `sim-${String(i + 1).padStart(2, '0')}`);
+const APP_PASSWORD = 'e2e-app-password';
+const DEVICE_PASSWORD = 'e2e-device-password';
+
+const procs = [];
+let dir;
+let broker;
+let fleet;
+// Serves the app: mosquitto 2.0.11's http_dir sends no Content-Type, and Chromium refuses a module
+// script (and streaming wasm) without one.
+let web;
+const browsers = [];
+
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+function start(cmd, args) {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.output = '';
+  proc.stdout.on('data', (c) => (proc.output += c));
+  proc.stderr.on('data', (c) => (proc.output += c));
+  proc.exited = new Promise((resolve) => proc.once('exit', resolve));
+  procs.push(proc);
+  return proc;
+}
+
+async function kill(proc) {
+  if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  await proc.exited;
+}
+
+before(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'wsdeck-fleet-'));
+  broker = { mqtt: await freePort(), ws: await freePort() };
+  // The same shape as sim/src/fleet_broker.rs generates for `cargo xtask fleet`.
+  const passwd = path.join(dir, 'passwd');
+  writeFileSync(passwd, [`deck:${APP_PASSWORD}`, ...ids.map((id) => `${id}:${DEVICE_PASSWORD}`)].join('\n') + '\n');
+  chmodSync(passwd, 0o600);
+  const hashed = spawnSync('/usr/bin/mosquitto_passwd', ['-U', passwd]);
+  assert.equal(hashed.status, 0, String(hashed.stderr));
+  const acl = ['user deck', 'topic read wsdeck/+/up', 'topic read wsdeck/+/up/+', 'topic read wsdeck/+/status', 'topic write wsdeck/+/down/+'];
+  for (const id of ids) acl.push('', `user ${id}`, `topic write wsdeck/${id}/up`, `topic write wsdeck/${id}/up/+`, `topic write wsdeck/${id}/status`, `topic read wsdeck/${id}/down/+`);
+  writeFileSync(path.join(dir, 'acl'), acl.join('\n') + '\n');
+  const root = process.getuid?.() === 0 ? 'user root\n' : '';
+  writeFileSync(
+    path.join(dir, 'mosquitto.conf'),
+    `per_listener_settings false\nallow_anonymous false\npersistence false\nlog_dest stdout\n${root}` +
+      `password_file ${passwd}\nacl_file ${path.join(dir, 'acl')}\n` +
+      `listener ${broker.mqtt} 127.0.0.1\nprotocol mqtt\n` +
+      `listener ${broker.ws} 127.0.0.1\nprotocol websockets\n`,
+  );
+  const devicePassword = path.join(dir, 'device.password');
+  writeFileSync(devicePassword, DEVICE_PASSWORD);
+  chmodSync(devicePassword, 0o600);
+  const mosquitto = start('/usr/sbin/mosquitto', ['-c', path.join(dir, 'mosquitto.conf')]);
+  await until('mosquitto to listen', () => portOpen(broker.ws), 5000).catch((e) => {
+    throw new Error(`${e.message}\n${mosquitto.output}`);
+  });
+  web = await startSim();
+  fleet = start(SIM, ['--mqtt', `127.0.0.1:${broker.mqtt}`, '--fleet', String(DEVICES), '--mqtt-password-file', devicePassword, '--rate', '10']);
+});
+
+after(async () => {
+  for (const b of browsers) await b.close();
+  for (const p of procs) await kill(p);
+  await web?.kill();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A phone of its own (its own client id) with the broker set, opened at `hash`. */
+async function phone(hash, device) {
+  const b = await launch();
+  browsers.push(b);
+  const base = web.url;
+  await b.page.goto(`${base}#/settings`);
+  await b.page.evaluate(
+    ({ url, password, device }) => {
+      localStorage.setItem('wsdeck.broker.url', url);
+      localStorage.setItem('wsdeck.broker.user', 'deck');
+      localStorage.setItem('wsdeck.broker.password', password);
+      if (device) localStorage.setItem('wsdeck.ws_url', `${url}#${device}`);
+    },
+    { url: `ws://127.0.0.1:${broker.ws}/mqtt`, password: APP_PASSWORD, device },
+  );
+  await b.page.goto(`${base}${hash}`);
+  await b.page.reload();
+  return b;
+}
+
+const onlineCards = (page) => page.$$eval('[data-testid=fleet-card][data-online=online]', (c) => c.map((e) => e.dataset.id));
+
+test('20 devices appear; one is driven by touch through the broker and stops on release; killed, they show offline', async () => {
+  const driver = await phone('#/fleet');
+  const { page, errors } = driver;
+  const seen = await until('20 devices on line', async () => {
+    const on = await onlineCards(page);
+    return on.length === DEVICES ? on : null;
+  }, 15_000).catch(async (e) => {
+    const status = await page.textContent('[data-testid=fleet-status]').catch(() => '(no status)');
+    throw new Error(`${e.message}; page says "${status}"; ${await page.textContent('body')}\n${procs.map((p) => p.output).join('\n')}`);
+  });
+  assert.deepEqual([...seen].sort(), ids);
+  assert.match(await page.textContent('[data-testid=fleet-card][data-id=sim-03]'), /wsdeck sim 03|sim-03/);
+
+  // A second phone watches sim-01's wheels over the broker while the first drives it.
+  const watcher = await phone('#/charts', 'sim-01');
+  await waitForState(watcher.page, 'connected', 15_000);
+  const wheel = async () => Number((await tileValues(watcher.page)).wheel_l_mps);
+  await until('the watcher to see the wheels', async () => !Number.isNaN(await wheel()), 10_000);
+
+  await page.tap('[data-testid=fleet-card][data-id=sim-01]');
+  await page.waitForFunction(() => location.hash === '#/drive');
+  await waitForState(page, 'connected', 15_000);
+  await arm(page);
+  await page
+    .waitForFunction(() => document.querySelector('[data-testid=lease]').textContent === 'You are driving.', null, { timeout: 10_000 })
+    .catch(async (e) => {
+      const lease = await page.textContent('[data-testid=lease]');
+      await page.goto(`${web.url}#/device`);
+      throw new Error(`${e.message}; lease: "${lease}"; ${await page.textContent('main')}`);
+    });
+  const touch = await touchscreen(page);
+  const pad = await centre(page, '.pad');
+  await touch.press(1, pad);
+  await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.7 });
+  await until('sim-01 to drive', async () => (await wheel()) > 0.1, 10_000);
+  await touch.lift(1);
+  await until('sim-01 to stop on release', async () => (await wheel()) === 0, 5000);
+
+  // No clean disconnect: the broker publishes each device's last will.
+  await page.goto(`${web.url}#/fleet`);
+  await until('20 devices again', async () => (await onlineCards(page)).length === DEVICES, 15_000);
+  await kill(fleet);
+  await until('every device offline by its last will', async () => {
+    const off = await page.$$eval('[data-testid=fleet-card][data-online=offline]', (c) => c.length);
+    return off === DEVICES;
+  }, 15_000);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(watcher.errors, []);
+});

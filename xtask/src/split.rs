@@ -1,0 +1,309 @@
+//! The split: after `trunk build --release`, the app's wasm is rebuilt with its pages as chunks
+//! loaded on demand (the `split` feature, src/shell/chunks.rs), and Trunk's JS and wasm in dist/
+//! are replaced by the split build's. Trunk cannot do it (no release of Trunk splits, and its
+//! hooks run before cargo or after wasm-bindgen and wasm-opt, trunk-rs/trunk#1022): the splitter
+//! needs the linker's relocations, on the wasm before wasm-bindgen. What cargo-leptos does for
+//! `--split`, in this order:
+//!
+//! 1. `cargo rustc` of the app's binary with `split` on the same toolchain, profile and flags as
+//!    Trunk's build, linked with `--emit-relocs` (only the binary: every dependency is the one
+//!    Trunk's build compiled);
+//! 2. `xtask-split` (xtask/split, wasm_split_cli_support): the main module, a wasm per chunk and
+//!    the loader JS that fetches them;
+//! 3. wasm-bindgen on the main module as Trunk runs it, plus `--keep-lld-exports` (the chunks
+//!    import the main module's functions, memory and table through them);
+//! 4. wasm-opt with index.html's flags on the main module and on each chunk;
+//! 5. the loader joined into the main JS (a file of its own would be one more request of the
+//!    first load, and the two import each other); dist/: the main JS and wasm under Trunk's
+//!    names, each chunk as `chunk-<name>-<hash of its content>.wasm` (hashed names are cached as
+//!    immutable, wsdeck_serving::cache_control_for; report::first_load never counts a `chunk-`),
+//!    and index.html's integrity hashes for the two files replaced.
+//!
+//! xtask/npm/minify.mjs runs after this as on an unsplit build, then the service worker is
+//! written from dist/ (so it precaches the chunks).
+
+use crate::toolchain::Toolchain;
+use crate::tools::WASM_TARGET;
+use crate::util::{cmd, output, root, run};
+use std::path::{Path, PathBuf};
+use wsdeck_serving::fnv1a64;
+
+/// Every chunk's file name starts with this: fetched when a page needs it, never in the first
+/// load (report::first_load).
+pub const CHUNK_PREFIX: &str = "chunk-";
+/// The module the main wasm imports the chunks' loaders from, and the splitter's loader file.
+const LOADER: &str = "s.js";
+
+/// Trunk's JS and wasm of one build in `dist`: `wsdeck-<hash>.js` and `wsdeck-<hash>_bg.wasm`.
+struct TrunkOutput {
+    js: PathBuf,
+    wasm: PathBuf,
+}
+
+fn trunk_output(dist: &Path) -> Result<TrunkOutput, String> {
+    let names: Vec<String> = std::fs::read_dir(dist)
+        .map_err(|e| format!("{}: {e}", dist.display()))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    let js: Vec<&String> = names.iter().filter(|n| n.starts_with("wsdeck-") && n.ends_with(".js")).collect();
+    let [js] = js.as_slice() else {
+        return Err(format!("expected one wsdeck-<hash>.js in {}, found {}", dist.display(), js.len()));
+    };
+    let hash = js.trim_start_matches("wsdeck-").trim_end_matches(".js").to_string();
+    let wasm = format!("wsdeck-{hash}_bg.wasm");
+    if !names.contains(&wasm) {
+        return Err(format!("no {wasm} beside {js} in {}", dist.display()));
+    }
+    Ok(TrunkOutput { js: dist.join(js), wasm: dist.join(wasm) })
+}
+
+/// Cargo's target directory (CARGO_TARGET_DIR when set), as Trunk's build used it.
+fn target_dir() -> Result<PathBuf, String> {
+    let meta = output(cmd("cargo").args(["metadata", "--format-version", "1", "--no-deps", "--offline"]))
+        .ok_or("`cargo metadata` failed")?;
+    let meta: serde_json::Value = serde_json::from_str(&meta).map_err(|e| format!("cargo metadata: {e}"))?;
+    meta["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| "cargo metadata has no target_directory".into())
+}
+
+/// index.html's wasm-opt flags (`data-wasm-opt` and `data-wasm-opt-params`), as Trunk passes them.
+fn wasm_opt_flags(index: &str) -> Result<Vec<String>, String> {
+    let attr = |name: &str| {
+        index
+            .split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(str::to_string)
+            .ok_or_else(|| format!("index.html has no {name}"))
+    };
+    let mut flags = vec![format!("-O{}", attr("data-wasm-opt")?)];
+    flags.extend(attr("data-wasm-opt-params")?.split_whitespace().map(String::from));
+    Ok(flags)
+}
+
+/// A Subresource Integrity hash, as Trunk writes it.
+pub fn sri(bytes: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha384};
+    format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes)))
+}
+
+/// `chunk-<name>-<16 hex of content>.wasm` for the splitter's `split_<name>.wasm` (one split)
+/// or `chunk_<n>.wasm` (what several share).
+fn chunk_name(stem: &str, content: &[u8]) -> String {
+    let name = stem.strip_prefix("split_").or_else(|| stem.strip_prefix("chunk_")).unwrap_or(stem);
+    format!("{CHUNK_PREFIX}{}-{:016x}.wasm", name.replace('_', "-"), fnv1a64(content))
+}
+
+/// The main JS with the loader inside it: wasm-bindgen's `import * as importN from "./s.js"`
+/// lines go, the loader's own import of `initSync` from the main JS goes, its exports become
+/// constants, and the wasm's imports object gets them as one object.
+fn join_loader(main_js: &str, loader_js: &str) -> Result<String, String> {
+    let quoted = format!("\"./{LOADER}\"");
+    let mut names = Vec::new();
+    let mut main = String::with_capacity(main_js.len() + loader_js.len());
+    for line in main_js.lines() {
+        let trimmed = line.trim();
+        if let Some(name) = trimmed.strip_prefix("import * as ").and_then(|r| {
+            r.strip_suffix(&format!(" from {quoted}")).or_else(|| r.strip_suffix(&format!(" from {quoted};")))
+        }) {
+            names.push(name.to_string());
+            continue;
+        }
+        main.push_str(line);
+        main.push('\n');
+    }
+    if names.is_empty() {
+        return Err(format!("the main JS does not import {quoted}: nothing to join"));
+    }
+    for name in &names {
+        let entry = format!("{quoted}: {name}");
+        if main.matches(&entry).count() != 1 {
+            return Err(format!("the main JS does not hand `{name}` to the wasm once"));
+        }
+        main = main.replace(&entry, &format!("{quoted}: __wasm_split_loaders"));
+    }
+    let mut exports = Vec::new();
+    let mut loader = String::new();
+    for line in loader_js.lines() {
+        if line.trim_start().starts_with("import ") {
+            if !line.contains("{ initSync }") {
+                return Err(format!("the loader imports more than initSync: {line}"));
+            }
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("export const ") {
+            exports.push(rest.split([' ', '=']).next().unwrap_or_default().to_string());
+            loader.push_str("const ");
+            loader.push_str(rest);
+        } else if line.starts_with("export ") {
+            return Err(format!("the loader exports something other than a constant: {line}"));
+        } else {
+            loader.push_str(line);
+        }
+        loader.push('\n');
+    }
+    Ok(format!("{main}\n{loader}const __wasm_split_loaders = {{ {} }};\n", exports.join(", ")))
+}
+
+/// `index` with `old`'s integrity replaced by `new`'s; an error if `old` is not named.
+fn replace_integrity(index: &str, old: &[u8], new: &[u8], what: &str) -> Result<String, String> {
+    let old = sri(old);
+    if !index.contains(&old) {
+        return Err(format!("index.html has no integrity {old} for {what}"));
+    }
+    Ok(index.replace(&old, &sri(new)))
+}
+
+/// Replaces Trunk's unsplit wasm in `dist` by the split build (see the module's doc).
+pub fn split(toolchain: &Toolchain, dist: &Path) -> Result<(), String> {
+    let trunk = trunk_output(dist)?;
+    let index_path = dist.join("index.html");
+    let mut index =
+        std::fs::read_to_string(&index_path).map_err(|e| format!("{}: {e}", index_path.display()))?;
+    let opt_flags =
+        wasm_opt_flags(&std::fs::read_to_string(root().join("index.html")).map_err(|e| e.to_string())?)?;
+
+    // 1. The app with its chunks, linked with the relocations the splitter reads.
+    let mut c = cmd("cargo");
+    c.args(["rustc", "--release", "--offline", "--locked", "--target", WASM_TARGET, "--bin", "wsdeck"])
+        .args(["--features", "split", "--", "-Clink-args=--emit-relocs"]);
+    toolchain.apply(&mut c);
+    run(&mut c)?;
+    let target = target_dir()?;
+    let raw = target.join(WASM_TARGET).join("release/wsdeck.wasm");
+
+    // 2. Split.
+    let work = target.join("wsdeck-split");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let main_js = trunk.js.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let loader = LOADER.to_string();
+    let mut c = cmd("cargo");
+    c.args(["run", "--quiet", "--release", "--package", "xtask-split", "--"])
+        .arg(&raw)
+        .arg(&work)
+        .args([&main_js, &loader]);
+    let manifest = c.output().map_err(|e| format!("cannot run xtask-split: {e}"))?;
+    if !manifest.status.success() {
+        return Err(format!("xtask-split failed: {}", String::from_utf8_lossy(&manifest.stderr).trim()));
+    }
+
+    // 3. wasm-bindgen on the main module, as Trunk runs it, keeping the exports the chunks need.
+    let bindgen = work.join("bindgen");
+    run(cmd("wasm-bindgen")
+        .args(["--target=web", "--no-typescript", "--keep-lld-exports", "--no-demangle", "--out-name=wsdeck"])
+        .arg(format!("--out-dir={}", bindgen.display()))
+        .arg(work.join("main.wasm")))?;
+
+    // 4. wasm-opt on the main module and each chunk.
+    let opt = |from: &Path, to: &Path| -> Result<(), String> {
+        run(cmd("wasm-opt").arg(format!("--output={}", to.display())).args(&opt_flags).arg(from))
+    };
+    let new_wasm = work.join("main.opt.wasm");
+    opt(&bindgen.join("wsdeck_bg.wasm"), &new_wasm)?;
+    let mut loader_js = std::fs::read_to_string(work.join(&loader))
+        .map_err(|e| format!("the splitter wrote no {loader}: {e}"))?;
+    let mut chunks = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(&work)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "wasm")
+                && !p.ends_with("main.wasm")
+                && !p.ends_with("main.opt.wasm")
+        })
+        .collect();
+    entries.sort();
+    for chunk in entries {
+        let stem = chunk.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let optimised = work.join(format!("{stem}.opt"));
+        opt(&chunk, &optimised)?;
+        let bytes = std::fs::read(&optimised).map_err(|e| e.to_string())?;
+        let name = chunk_name(&stem, &bytes);
+        let quoted = format!("\"./{stem}.wasm\"");
+        if loader_js.matches(&quoted).count() != 1 {
+            return Err(format!("the loader does not name {quoted} once"));
+        }
+        loader_js = loader_js.replace(&quoted, &format!("\"./{name}\""));
+        std::fs::write(dist.join(&name), &bytes).map_err(|e| e.to_string())?;
+        chunks.push((name, bytes.len()));
+    }
+
+    // 5. dist/ and index.html.
+    let (old_js, old_wasm) = (read(&trunk.js)?, read(&trunk.wasm)?);
+    let bindgen_js = std::fs::read_to_string(bindgen.join("wsdeck.js")).map_err(|e| e.to_string())?;
+    let new_js = join_loader(&bindgen_js, &loader_js)?.into_bytes();
+    let new_wasm = read(&new_wasm)?;
+    index = replace_integrity(&index, &old_js, &new_js, "the JS")?;
+    index = replace_integrity(&index, &old_wasm, &new_wasm, "the wasm")?;
+    for (path, bytes) in [(&trunk.js, new_js.as_slice()), (&trunk.wasm, new_wasm.as_slice())] {
+        std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    std::fs::write(&index_path, index).map_err(|e| format!("{}: {e}", index_path.display()))?;
+    println!(
+        "xtask: split the wasm: main {} bytes (Trunk's unsplit {}), {} chunks: {}",
+        new_wasm.len(),
+        old_wasm.len(),
+        chunks.len(),
+        chunks.iter().map(|(n, b)| format!("{n} {b}")).collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wasm_opt_flags_are_index_htmls() {
+        let html = r#"<link data-trunk rel="rust" data-wasm-opt="z" data-wasm-opt-params="--flatten --rereloop -Oz" data-bin="x">"#;
+        assert_eq!(wasm_opt_flags(html).unwrap(), ["-Oz", "--flatten", "--rereloop", "-Oz"]);
+        assert!(wasm_opt_flags("<link>").is_err());
+    }
+
+    #[test]
+    fn chunks_get_hashed_names_that_are_cached_as_immutable() {
+        let name = chunk_name("split_drive", b"\0asm");
+        assert!(name.starts_with("chunk-drive-") && name.ends_with(".wasm"), "{name}");
+        assert!(chunk_name("chunk_3", b"").starts_with("chunk-3-"));
+        assert_ne!(name, chunk_name("split_drive", b"\0asm2"));
+        assert_eq!(
+            wsdeck_serving::cache_control_for(&format!("/{name}")),
+            "public, max-age=31536000, immutable"
+        );
+    }
+
+    #[test]
+    fn integrity_is_replaced_only_where_it_was() {
+        let index = format!("<script integrity=\"{}\">", sri(b"old"));
+        assert_eq!(
+            replace_integrity(&index, b"old", b"new", "x").unwrap(),
+            format!("<script integrity=\"{}\">", sri(b"new"))
+        );
+        assert!(replace_integrity(&index, b"other", b"new", "x").is_err());
+    }
+
+    #[test]
+    fn the_loader_is_joined_into_the_main_js() {
+        let main = "import * as import1 from \"./s.js\"\nimport * as import2 from \"./s.js\"\n\
+                    function initSync() {}\nconst imports = { \"./s.js\": import1, \"./s.js\": import2 };\n\
+                    export { initSync };\n";
+        let loader = "import { initSync } from \"./wsdeck-1.js\";\n\nfunction makeLoad() {}\n\
+                      export const __wasm_split_load_pages = makeLoad();\n";
+        let joined = join_loader(main, loader).unwrap();
+        assert!(!joined.contains("import "), "{joined}");
+        assert!(joined.contains("const __wasm_split_load_pages = makeLoad();"), "{joined}");
+        assert!(joined.contains("const __wasm_split_loaders = { __wasm_split_load_pages };"), "{joined}");
+        assert_eq!(joined.matches("\"./s.js\": __wasm_split_loaders").count(), 2, "{joined}");
+        assert!(joined.contains("export { initSync };"));
+        assert!(join_loader("const a = 1;\n", loader).is_err());
+        assert!(join_loader(main, "import { other } from \"./x.js\";\n").is_err());
+    }
+}
