@@ -270,7 +270,7 @@ function sampler(world) {
 async function arm(page) {
   await page.click('[data-testid=arm]');
   await page.waitForSelector('[data-testid=drive][data-arming=armed]');
-  await page.waitForFunction(() => document.querySelector('[data-testid=lease]').textContent === 'You are driving.');
+  await page.waitForFunction(() => (document.querySelector('[data-testid=lease]')?.textContent ?? '') === 'You are driving.');
 }
 
 /**
@@ -370,9 +370,9 @@ export async function runScenario(page, errors, name, mode, { seed = 1 } = {}) {
     await page.click('a[href="#/device"]', { timeout: 5000 });
     await page.waitForSelector('[data-testid=malformed]', { timeout: 5000 });
     const counters = await page.evaluate(() => ({
-      malformed: Number(document.querySelector('[data-testid=malformed]').textContent),
-      oversized: Number(document.querySelector('[data-testid=oversized]').textContent),
-      ignored: Number(document.querySelector('[data-testid=ignored]').textContent),
+      malformed: Number((document.querySelector('[data-testid=malformed]')?.textContent ?? '')),
+      oversized: Number((document.querySelector('[data-testid=oversized]')?.textContent ?? '')),
+      ignored: Number((document.querySelector('[data-testid=ignored]')?.textContent ?? '')),
     }));
     for (const [k, min] of Object.entries(sc.expect ?? {})) {
       if (!(counters[k] >= min)) fail(`expected ${k} >= ${min}, the app counted ${counters[k]}`);

@@ -231,7 +231,7 @@ export async function armed(page, device, { mode } = {}) {
   if (mode) await page.selectOption('select.mode', mode);
   await page.click('[data-testid=arm]');
   await page.waitForSelector('[data-testid=drive][data-arming=armed]');
-  await page.waitForFunction(() => document.querySelector('[data-testid=lease]').textContent === 'You are driving.');
+  await page.waitForFunction(() => (document.querySelector('[data-testid=lease]')?.textContent ?? '') === 'You are driving.');
 }
 
 /** Presses Arm on the open Drive page and waits until it is armed. */

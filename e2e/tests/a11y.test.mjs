@@ -106,7 +106,7 @@ for (const theme of ['light', 'dark']) {
 
       await page.goto(`${device.url}#/device`);
       await page.waitForSelector('[data-testid=hello-name]');
-      await page.waitForFunction(() => document.querySelector('[data-testid=hello-name]').textContent === 'Test car');
+      await page.waitForFunction(() => (document.querySelector('[data-testid=hello-name]')?.textContent ?? '') === 'Test car');
       await check('device');
 
       await page.goto(`${device.url}#/settings`);
@@ -115,7 +115,7 @@ for (const theme of ['light', 'dark']) {
       await page.check('#words-on');
       await page.fill('#ws-url', 'http://');
       await page.click('.url-form button[type=submit]');
-      await page.waitForFunction(() => document.querySelector('[data-testid=url-error]').textContent !== '');
+      await page.waitForFunction(() => (document.querySelector('[data-testid=url-error]')?.textContent ?? '') !== '');
       await check('settings, with an error');
 
       await page.goto(`${locked.url}#/drive`);

@@ -12,8 +12,8 @@ test('connects to the device, names it, measures RTT and shows changing tiles', 
   const { page, errors } = ctx.browser;
   await page.goto(device.url);
   await waitForState(page, 'connected');
-  await page.waitForFunction(() => document.querySelector('[data-testid=device-name]').textContent === 'Test Car');
-  await page.waitForFunction(() => /^\d+ ms$/.test(document.querySelector('[data-testid=rtt]').textContent));
+  await page.waitForFunction(() => (document.querySelector('[data-testid=device-name]')?.textContent ?? '') === 'Test Car');
+  await page.waitForFunction(() => /^\d+ ms$/.test((document.querySelector('[data-testid=rtt]')?.textContent ?? '')));
   await page.waitForSelector('.tile[data-series=battery_v]');
   const first = await tileValues(page);
   assert.deepEqual(Object.keys(first), [
@@ -24,7 +24,7 @@ test('connects to the device, names it, measures RTT and shows changing tiles', 
   assert.equal(await page.textContent('.tile[data-series=temp_c] .tile-name'), 'Temperature');
   assert.equal(await page.textContent('.tile[data-series=temp_c] .unit'), '°C');
   await page.waitForFunction(
-    (before) => document.querySelector('.tile[data-series=distance_cm] .tile-value .num').textContent !== before,
+    (before) => (document.querySelector('.tile[data-series=distance_cm] .tile-value .num')?.textContent ?? '') !== before,
     first.distance_cm,
   );
   const rate = Number((await page.textContent('[data-testid=rate]')).replace('/s', ''));
@@ -63,15 +63,15 @@ test('garbage, binary and 1 MB frames are counted and the app goes on', async ()
   await device.send('x', { repeat: 1024 * 1024 });
   await device.send('\u0000\u0001', { binary: true });
   await device.send('{"t":"tel","d":{"temp_c":"hot"},"extra":[1,{"deep":true}]}');
-  await page.waitForFunction(() => document.querySelector('[data-testid=malformed]').textContent === '1');
-  await page.waitForFunction(() => document.querySelector('[data-testid=oversized]').textContent === '1');
-  await page.waitForFunction(() => document.querySelector('[data-testid=event-log]').textContent.includes('malformed frame'));
-  await page.waitForFunction(() => document.querySelector('[data-testid=ignored]').textContent === '1');
+  await page.waitForFunction(() => (document.querySelector('[data-testid=malformed]')?.textContent ?? '') === '1');
+  await page.waitForFunction(() => (document.querySelector('[data-testid=oversized]')?.textContent ?? '') === '1');
+  await page.waitForFunction(() => (document.querySelector('[data-testid=event-log]')?.textContent ?? '').includes('malformed frame'));
+  await page.waitForFunction(() => (document.querySelector('[data-testid=ignored]')?.textContent ?? '') === '1');
   const unused = await page.textContent('[data-testid=unused]');
   assert.ok(unused.includes('OK not telemetry: ignored'), unused);
   // Still alive: the link stays up and telemetry keeps flowing.
   const frames = Number(await page.textContent('[data-testid=frames]'));
-  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=frames]').textContent) > n + 5, frames);
+  await page.waitForFunction((n) => Number((document.querySelector('[data-testid=frames]')?.textContent ?? '')) > n + 5, frames);
   assert.equal(await page.getAttribute('[data-testid=status]', 'data-state'), 'connected');
   await page.click('text=Charts');
   await page.waitForSelector('.tile[data-series=temp_c]');
@@ -98,7 +98,7 @@ test('a device without hello that sends bare objects or bare numbers still gets 
   await waitForState(page, 'connected');
   await page.fill('#ws-url', `127.0.0.1:${number.port}`);
   await page.click('button[type=submit]');
-  await page.waitForFunction((u) => document.querySelector('[data-testid=current-url]').textContent === u, number.wsUrl);
+  await page.waitForFunction((u) => (document.querySelector('[data-testid=current-url]')?.textContent ?? '') === u, number.wsUrl);
   await page.goto(`${page_host.url}#/charts`);
   await waitForState(page, 'connected');
   await page.waitForSelector('.tile[data-series=value]');
@@ -108,9 +108,9 @@ test('a device without hello that sends bare objects or bare numbers still gets 
   await page.goto(`${page_host.url}#/settings`);
   await page.fill('#ws-url', 'ftp://nope');
   await page.click('button[type=submit]');
-  await page.waitForFunction(() => document.querySelector('[data-testid=url-error]').textContent.includes('ws://'));
+  await page.waitForFunction(() => (document.querySelector('[data-testid=url-error]')?.textContent ?? '').includes('ws://'));
   await page.click('text=Use default');
-  await page.waitForFunction((u) => document.querySelector('[data-testid=current-url]').textContent === u, page_host.wsUrl);
+  await page.waitForFunction((u) => (document.querySelector('[data-testid=current-url]')?.textContent ?? '') === u, page_host.wsUrl);
   await waitForState(page, 'connected');
   assert.deepEqual(errors, []);
 });

@@ -317,7 +317,7 @@ test('a device that declares nothing gets the phone-side buttons set in Settings
   await page.fill('#drive-extra', 'Go=forward, stop');
   await page.click('form:has(#drive-rate) button[type=submit]');
   await page.waitForFunction(() =>
-    document.querySelector('[data-testid=drive-settings-message]').textContent.startsWith('Saved'),
+    (document.querySelector('[data-testid=drive-settings-message]')?.textContent ?? '').startsWith('Saved'),
   );
   await page.goto(page.url().replace(/#.*$/, '#/controls'));
   const buttons = page.getByRole('group', { name: 'Phone buttons' });

@@ -140,7 +140,7 @@ test('a second phone watches until the driver lets go', async () => {
 
     await other.goto(`${device.url}#/drive`);
     await waitForState(other, 'connected');
-    await other.waitForFunction(() => document.querySelector('[data-testid=lease]').textContent.startsWith('Watching'));
+    await other.waitForFunction(() => (document.querySelector('[data-testid=lease]')?.textContent ?? '').startsWith('Watching'));
     await other.click('[data-testid=arm]');
     await other.waitForTimeout(300);
     assert.equal(await arming(other), 'disarmed', 'the claim is refused while the driver drives');
@@ -154,7 +154,7 @@ test('a second phone watches until the driver lets go', async () => {
     });
     await touch.lift(1);
     await other.click('[data-testid=arm]');
-    await other.waitForFunction(() => document.querySelector('[data-testid=lease]').textContent === 'You are driving.');
+    await other.waitForFunction(() => (document.querySelector('[data-testid=lease]')?.textContent ?? '') === 'You are driving.');
     assert.notEqual((await device.car()).driver, driver);
     await other.keyboard.down('ArrowUp');
     await until('the second phone drives', async () => (await device.car()).moving);
@@ -171,7 +171,7 @@ test('a tutorial car that takes words gets words', async () => {
   await page.goto(`${device.url}#/settings`);
   await page.check('#words-on');
   await page.click('form:has(#drive-rate) button[type=submit]');
-  await page.waitForFunction(() => document.querySelector('[data-testid=drive-settings-message]').textContent.startsWith('Saved'));
+  await page.waitForFunction(() => (document.querySelector('[data-testid=drive-settings-message]')?.textContent ?? '').startsWith('Saved'));
   await page.goto(`${device.url}#/drive`);
   await waitForState(page, 'connected');
   await arm(page);

@@ -136,7 +136,7 @@ test('20 devices appear; one is driven by touch through the broker and stops on 
   await waitForState(page, 'connected', 15_000);
   await arm(page);
   await page
-    .waitForFunction(() => document.querySelector('[data-testid=lease]').textContent === 'You are driving.', null, { timeout: 10_000 })
+    .waitForFunction(() => (document.querySelector('[data-testid=lease]')?.textContent ?? '') === 'You are driving.', null, { timeout: 10_000 })
     .catch(async (e) => {
       const lease = await page.textContent('[data-testid=lease]');
       await page.goto(`${web.url}#/device`);

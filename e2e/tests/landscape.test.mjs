@@ -183,7 +183,7 @@ test('sideways, the strip shows the link, the round trip and the battery; its me
   // The note on who drives is read whole, on the narrowest phone too.
   for (const width of [844, 667]) {
     await page.setViewportSize({ width, height: width === 844 ? 390 : 375 });
-    await page.waitForFunction(() => /Arm to drive/.test(document.querySelector('[data-testid=lease]').textContent));
+    await page.waitForFunction(() => /Arm to drive/.test((document.querySelector('[data-testid=lease]')?.textContent ?? '')));
     const cut = await page.$eval('[data-testid=lease]', (e) => e.scrollWidth > e.clientWidth);
     assert.equal(cut, false, `${width} wide: the note on who drives is cut short`);
   }

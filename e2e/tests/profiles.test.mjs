@@ -19,7 +19,7 @@ async function setDriving(page, { words, onConnect = '' }) {
   await page.fill('#drive-on-connect', onConnect);
   await page.click('form:has(#drive-rate) button[type=submit]');
   await page.waitForFunction(() =>
-    document.querySelector('[data-testid=drive-settings-message]').textContent.startsWith('Saved'));
+    (document.querySelector('[data-testid=drive-settings-message]')?.textContent ?? '').startsWith('Saved'));
 }
 
 /** Arms, pushes the stick forward until the car goes, lets go until it stops. */

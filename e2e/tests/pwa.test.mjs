@@ -113,7 +113,7 @@ test('without the device, and without any network, the app opens from the cache 
   await page.reload();
   await page.waitForSelector('[data-testid=status]');
   await page.waitForFunction(
-    () => /^Device unreachable · attempt \d+/.test(document.querySelector('[data-testid=link-state]').textContent),
+    () => /^Device unreachable · attempt \d+/.test((document.querySelector('[data-testid=link-state]')?.textContent ?? '')),
     null,
     { timeout: 10_000 },
   );
@@ -132,7 +132,7 @@ test('without the device, and without any network, the app opens from the cache 
   await context.setOffline(false);
   device = await sim({ port: device.port, args: ['--name', 'Car'] });
   await waitForState(page, 'connected', 15_000);
-  await page.waitForFunction(() => document.querySelector('[data-testid=device-name]').textContent === 'Car');
+  await page.waitForFunction(() => (document.querySelector('[data-testid=device-name]')?.textContent ?? '') === 'Car');
   assert.deepEqual(errors, []);
 });
 

@@ -51,7 +51,7 @@ async function saveForDevice(page, dev, { words, onConnect = '' }) {
   await page.fill('#drive-on-connect', onConnect);
   await page.click('form:has(#drive-rate) button[type=submit]');
   await page.waitForFunction(() =>
-    document.querySelector('[data-testid=drive-settings-message]').textContent.startsWith('Saved'),
+    (document.querySelector('[data-testid=drive-settings-message]')?.textContent ?? '').startsWith('Saved'),
   );
 }
 

@@ -43,7 +43,7 @@ async function saveDriving(page, { words, extra = '', onConnect = '' }) {
   await page.fill('#drive-on-connect', onConnect);
   await page.click('form:has(#drive-rate) button[type=submit]');
   await page.waitForFunction(() =>
-    document.querySelector('[data-testid=drive-settings-message]').textContent.startsWith('Saved'),
+    (document.querySelector('[data-testid=drive-settings-message]')?.textContent ?? '').startsWith('Saved'),
   );
 }
 
@@ -126,7 +126,7 @@ test('the words follow the address: another device has its own', async () => {
   await page.fill('#ws-url', second.wsUrl);
   await page.click('form:has(#ws-url) button[type=submit]');
   await page.waitForFunction(
-    (url) => document.querySelector('[data-testid=prefs-url]').textContent === url,
+    (url) => (document.querySelector('[data-testid=prefs-url]')?.textContent ?? '') === url,
     second.wsUrl,
   );
   assert.equal(await page.isChecked('#words-on'), false, 'the second device has no words yet');
@@ -140,7 +140,7 @@ test('the words follow the address: another device has its own', async () => {
   await page.goto(`${first.url}#/settings`);
   await page.click('form:has(#ws-url) button.secondary');
   await page.waitForFunction(
-    (url) => document.querySelector('[data-testid=prefs-url]').textContent === url,
+    (url) => (document.querySelector('[data-testid=prefs-url]')?.textContent ?? '') === url,
     first.wsUrl,
   );
   assert.equal(await page.inputValue('#drive-words'), 'up, down, left, right, stop');
@@ -160,7 +160,7 @@ test('a device that sends plain text and never said hello is offered plain words
   assert.deepEqual(await axeFindings(page), [], 'the offer passes axe');
   await offer.getByRole('button', { name: 'forward, reverse, left, right, stop' }).tap();
   await page.waitForFunction(() =>
-    document.querySelector('[data-testid=drive-settings-message]').textContent.includes('forward, reverse'),
+    (document.querySelector('[data-testid=drive-settings-message]')?.textContent ?? '').includes('forward, reverse'),
   );
   assert.equal(await offer.count(), 0, 'asked once: the person chose');
   assert.equal(await page.isChecked('#words-on'), true);
