@@ -1,9 +1,11 @@
 // Fleet mode in Chromium against a real mosquitto started here (docs/FLEET.md; the app itself
 // is served by a wsdeck-sim): 20 simulated
 // devices appear on the Fleet page; one is driven by touch through the broker and its wheels stop
-// on release (seen by a second phone watching the same device); killed without a clean
-// disconnect, the devices show offline by their last will. Needs Debian's mosquitto
-// (`cargo xtask test` installs it).
+// on release and, when the driving phone's link to the broker goes silent, by the device's
+// watchdog (seen by a second phone watching the same device); a broker restart is survived by the
+// app and the devices; killed without a clean disconnect, the devices show offline by their last
+// will. Needs Debian's mosquitto (`cargo xtask test` installs it). ACLs refusing a device that
+// speaks for another are tested in sim/tests/fleet.rs against the same broker config.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
@@ -11,6 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { startProxy } from '../lib/proxy.mjs';
 import { arm, centre, freePort, launch, startSim, tileValues, touchscreen, until, waitForState } from '../lib/harness.mjs';
 
 const SIM = process.env.WSDECK_SIM;
@@ -23,7 +26,10 @@ const DEVICE_PASSWORD = 'e2e-device-password';
 const procs = [];
 let dir;
 let broker;
+let mosquitto;
 let fleet;
+// The driving phone reaches the broker through this, so that its link can go silent.
+let link;
 // Serves the app: mosquitto 2.0.11's http_dir sends no Content-Type, and Chromium refuses a module
 // script (and streaming wasm) without one.
 let web;
@@ -75,23 +81,30 @@ before(async () => {
   const devicePassword = path.join(dir, 'device.password');
   writeFileSync(devicePassword, DEVICE_PASSWORD);
   chmodSync(devicePassword, 0o600);
-  const mosquitto = start('/usr/sbin/mosquitto', ['-c', path.join(dir, 'mosquitto.conf')]);
-  await until('mosquitto to listen', () => portOpen(broker.ws), 5000).catch((e) => {
-    throw new Error(`${e.message}\n${mosquitto.output}`);
-  });
+  await startBroker();
+  link = await startProxy({ target: broker.ws });
   web = await startSim();
   fleet = start(SIM, ['--mqtt', `127.0.0.1:${broker.mqtt}`, '--fleet', String(DEVICES), '--mqtt-password-file', devicePassword, '--rate', '10']);
 });
 
+async function startBroker() {
+  mosquitto = start('/usr/sbin/mosquitto', ['-c', path.join(dir, 'mosquitto.conf')]);
+  await until('mosquitto to listen', () => portOpen(broker.ws), 5000).catch((e) => {
+    throw new Error(`${e.message}\n${mosquitto.output}`);
+  });
+}
+
 after(async () => {
+  await link?.close();
   for (const b of browsers) await b.close();
   for (const p of procs) await kill(p);
   await web?.kill();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A phone of its own (its own client id) with the broker set, opened at `hash`. */
-async function phone(hash, device) {
+/** A phone of its own (its own client id) with the broker set (at `port`, the broker's own by
+ * default), opened at `hash`. */
+async function phone(hash, device, port = broker.ws) {
   const b = await launch();
   browsers.push(b);
   const base = web.url;
@@ -103,7 +116,7 @@ async function phone(hash, device) {
       localStorage.setItem('wsdeck.broker.password', password);
       if (device) localStorage.setItem('wsdeck.ws_url', `${url}#${device}`);
     },
-    { url: `ws://127.0.0.1:${broker.ws}/mqtt`, password: APP_PASSWORD, device },
+    { url: `ws://127.0.0.1:${port}/mqtt`, password: APP_PASSWORD, device },
   );
   await b.page.goto(`${base}${hash}`);
   await b.page.reload();
@@ -112,8 +125,8 @@ async function phone(hash, device) {
 
 const onlineCards = (page) => page.$$eval('[data-testid=fleet-card][data-online=online]', (c) => c.map((e) => e.dataset.id));
 
-test('20 devices appear; one is driven by touch through the broker and stops on release; killed, they show offline', async () => {
-  const driver = await phone('#/fleet');
+test('20 devices appear; one is driven by touch through the broker and stops on release and on link loss; a broker restart is survived; killed, they show offline', async () => {
+  const driver = await phone('#/fleet', undefined, link.port);
   const { page, errors } = driver;
   const seen = await until('20 devices on line', async () => {
     const on = await onlineCards(page);
@@ -149,6 +162,29 @@ test('20 devices appear; one is driven by touch through the broker and stops on 
   await until('sim-01 to drive', async () => (await wheel()) > 0.1, 10_000);
   await touch.lift(1);
   await until('sim-01 to stop on release', async () => (await wheel()) === 0, 5000);
+
+  // The driving phone's link to the broker goes silent with the finger on the pad: nothing the
+  // app sends arrives, so what stops sim-01 is its own watchdog.
+  await touch.press(1, pad);
+  await touch.move(1, { x: pad.x, y: pad.y - pad.r * 0.7 });
+  await until('sim-01 to drive again', async () => (await wheel()) > 0.1, 10_000);
+  link.stall();
+  await until("sim-01's watchdog to stop it", async () => (await wheel()) === 0, 5000);
+  await waitForState(page, 'reconnecting', 6000);
+  await page.waitForSelector('[data-testid=drive][data-arming=disarmed]');
+  await touch.lift(1);
+  link.resume();
+  await waitForState(page, 'connected', 15_000);
+  assert.equal(await wheel(), 0, 'sim-01 stays stopped after the link is back');
+
+  // The broker restarts (it keeps nothing): the devices and both phones come back on their own.
+  await kill(mosquitto);
+  await waitForState(watcher.page, 'reconnecting', 6000);
+  await startBroker();
+  await waitForState(watcher.page, 'connected', 15_000);
+  await waitForState(page, 'connected', 15_000);
+  const before = await tileValues(watcher.page);
+  await until('telemetry again after the restart', async () => JSON.stringify(await tileValues(watcher.page)) !== JSON.stringify(before), 10_000);
 
   // No clean disconnect: the broker publishes each device's last will.
   await page.goto(`${web.url}#/fleet`);

@@ -46,6 +46,9 @@ pub struct Topics {
     pub up: String,
     /// `wsdeck/<id>/status`: `online`, retained; the last will says `offline`.
     pub status: String,
+    /// `wsdeck/<id>/hello`: the hello again, retained, for a Fleet page that lists names without
+    /// following every device's `up`.
+    pub hello: String,
     /// `wsdeck/<id>/down/+`: what the device subscribes to; the last level names the app.
     pub down: String,
 }
@@ -58,6 +61,7 @@ impl Topics {
         Topics {
             up: format!("wsdeck/{id}/up"),
             status: format!("wsdeck/{id}/status"),
+            hello: format!("wsdeck/{id}/hello"),
             down: format!("wsdeck/{id}/down/+"),
         }
     }
@@ -130,8 +134,8 @@ impl Unit {
         }
     }
 
-    /// What the device publishes on each (re)connection: hello and `online`, both retained, and
-    /// who drives.
+    /// What the device publishes on each (re)connection: hello (on `up` and on `hello`) and
+    /// `online`, all retained, and who drives.
     pub fn connected(&self) -> Vec<Publish> {
         let retained = |topic: &str, payload: String| Publish {
             topic: topic.to_string(),
@@ -139,8 +143,10 @@ impl Unit {
             qos: Qos::AtLeastOnce,
             retain: true,
         };
+        let hello = self.core.hello().encode();
         vec![
-            retained(&self.topics.up, self.core.hello().encode()),
+            retained(&self.topics.up, hello.clone()),
+            retained(&self.topics.hello, hello),
             retained(&self.topics.status, ONLINE.into()),
             self.shared_state(),
         ]
@@ -326,7 +332,7 @@ mod tests {
     }
 
     #[test]
-    fn on_connect_hello_and_online_are_retained() {
+    fn on_connect_hello_on_up_and_on_hello_and_online_are_retained() {
         let u = unit();
         assert_eq!(u.id, "sim-03");
         let out = u.connected();
@@ -337,7 +343,11 @@ mod tests {
         );
         assert!(hello.payload.contains(r#""name":"wsdeck sim 03""#), "{}", hello.payload);
         assert_eq!(
-            (out[1].topic.as_str(), out[1].payload.as_str(), out[1].retain),
+            (out[1].topic.as_str(), out[1].payload.as_str(), out[1].retain, out[1].qos),
+            ("wsdeck/sim-03/hello", hello.payload.as_str(), true, Qos::AtLeastOnce)
+        );
+        assert_eq!(
+            (out[2].topic.as_str(), out[2].payload.as_str(), out[2].retain),
             ("wsdeck/sim-03/status", ONLINE, true)
         );
     }

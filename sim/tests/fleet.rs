@@ -72,17 +72,22 @@ fn mosquitto(config: &std::path::Path, port: u16) -> Running {
     Running(child)
 }
 
-/// Reads until every device has said `online` (and, with `hello`, its hello).
+/// Reads until every device has said `online` (and, with `hello`, its hello on `up` and on
+/// `hello`).
 async fn all_online(rx: &mut mpsc::Receiver<(String, String)>, devices: &[String], hello: bool, what: &str) {
-    let (mut hellos, mut online) = (BTreeSet::new(), BTreeSet::new());
+    let (mut hellos, mut names, mut online) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     until(rx, 10, what, |topic, text| {
         let id = topic.split('/').nth(1).unwrap_or("").to_string();
-        if topic.ends_with("/up") && text.contains(r#""t":"hello""#) {
+        let is_hello = text.contains(r#""t":"hello""#);
+        if topic.ends_with("/up") && is_hello {
             hellos.insert(id);
+        } else if topic.ends_with("/hello") && is_hello {
+            names.insert(id);
         } else if topic.ends_with("/status") && text == "online" {
             online.insert(id);
         }
-        online.len() == devices.len() && (!hello || hellos.len() == devices.len())
+        let all = |set: &BTreeSet<String>| set.len() == devices.len();
+        all(&online) && (!hello || (all(&hellos) && all(&names)))
     })
     .await;
     assert_eq!(online.into_iter().collect::<Vec<_>>(), devices);
@@ -128,10 +133,10 @@ async fn a_fleet_on_mosquitto_is_seen_driven_fenced_restarted_and_left_by_last_w
             .expect("the simulator runs"),
     );
 
-    let app_topics = ["wsdeck/+/status", "wsdeck/+/up", "wsdeck/+/up/+"];
+    let app_topics = ["wsdeck/+/status", "wsdeck/+/hello", "wsdeck/+/up", "wsdeck/+/up/+"];
     let (app, mut rx) =
         client(broker.mqtt_port, "app-test", APP_USER, &written.app_password, &app_topics).await;
-    all_online(&mut rx, &devices, true, "3 hellos and 3 online").await;
+    all_online(&mut rx, &devices, true, "3 hellos (on up and on hello) and 3 online").await;
 
     // Drives sim-02 at 20 Hz for half a second: it says it is armed, to everyone.
     for seq in 1..=10 {
@@ -158,7 +163,9 @@ async fn a_fleet_on_mosquitto_is_seen_driven_fenced_restarted_and_left_by_last_w
     let (probe, mut heard) =
         client(broker.mqtt_port, "acl-probe", "sim-01", password.trim(), &probe_topics).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    for topic in ["wsdeck/sim-02/up", "wsdeck/sim-02/status", "wsdeck/sim-02/up/app-test"] {
+    for topic in
+        ["wsdeck/sim-02/up", "wsdeck/sim-02/hello", "wsdeck/sim-02/status", "wsdeck/sim-02/up/app-test"]
+    {
         probe.publish(topic, QoS::AtLeastOnce, false, "forged").await.unwrap();
     }
     probe.publish("wsdeck/sim-01/up/app-test", QoS::AtLeastOnce, false, "its own").await.unwrap();

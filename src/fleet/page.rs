@@ -1,18 +1,19 @@
 //! The Fleet page (`#/fleet`, a chunk of its own) and the broker's Settings card. The page keeps
-//! its own MQTT connection to the broker while it is open: every device's `status`, and the `up`
-//! of the devices on screen only ([`Roster::follow`]). Cards are plain DOM, updated in place, so
+//! its own MQTT connection to the broker while it is open: every device's `status` and `hello`,
+//! and the `up` of the devices on screen only ([`Roster::follow`]); the list is virtual
+//! ([`Grid`]): cards exist for the rows in view only. Cards are plain DOM, updated in place, so
 //! hundreds of devices cost no generic views; tapping one opens Drive on it through the broker.
 
 use super::broker::{self, Broker};
 use super::carrier;
 use super::mqtt::{Client, Out};
-use super::roster::{Device, Roster, MAX_FOLLOWED};
+use super::roster::{Device, Grid, Roster};
 use super::topics;
 use crate::connection::Connection;
-use crate::dom::{self, Held, Interval, Listener};
+use crate::dom::{self, Held, Interval, Listener, ResizeWatch};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::closure::Closure;
@@ -65,6 +66,12 @@ struct Fleet {
     status: RwSignal<String>,
     count: RwSignal<String>,
     drawn: RefCell<(u64, String, f64)>,
+    /// The filtered, sorted ids of the last redraw; cards go to the ones in view.
+    order: RefCell<Vec<String>>,
+    scroll: RefCell<Option<Listener>>,
+    resize: RefCell<Option<ResizeWatch>>,
+    /// A card's height as last measured.
+    card_px: Cell<f64>,
     conn: Connection,
 }
 
@@ -79,6 +86,7 @@ impl Fleet {
     ) -> Rc<Fleet> {
         let mut client = Client::new(settings.login(), true);
         client.subscribe(0.0, topics::ALL_STATUS);
+        client.subscribe(0.0, topics::ALL_HELLO);
         let fleet = Rc::new_cyclic(|this| Fleet {
             this: this.clone(),
             settings,
@@ -93,6 +101,10 @@ impl Fleet {
             status,
             count,
             drawn: RefCell::new((u64::MAX, String::new(), 0.0)),
+            order: RefCell::new(Vec::new()),
+            scroll: RefCell::new(None),
+            resize: RefCell::new(None),
+            card_px: Cell::new(112.0),
             conn,
         });
         status.set(format!("Connecting to {}…", fleet.settings.url));
@@ -110,6 +122,8 @@ impl Fleet {
     fn stop(&self) {
         self.ticker.borrow_mut().take();
         self.click.borrow_mut().take();
+        self.scroll.borrow_mut().take();
+        self.resize.borrow_mut().take();
         self.socket.borrow_mut().take();
         self.cards.borrow_mut().clear();
     }
@@ -148,8 +162,8 @@ impl Fleet {
         }
     }
 
-    /// Draws the cards the filter shows, at most every [`REDRAW_MS`] (`now`: at once), and
-    /// follows the `up` of exactly those.
+    /// Sorts and filters the roster again, at most every [`REDRAW_MS`] (`now_please`: at once),
+    /// then places the cards.
     fn redraw(&self, now_please: bool) {
         let now = dom::now_ms();
         let filter = self.filter.get_untracked();
@@ -162,44 +176,93 @@ impl Fleet {
             }
         }
         *self.drawn.borrow_mut() = (version, filter.clone(), now);
+        {
+            let roster = self.roster.borrow();
+            let list = roster.view(&filter);
+            self.count.set(if list.len() == roster.len() {
+                format!("{} devices", roster.len())
+            } else {
+                format!("{} of {} devices", list.len(), roster.len())
+            });
+            *self.order.borrow_mut() = list.iter().map(|d| d.id.clone()).collect();
+        }
+        self.place();
+    }
+
+    /// Gives cards to the devices of the list in view (the list is virtual: [`Grid`]), in
+    /// order, drops the others', and follows the `up` of exactly those.
+    fn place(&self) {
+        self.place_once(true);
+    }
+
+    /// [`Fleet::place`]; `measure`: once more if the cards are not as tall as thought.
+    fn place_once(&self, measure: bool) {
+        let now = dom::now_ms();
         let (Some(host), Some(doc)) = (self.host.get_untracked(), dom::window().and_then(|w| w.document()))
         else {
             return;
         };
         if self.click.borrow().is_none() {
             *self.click.borrow_mut() = Some(self.on_tap(&host));
-        }
-        let shown: Vec<String> = {
-            let roster = self.roster.borrow();
-            let list = roster.view(&filter);
-            self.count.set(format!(
-                "{} of {} devices{}",
-                list.len().min(MAX_FOLLOWED),
-                roster.len(),
-                if list.len() > MAX_FOLLOWED { " (filter to see the others)" } else { "" }
-            ));
-            let mut cards = self.cards.borrow_mut();
-            let mut keep = Vec::with_capacity(MAX_FOLLOWED);
-            for d in list.iter().take(MAX_FOLLOWED) {
-                if !cards.contains_key(&d.id) {
-                    let Some(card) = Card::new(&doc, &d.id) else { continue };
-                    cards.insert(d.id.clone(), card);
+            // The page scrolls in `.page`; its scroll and the list's width move the window.
+            let scroller: web_sys::EventTarget = match host.closest(".page").ok().flatten() {
+                Some(page) => page.into(),
+                None => doc.clone().into(),
+            };
+            let weak = self.this.clone();
+            *self.scroll.borrow_mut() = Some(Listener::new(&scroller, "scroll", move |_| {
+                if let Some(f) = weak.upgrade() {
+                    f.place();
                 }
-                let Some(card) = cards.get_mut(&d.id) else { continue };
+            }));
+            let weak = self.this.clone();
+            *self.resize.borrow_mut() = ResizeWatch::new(&host, move || {
+                if let Some(f) = weak.upgrade() {
+                    f.place();
+                }
+            });
+        }
+        let view_px =
+            dom::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(800.0);
+        let grid = Grid::new(f64::from(host.client_width()), self.card_px.get());
+        let shown: Vec<String> = {
+            let order = self.order.borrow();
+            let range = grid.shown(order.len(), host.get_bounding_client_rect().top(), view_px);
+            let style = web_sys::HtmlElement::style(&host);
+            let _ = style.set_property("padding-top", &format!("{}px", grid.offset_px(range.start)));
+            let _ = style.set_property("height", &format!("{}px", grid.height_px(order.len())));
+            let roster = self.roster.borrow();
+            let mut cards = self.cards.borrow_mut();
+            let shown = &order[range];
+            for id in shown {
+                let Some(d) = roster.get(id) else { continue };
+                if !cards.contains_key(id) {
+                    let Some(card) = Card::new(&doc, id) else { continue };
+                    cards.insert(id.clone(), card);
+                }
+                let Some(card) = cards.get_mut(id) else { continue };
                 card.update(d, now);
                 // In order: append moves an existing node to the end.
                 let _ = host.append_child(&card.root);
-                keep.push(d.id.clone());
             }
             cards.retain(|id, card| {
-                let kept = keep.contains(id);
+                let kept = shown.contains(id);
                 if !kept {
                     card.root.remove();
                 }
                 kept
             });
-            keep
+            shown.to_vec()
         };
+        // Rows as tall as the cards are (fonts, zoom): measured, and placed again if they differ.
+        let measured = shown.first().and_then(|id| {
+            let cards = self.cards.borrow();
+            cards.get(id).map(|c| c.root.get_bounding_client_rect().height())
+        });
+        if let Some(h) = measured.filter(|h| measure && *h > 0.0 && (h - self.card_px.get()).abs() > 0.5) {
+            self.card_px.set(h);
+            return self.place_once(false);
+        }
         let follow = self.roster.borrow_mut().follow(shown.iter().map(String::as_str));
         self.act(|c, now| {
             let mut out = Vec::new();

@@ -1,20 +1,64 @@
-//! The Fleet page's model: every device seen on the broker (from its retained `status`, and its
-//! retained `hello` once its `up` is followed), its name, whether it is on line, the age of its
+//! The Fleet page's model: every device seen on the broker (from its retained `status` and its
+//! retained `hello`, on the `hello` topic or on `up` once that is followed), its name, whether it is on line, the age of its
 //! last frame and two key values; sorted, filtered, and which devices' `up` to follow.
 //!
-//! **Telemetry of devices not shown is not subscribed**: `wsdeck/+/status` tells every device
-//! (a few bytes each, retained), and `wsdeck/<id>/up` is followed only for the devices on the
+//! **Telemetry of devices not shown is not subscribed**: `wsdeck/+/status` and `wsdeck/+/hello`
+//! tell every device and its name (retained, once each), and `wsdeck/<id>/up` is followed only for the devices on the
 //! page ([`Roster::follow`]), so 1 000 devices at 10 Hz do not all reach the phone.
 
 use super::topics::{self, Topic};
 use crate::series::format::{format_reading, sent_decimals};
 use std::collections::BTreeMap;
-use wsdeck_protocol::{DeviceMsg, Reading};
+use std::ops::Add;
+use wsdeck_protocol::{DeviceMsg, Hello, Reading};
 
 /// Devices kept at most; more are counted and not shown (a broker of a whole school).
 pub const MAX_DEVICES: usize = 10_000;
 /// Devices whose `up` is followed at most (cards on the page).
 pub const MAX_FOLLOWED: usize = 60;
+/// The cards' grid, as style/main.css `.fleet-cards` lays it out: columns at least this wide...
+pub const CARD_MIN_PX: f64 = 160.0;
+/// ...this far apart, both ways.
+pub const GAP_PX: f64 = 10.0;
+
+/// How the list sits on the page: `cols` cards a row (as CSS `repeat(auto-fill, minmax(160px,
+/// 1fr))` counts them), rows `row_px` apart. **The list is virtual**: it is as tall as all its
+/// rows, and only the rows in view (and one more each side) have cards, so a broker of 1 000
+/// devices makes a dozen cards and follows a dozen `up` topics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Grid {
+    pub cols: usize,
+    pub row_px: f64,
+}
+
+impl Grid {
+    /// For a list `width_px` wide whose cards are `card_px` tall.
+    pub fn new(width_px: f64, card_px: f64) -> Grid {
+        let cols = ((width_px + GAP_PX) / (CARD_MIN_PX + GAP_PX)).floor().max(1.0) as usize;
+        Grid { cols, row_px: card_px.max(1.0) + GAP_PX }
+    }
+
+    /// The height of all of a list of `n`.
+    pub fn height_px(&self, n: usize) -> f64 {
+        (n.div_ceil(self.cols) as f64 * self.row_px - GAP_PX).max(0.0)
+    }
+
+    /// Which of a list of `n` get cards, when the list's top is `top_px` below the top of a
+    /// view `view_px` tall (negative once scrolled past): the rows in view and one more each
+    /// side, at most [`MAX_FOLLOWED`] cards. The first starts `start / cols * row_px` down.
+    pub fn shown(&self, n: usize, top_px: f64, view_px: f64) -> std::ops::Range<usize> {
+        let rows = n.div_ceil(self.cols) as f64;
+        let first = ((-top_px / self.row_px).floor() - 1.0).clamp(0.0, rows) as usize;
+        let last = ((view_px - top_px) / self.row_px).ceil().add(1.0).clamp(0.0, rows) as usize;
+        let start = (first * self.cols).min(n);
+        start..(last * self.cols).clamp(start, n).min(start + MAX_FOLLOWED)
+    }
+
+    /// How far down the card of `start` sits.
+    pub fn offset_px(&self, start: usize) -> f64 {
+        (start / self.cols) as f64 * self.row_px
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Device {
@@ -58,23 +102,33 @@ impl Device {
         self.last_frame_ms.map(|t| ((now_ms - t) / 1000.0).max(0.0))
     }
 
+    /// A frame on `up`.
     fn on_frame(&mut self, now_ms: f64, payload: &str) {
         self.last_frame_ms = Some(now_ms);
         match DeviceMsg::decode(payload) {
-            Ok(DeviceMsg::Hello(h)) => {
-                self.name = h.name.chars().take(64).collect();
-                self.series = h
-                    .series
-                    .iter()
-                    .map(|(n, m)| {
-                        let label = m.label.clone().unwrap_or_else(|| n.clone());
-                        (n.clone(), label, m.unit.clone().unwrap_or_default())
-                    })
-                    .collect();
-            }
+            Ok(DeviceMsg::Hello(h)) => self.on_hello(&h),
             Ok(DeviceMsg::Telemetry(tel)) => self.on_telemetry(&tel.values),
             _ => {}
         }
+    }
+
+    /// What came on the device's `hello` topic: retained, so not a sign of life.
+    fn on_hello_topic(&mut self, payload: &str) {
+        if let Ok(DeviceMsg::Hello(h)) = DeviceMsg::decode(payload) {
+            self.on_hello(&h);
+        }
+    }
+
+    fn on_hello(&mut self, h: &Hello) {
+        self.name = h.name.chars().take(64).collect();
+        self.series = h
+            .series
+            .iter()
+            .map(|(n, m)| {
+                let label = m.label.clone().unwrap_or_else(|| n.clone());
+                (n.clone(), label, m.unit.clone().unwrap_or_default())
+            })
+            .collect();
     }
 
     fn on_telemetry(&mut self, values: &[(String, Reading)]) {
@@ -132,7 +186,7 @@ impl Roster {
     pub fn on_message(&mut self, now_ms: f64, topic: &str, payload: &str) -> bool {
         let Some(topic) = topics::parse(topic) else { return false };
         let id = match topic {
-            Topic::Status(id) | Topic::Up { id, for_app: None } => id,
+            Topic::Status(id) | Topic::Hello(id) | Topic::Up { id, for_app: None } => id,
             // Meant for one app: not the roster's business.
             Topic::Up { .. } => return false,
         };
@@ -146,7 +200,8 @@ impl Roster {
         let Some(d) = self.devices.get_mut(id) else { return false };
         match topic {
             Topic::Status(_) => d.online = Some(payload.trim() == "online"),
-            _ => d.on_frame(now_ms, payload),
+            Topic::Hello(_) => d.on_hello_topic(payload),
+            Topic::Up { .. } => d.on_frame(now_ms, payload),
         }
         self.version += 1;
         true
@@ -227,6 +282,58 @@ mod tests {
         assert_eq!(r.get("sim-03").unwrap().online, Some(false));
         assert!(!r.on_message(30.0, "wsdeck/sim-03/up/someone-else", HELLO));
         assert!(!r.on_message(30.0, "elsewhere/x", "online"));
+    }
+
+    #[test]
+    fn a_name_from_the_hello_topic_without_following_up_and_no_age_from_it() {
+        let mut r = Roster::default();
+        assert!(r.on_message(0.0, "wsdeck/sim-40/hello", HELLO));
+        let d = r.get("sim-40").unwrap();
+        assert_eq!((d.title(), d.last_frame_ms, d.online), ("Car 3", None, None));
+        assert!(r.followed().is_empty());
+        // The telemetry that comes once the card is followed shows the hello's series.
+        r.on_message(5.0, "wsdeck/sim-40/up", r#"{"t":"tel","d":{"batt":7.4,"temp":20}}"#);
+        assert_eq!(r.get("sim-40").unwrap().keys[0], ("Battery".into(), "7.4 V".into()));
+        // Not a hello: ignored, the name stays.
+        r.on_message(6.0, "wsdeck/sim-40/hello", r#"{"t":"tel","d":{"x":1}}"#);
+        assert_eq!(r.get("sim-40").unwrap().title(), "Car 3");
+    }
+
+    #[test]
+    fn the_grid_counts_columns_as_css_auto_fill_does() {
+        // A 390 px phone: 366 px of list, two columns; a laptop's 936 px, five.
+        assert_eq!(Grid::new(366.0, 96.0).cols, 2);
+        assert_eq!(Grid::new(936.0, 96.0).cols, 5);
+        assert_eq!(Grid::new(100.0, 96.0).cols, 1);
+        assert_eq!(Grid::new(f64::NAN, f64::NAN), Grid { cols: 1, row_px: 1.0 + GAP_PX });
+        let g = Grid::new(366.0, 96.0);
+        assert_eq!(g.row_px, 106.0);
+        assert_eq!(g.height_px(0), 0.0);
+        assert_eq!(g.height_px(1000), 500.0 * 106.0 - 10.0);
+    }
+
+    #[test]
+    fn only_the_rows_in_view_and_one_more_each_side_get_cards() {
+        let g = Grid::new(366.0, 96.0);
+        // The list 120 px down a 700 px view: rows 0 to 5 in view, and one below.
+        assert_eq!(g.shown(1000, 120.0, 700.0), 0..14);
+        // Scrolled 10 000 px down: rows 93 to 99 in view, one above and one below.
+        let r = g.shown(1000, 120.0 - 10_000.0, 700.0);
+        assert_eq!(r, 184..202);
+        assert_eq!(g.offset_px(r.start), 92.0 * 106.0);
+        // At the end, and past it.
+        assert_eq!(g.shown(1000, -60_000.0, 700.0), 1000..1000);
+        assert_eq!(g.shown(1000, -52_500.0, 700.0).end, 1000);
+        // A short list: all of it; none: nothing.
+        assert_eq!(g.shown(5, 0.0, 700.0), 0..5);
+        assert_eq!(g.shown(0, 0.0, 700.0), 0..0);
+        // A view taller than 60 cards' rows still makes at most 60.
+        assert_eq!(g.shown(1000, 0.0, 10_000.0), 0..MAX_FOLLOWED);
+        // Nothing from the page can make it panic.
+        for (top, view) in [(f64::NAN, 700.0), (0.0, f64::INFINITY), (f64::NEG_INFINITY, -1.0)] {
+            let r = g.shown(1000, top, view);
+            assert!(r.start <= r.end && r.end <= 1000 && r.len() <= MAX_FOLLOWED, "{r:?}");
+        }
     }
 
     #[test]

@@ -5,8 +5,9 @@
 pub const ROOT: &str = "wsdeck";
 /// Every device's `status` (retained `online`, last will `offline`): the roster's online flag.
 pub const ALL_STATUS: &str = "wsdeck/+/status";
-/// Every device's `up`: its retained `hello` (names), and its telemetry too.
-pub const ALL_UP: &str = "wsdeck/+/up";
+/// Every device's retained `hello` again on a topic of its own: names and key series without
+/// following every device's telemetry.
+pub const ALL_HELLO: &str = "wsdeck/+/hello";
 
 /// A device id may be a topic level: not empty, no `/`, `+`, `#` (nor a NUL).
 pub fn valid_id(id: &str) -> bool {
@@ -35,6 +36,7 @@ pub fn down(id: &str, app: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Topic<'a> {
     Status(&'a str),
+    Hello(&'a str),
     /// `up` (`for_app` None) or `up/<app>`.
     Up {
         id: &'a str,
@@ -56,6 +58,7 @@ pub fn parse(topic: &str) -> Option<Topic<'_>> {
     }
     match (kind, rest) {
         ("status", None) => Some(Topic::Status(id)),
+        ("hello", None) => Some(Topic::Hello(id)),
         ("up", app) if app.is_none_or(valid_id) => Some(Topic::Up { id, for_app: app }),
         _ => None,
     }
@@ -64,9 +67,13 @@ pub fn parse(topic: &str) -> Option<Topic<'_>> {
 /// Whether a frame goes at QoS 1: what says how things are (`claim`, `release`, `ctl`, `auth`).
 /// `drive`, `stop` and `ping` go at QoS 0: a late wheel command is worse than a lost one, and the
 /// device's watchdog stops the wheels whatever the broker does.
+///
+/// Read from the frame's start as the protocol crate writes it (`{"t":"drive",...`), not by
+/// decoding: this runs for every wheel frame, and a decoder of app frames is not otherwise in the
+/// app.
 pub fn qos1(frame: &str) -> bool {
-    use wsdeck_protocol::AppMsg;
-    !matches!(AppMsg::decode(frame), Ok(AppMsg::Drive(_) | AppMsg::Stop { .. } | AppMsg::Ping { .. }))
+    let kind = frame.strip_prefix(r#"{"t":""#).and_then(|rest| rest.split_once('"')).map(|(t, _)| t);
+    !matches!(kind, Some("drive" | "stop" | "ping"))
 }
 
 #[cfg(test)]
@@ -84,11 +91,18 @@ mod tests {
     #[test]
     fn parses_what_an_app_receives_and_nothing_else() {
         assert_eq!(parse("wsdeck/sim-01/status"), Some(Topic::Status("sim-01")));
+        assert_eq!(parse("wsdeck/sim-01/hello"), Some(Topic::Hello("sim-01")));
         assert_eq!(parse("wsdeck/sim-01/up"), Some(Topic::Up { id: "sim-01", for_app: None }));
         assert_eq!(parse("wsdeck/sim-01/up/me"), Some(Topic::Up { id: "sim-01", for_app: Some("me") }));
-        for other in
-            ["wsdeck/sim-01/down/me", "wsdeck//up", "other/sim-01/up", "wsdeck/a/up/b/c", "wsdeck/a", ""]
-        {
+        for other in [
+            "wsdeck/sim-01/down/me",
+            "wsdeck/sim-01/hello/x",
+            "wsdeck//up",
+            "other/sim-01/up",
+            "wsdeck/a/up/b/c",
+            "wsdeck/a",
+            "",
+        ] {
             assert_eq!(parse(other), None, "{other}");
         }
     }
@@ -101,6 +115,18 @@ mod tests {
         assert!(qos1(r#"{"t":"claim"}"#));
         assert!(qos1(r#"{"t":"ctl","id":"led","v":true}"#));
         assert!(qos1("not json"));
+        assert!(qos1(r#"{"t":"drivex"}"#));
+        // As the app writes them.
+        use wsdeck_protocol::{AppMsg, Drive};
+        let drive = AppMsg::Drive(Drive { seq: 1, x: 0, y: 0, l: 0, r: 0 });
+        for (msg, q1) in [
+            (drive, false),
+            (AppMsg::Stop { seq: 2 }, false),
+            (AppMsg::Ping { id: 3 }, false),
+            (AppMsg::Claim, true),
+        ] {
+            assert_eq!(qos1(&msg.encode()), q1, "{msg:?}");
+        }
     }
 
     #[test]
