@@ -95,6 +95,17 @@ const FLAGS: &[Flag] = &[
         },
     },
     Flag {
+        name: "--unix-ms",
+        value: None,
+        help: "telemetry's `ms` is the Unix time (ms, to the microsecond) the frame was made,\n\
+               not the time since start: one clock with a receiver on the same machine\n\
+               (cargo xtask bench --only fleet times latency by it)",
+        set: |p, _| {
+            p.c.unix_ms = true;
+            Ok(())
+        },
+    },
+    Flag {
         name: "--no-hello",
         value: None,
         help: "do not send hello on connect, like firmware that predates wsdeck",
@@ -379,6 +390,8 @@ pub struct Config {
     pub rate_hz: u32,
     pub name: String,
     pub format: TelFormat,
+    /// `--unix-ms`: telemetry is stamped with the Unix time, not the time since start.
+    pub unix_ms: bool,
     pub hello: bool,
     pub watchdog_ms: u64,
     pub dialect: Dialect,
@@ -418,6 +431,7 @@ impl Default for Config {
             rate_hz: 20,
             name: "wsdeck sim".into(),
             format: TelFormat::Tel,
+            unix_ms: false,
             hello: true,
             watchdog_ms: 300,
             dialect: Dialect::Json,

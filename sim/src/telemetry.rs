@@ -42,7 +42,7 @@ pub fn frame(config: &Config, n: u64, t_ms: u64, readings: &[(&'static str, f64)
     }
     Some(match config.format {
         TelFormat::Tel => DeviceMsg::Telemetry(Telemetry {
-            ms: Some(t_ms as f64),
+            ms: Some(if config.unix_ms { unix_ms() } else { t_ms as f64 }),
             values: readings.iter().map(|(k, v)| (k.to_string(), Reading::Num(*v))).collect(),
             tagged: true,
             skipped: 0,
@@ -53,6 +53,12 @@ pub fn frame(config: &Config, n: u64, t_ms: u64, readings: &[(&'static str, f64)
         }
         TelFormat::Number => Value::Num(get("temp_c")).to_json(),
     })
+}
+
+/// Now as Unix time in ms, rounded to the microsecond (`--unix-ms`).
+fn unix_ms() -> f64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    (since.as_micros() as f64) / 1000.0
 }
 
 /// The log frame about the battery, a warning when it runs low; `None` for a device that sends
@@ -136,6 +142,16 @@ mod tests {
         assert!(bare.starts_with(r#"{"battery_v":"#) && !bare.contains(r#""t":"#), "{bare}");
         let number = frame(&config(&["--format", "number"]), 0, 1234, &r).unwrap();
         assert_eq!(number.parse::<f64>().unwrap(), r[1].1, "the temperature alone");
+    }
+
+    #[test]
+    fn with_unix_ms_the_frame_carries_the_time_it_was_made() {
+        let before = unix_ms();
+        let tel = frame(&config(&["--unix-ms"]), 0, 1234, &sample()).unwrap();
+        let after = unix_ms();
+        let Ok(DeviceMsg::Telemetry(t)) = DeviceMsg::decode(&tel) else { panic!("{tel}") };
+        let ms = t.ms.unwrap();
+        assert!((before..=after).contains(&ms), "{before} <= {ms} <= {after}");
     }
 
     #[test]

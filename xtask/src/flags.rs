@@ -181,7 +181,11 @@ pub static TASKS: &[Task] = &[
                 size: what a first visit downloads, against the floor of Leptos and of Leptos +\n  \
                 plotters-canvas built the same way (xtask/floor/);\n\
                 slow-link: navigation -> first tile value through a 150 KB/s link, fresh\n  \
-                profile, against a minimal hand-written page.",
+                profile, against a minimal hand-written page;\n\
+                fleet: 100 simulated devices at 10 Hz through a local mosquitto to one deck: Fleet\n  \
+                page frame time and main-thread load, app memory before and after a soak, and\n  \
+                device publish -> page latency over the broker, against a device connected\n  \
+                directly over WebSocket (needs mosquitto, installed when missing).",
         flags: &[
             valued("--only", "B,B", "run these benchmarks only (default: all)", |f, v| {
                 f.bench.only = v.split(',').map(str::to_string).collect();
@@ -200,6 +204,10 @@ pub static TASKS: &[Task] = &[
             }),
             valued("--clients-secs", "N", "seconds each clients run measures (default 10)", |f, v| {
                 f.bench.clients_secs = positive(v)?;
+                Ok(())
+            }),
+            valued("--fleet-secs", "N", "seconds the fleet bench soaks (default 600)", |f, v| {
+                f.bench.fleet_secs = positive(v)?;
                 Ok(())
             }),
         ],
@@ -366,6 +374,9 @@ mod tests {
         assert_eq!(flags.bench.only, ["fuzz", "clients"]);
         assert_eq!((flags.bench.fuzz_secs, flags.bench.clients), (5, 8));
         assert_eq!(run(&["bench", "--clients-secs", "3"]).unwrap().1.bench.clients_secs, 3);
+        assert_eq!(defaults.bench.fleet_secs, 600);
+        let (_, flags) = run(&["bench", "--only", "fleet", "--fleet-secs", "60"]).unwrap();
+        assert_eq!((flags.bench.only, flags.bench.fleet_secs), (vec!["fleet".to_string()], 60));
         assert!(run(&["bench", "--only", "speed"]).unwrap_err().contains("not a benchmark"));
         assert!(run(&["bench", "--fuzz-secs", "0"]).is_err());
     }
@@ -436,6 +447,7 @@ mod tests {
             ("--fuzz-secs N", bench.fuzz_secs.to_string()),
             ("--clients N", bench.clients.to_string()),
             ("--clients-secs N", bench.clients_secs.to_string()),
+            ("--fleet-secs N", bench.fleet_secs.to_string()),
         ] {
             let line = text.lines().find(|l| l.trim_start().starts_with(&format!("{flag} "))).unwrap();
             assert!(line.contains(&format!("(default {default}")), "{line}");

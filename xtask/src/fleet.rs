@@ -6,7 +6,7 @@
 // the same config, ACL and passwords as this task; it needs only std.
 #[path = "../../sim/src/fleet_broker.rs"]
 #[allow(dead_code)]
-mod broker;
+pub mod broker;
 
 use crate::util::{cmd, root};
 use crate::Flags;

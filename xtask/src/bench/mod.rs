@@ -1,8 +1,10 @@
 //! `cargo xtask bench`: speed figures that tests must not assert. Each benchmark prints a table
 //! and writes JSON under target/bench/, with ratios against a baseline measured in the same run.
-//! `--only drive-latency,charts,controls,faults,fuzz,clients,size,slow-link` picks some (default: all).
+//! `--only drive-latency,charts,controls,faults,fuzz,clients,size,slow-link,fleet` picks some
+//! (default: all).
 
 mod clients;
+mod fleet;
 mod size;
 mod ws;
 
@@ -11,8 +13,8 @@ use crate::util::{cmd, root, run};
 use crate::{firmware, fuzz, run as run_task, tools};
 use std::path::Path;
 
-pub const BENCHES: [&str; 8] =
-    ["drive-latency", "charts", "controls", "faults", "fuzz", "clients", "size", "slow-link"];
+pub const BENCHES: [&str; 9] =
+    ["drive-latency", "charts", "controls", "faults", "fuzz", "clients", "size", "slow-link", "fleet"];
 
 /// Flags of `cargo xtask bench`.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +26,8 @@ pub struct Options {
     pub clients_secs: u64,
     /// Clients in the big clients run.
     pub clients: usize,
+    /// Seconds the fleet bench soaks (memory at the start and the end).
+    pub fleet_secs: u64,
 }
 
 impl Default for Options {
@@ -33,6 +37,7 @@ impl Default for Options {
             fuzz_secs: 60,
             clients_secs: 10,
             clients: 50,
+            fleet_secs: 600,
         }
     }
 }
@@ -50,6 +55,7 @@ pub fn main(opts: &Options) -> Result<(), String> {
             "fuzz" => fuzz_bench(opts.fuzz_secs),
             "clients" => clients::main(opts),
             "size" => size::main(),
+            "fleet" => fleet::main(opts.fleet_secs),
             other => Err(format!("unknown benchmark `{other}` (known: {})", BENCHES.join(", "))),
         };
         if let Err(e) = result {
@@ -64,7 +70,7 @@ pub fn main(opts: &Options) -> Result<(), String> {
     }
 }
 
-fn bench_dir() -> Result<std::path::PathBuf, String> {
+pub(crate) fn bench_dir() -> Result<std::path::PathBuf, String> {
     let dir = root().join("target/bench");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
