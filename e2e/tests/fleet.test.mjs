@@ -123,7 +123,28 @@ async function phone(hash, device, port = broker.ws) {
   return b;
 }
 
-const onlineCards = (page) => page.$$eval('[data-testid=fleet-card][data-online=online]', (c) => c.map((e) => e.dataset.id));
+/** The list is virtual (cards exist for the rows in view only): scrolls it from top to bottom and
+ * says which devices showed as `state` on the way, and the most cards there were at once; then
+ * back to the top. */
+async function cardsIn(page, state) {
+  return page.evaluate(async (state) => {
+    const scroller = document.querySelector('.page');
+    const seen = new Set();
+    let most = 0;
+    if (!scroller) return { ids: [], most };
+    for (let y = 0; ; y += scroller.clientHeight / 2) {
+      scroller.scrollTop = y;
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      const cards = [...document.querySelectorAll('[data-testid=fleet-card]')];
+      most = Math.max(most, cards.length);
+      for (const c of cards) if (c.dataset.online === state) seen.add(c.dataset.id);
+      if (y >= scroller.scrollHeight - scroller.clientHeight) break;
+    }
+    scroller.scrollTop = 0;
+    return { ids: [...seen].sort(), most };
+  }, state);
+}
+const onlineCards = async (page) => (await cardsIn(page, 'online')).ids;
 
 test('20 devices appear; one is driven by touch through the broker and stops on release and on link loss; a broker restart is survived; killed, they show offline', async () => {
   const driver = await phone('#/fleet', undefined, link.port);
@@ -136,6 +157,11 @@ test('20 devices appear; one is driven by touch through the broker and stops on 
     throw new Error(`${e.message}; page says "${status}"; ${await page.textContent('body')}\n${procs.map((p) => p.output).join('\n')}`);
   });
   assert.deepEqual([...seen].sort(), ids);
+  // At the top, a phone's screen holds fewer than 20 cards: the others are made as they scroll in.
+  await page.waitForTimeout(100);
+  const atTop = await page.$$eval('[data-testid=fleet-card]', (c) => c.length);
+  assert.ok(atTop < DEVICES && atTop >= 4, `${atTop} cards at the top`);
+  assert.equal(await page.textContent('[data-testid=fleet-count]'), '20 devices');
   assert.match(await page.textContent('[data-testid=fleet-card][data-id=sim-03]'), /wsdeck sim 03|sim-03/);
 
   // A second phone watches sim-01's wheels over the broker while the first drives it.
@@ -191,8 +217,7 @@ test('20 devices appear; one is driven by touch through the broker and stops on 
   await until('20 devices again', async () => (await onlineCards(page)).length === DEVICES, 15_000);
   await kill(fleet);
   await until('every device offline by its last will', async () => {
-    const off = await page.$$eval('[data-testid=fleet-card][data-online=offline]', (c) => c.length);
-    return off === DEVICES;
+    return (await cardsIn(page, 'offline')).ids.length === DEVICES;
   }, 15_000);
   assert.deepEqual(errors, []);
   assert.deepEqual(watcher.errors, []);

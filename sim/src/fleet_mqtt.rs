@@ -37,7 +37,7 @@ pub async fn run(config: Config) {
     let last = units.last().map_or(String::new(), |u| u.id.clone());
     println!(
         "wsdeck-sim: {} simulated device(s) {first}..{last} on mqtt://{host}:{port}\n  \
-         topics wsdeck/<id>/up, wsdeck/<id>/up/<app>, wsdeck/<id>/down/<app>, wsdeck/<id>/status \
+         topics wsdeck/<id>/up, wsdeck/<id>/up/<app>, wsdeck/<id>/down/<app>, wsdeck/<id>/hello, wsdeck/<id>/status \
          (docs/FLEET.md)",
         units.len()
     );
