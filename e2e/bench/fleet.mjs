@@ -18,12 +18,10 @@
 //    it is called is "arrived", the time the app's handler returns is "handled" (the app decoded
 //    the frame and took it in). The probe costs nothing until it is armed, which happens after the
 //    Fleet page's first trace, and keeps at most 200 000 samples in preallocated arrays.
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { analyse, percentile, RAF_LOOP, trace } from '../lib/frames.mjs';
-import { launch, startSim, tileValues, until, waitForState } from '../lib/harness.mjs';
+import { kill, launch, portOpen, start, startSim, tileValues, until, waitForState } from '../lib/harness.mjs';
 
 const env = process.env;
 const need = (name) => env[name] ?? (() => { throw new Error(`${name} is unset: run this with cargo xtask bench --only fleet`); })();
@@ -88,31 +86,7 @@ const PROBE = `
   })();
 `;
 
-function portOpen(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
-
 const procs = [];
-function start(cmd, args) {
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.output = '';
-  const keep = (c) => { proc.output = (proc.output + c).slice(-20000); };
-  proc.stdout.on('data', keep);
-  proc.stderr.on('data', keep);
-  proc.exited = new Promise((resolve) => proc.once('exit', resolve));
-  procs.push(proc);
-  return proc;
-}
-
-async function kill(proc) {
-  if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  await proc.exited;
-}
-
 /** CPU seconds (user + system) and resident MiB of a process we started, from /proc. */
 function usage(proc) {
   try {
@@ -183,11 +157,11 @@ const result = { devices: DEVICES, rate_hz: RATE, followed: 0, soak_s: SOAK_S, t
 let browser;
 const sims = [];
 try {
-  const mosquitto = start(MOSQUITTO, ['-c', CONF]);
+  const mosquitto = start(procs, MOSQUITTO, ['-c', CONF]);
   await until('mosquitto to listen', async () => (await portOpen(WS_PORT)) && portOpen(MQTT_PORT), 5000).catch((e) => {
     throw new Error(`${e.message}\n${mosquitto.output}`);
   });
-  const fleet = start(SIM, [
+  const fleet = start(procs, SIM, [
     '--mqtt', `127.0.0.1:${MQTT_PORT}`, '--fleet', String(DEVICES), '--mqtt-password-file', DEVICE_PASSWORD_FILE,
     '--rate', String(RATE), '--unix-ms',
   ]);

@@ -24,6 +24,37 @@ export async function freePort() {
   });
 }
 
+/** Whether something listens on 127.0.0.1:port. */
+export function portOpen(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Spawns `cmd` (a broker, a fleet of simulated devices) and adds it to `procs`, for the suite to
+ * stop by its PID ([`kill`]); `proc.output` keeps the last 20 000 characters it printed and
+ * `proc.exited` resolves when it ends.
+ */
+export function start(procs, cmd, args) {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.output = '';
+  const keep = (c) => { proc.output = (proc.output + c).slice(-20000); };
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
+  proc.exited = new Promise((resolve) => proc.once('exit', resolve));
+  procs.push(proc);
+  return proc;
+}
+
+/** Stops a process [`start`] spawned, and waits for it to be gone. */
+export async function kill(proc) {
+  if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  await proc.exited;
+}
+
 /**
  * Starts wsdeck-sim on 127.0.0.1:port and resolves once it listens.
  * Returns { port, url, wsUrl, listeningAt, stop(), kill(), state(), send(body) }.

@@ -7,14 +7,13 @@
 // will. Needs Debian's mosquitto (`cargo xtask test` installs it). ACLs refusing a device that
 // speaks for another are tested in sim/tests/fleet.rs against the same broker config.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import net from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startProxy } from '../lib/proxy.mjs';
-import { arm, centre, freePort, launch, startSim, tileValues, touchscreen, until, waitForState } from '../lib/harness.mjs';
+import { arm, centre, freePort, kill, launch, portOpen, start, startSim, tileValues, touchscreen, until, waitForState } from '../lib/harness.mjs';
 
 const SIM = process.env.WSDECK_SIM;
 const DIST = process.env.WSDECK_DIST;
@@ -34,29 +33,6 @@ let link;
 // script (and streaming wasm) without one.
 let web;
 const browsers = [];
-
-function portOpen(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
-
-function start(cmd, args) {
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.output = '';
-  proc.stdout.on('data', (c) => (proc.output += c));
-  proc.stderr.on('data', (c) => (proc.output += c));
-  proc.exited = new Promise((resolve) => proc.once('exit', resolve));
-  procs.push(proc);
-  return proc;
-}
-
-async function kill(proc) {
-  if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  await proc.exited;
-}
 
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'wsdeck-fleet-'));
@@ -84,11 +60,11 @@ before(async () => {
   await startBroker();
   link = await startProxy({ target: broker.ws });
   web = await startSim();
-  fleet = start(SIM, ['--mqtt', `127.0.0.1:${broker.mqtt}`, '--fleet', String(DEVICES), '--mqtt-password-file', devicePassword, '--rate', '10']);
+  fleet = start(procs, SIM, ['--mqtt', `127.0.0.1:${broker.mqtt}`, '--fleet', String(DEVICES), '--mqtt-password-file', devicePassword, '--rate', '10']);
 });
 
 async function startBroker() {
-  mosquitto = start('/usr/sbin/mosquitto', ['-c', path.join(dir, 'mosquitto.conf')]);
+  mosquitto = start(procs, '/usr/sbin/mosquitto', ['-c', path.join(dir, 'mosquitto.conf')]);
   await until('mosquitto to listen', () => portOpen(broker.ws), 5000).catch((e) => {
     throw new Error(`${e.message}\n${mosquitto.output}`);
   });
@@ -103,10 +79,11 @@ after(async () => {
 });
 
 /** A phone of its own (its own client id) with the broker set (at `port`, the broker's own by
- * default), opened at `hash`. */
-async function phone(hash, device, port = broker.ws) {
+ * default), opened at `hash`; `setup(page)` runs before it opens anything. */
+async function phone(hash, device, port = broker.ws, setup = async () => {}) {
   const b = await launch();
   browsers.push(b);
+  await setup(b.page);
   const base = web.url;
   await b.page.goto(`${base}#/settings`);
   await b.page.evaluate(
@@ -145,6 +122,30 @@ async function cardsIn(page, state) {
   }, state);
 }
 const onlineCards = async (page) => (await cardsIn(page, 'online')).ids;
+
+// A split build (WSDECK_SPLIT=0 builds one wasm) has the broker link's code in the Fleet chunk.
+const fleetChunk = (url) => /^\/chunk-fleet-[0-9a-f]+\.wasm$/.test(new URL(url).pathname);
+const split = () => readdirSync(process.env.WSDECK_DIST).some((f) => fleetChunk(`http://x/${f}`));
+
+test('a phone whose device is on the broker fetches the link code first; when it cannot, it says why and opens once it can', async (t) => {
+  if (!split()) return t.skip('not a split build');
+  let blocked = true;
+  const { page, errors } = await phone('#/device', 'sim-02', broker.ws, (page) =>
+    // The context's route: it sees the service worker's fetches too.
+    page.context().route(fleetChunk, (route) => (blocked ? route.abort('internetdisconnected') : route.continue())),
+  );
+  const log = page.locator('[data-testid=event-log]');
+  await log.filter({ hasText: "the broker link's code could not be fetched" }).waitFor({ timeout: 10_000 }).catch(async (e) => {
+    throw new Error(`${e.message}; the page says: ${await page.textContent('main')}`);
+  });
+  assert.notEqual(await page.getAttribute('[data-testid=status]', 'data-state'), 'connected');
+  // The backoff tries again, and the chunk comes this time.
+  blocked = false;
+  await waitForState(page, 'connected', 15_000);
+  await page.goto(`${web.url}#/charts`);
+  await until('telemetry from sim-02', async () => !Number.isNaN(Number((await tileValues(page)).wheel_l_mps)), 10_000);
+  assert.deepEqual(errors, []);
+});
 
 test('20 devices appear; one is driven by touch through the broker and stops on release and on link loss; a broker restart is survived; killed, they show offline', async () => {
   const driver = await phone('#/fleet', undefined, link.port);

@@ -11,7 +11,9 @@ use crate::controls::Panel;
 use crate::device::prefs;
 use crate::dom::{self, Interval, Listener};
 #[cfg(feature = "fleet")]
-use crate::fleet::carrier::{Carrier, Event as CarrierEvent};
+use crate::fleet::carrier::{Carrier, Event as CarrierEvent, Input as CarrierInput};
+#[cfg(feature = "fleet")]
+use crate::shell::chunks::{self, Chunk};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use std::cell::RefCell;
@@ -156,6 +158,7 @@ pub fn provide_connection() -> Connection {
         controls,
         ctl,
         wire: RefCell::new(None),
+        opening: std::cell::Cell::new(0),
         keepalive: RefCell::new(Vec::new()),
         ticker: RefCell::new(None),
     });
@@ -192,6 +195,9 @@ struct Runtime {
     controls: RwSignal<u64>,
     ctl: RwSignal<u64>,
     wire: RefCell<Option<Wire>>,
+    /// Bumped by every open and close: a link whose code is still loading opens only if no
+    /// other open or close came meanwhile.
+    opening: std::cell::Cell<u64>,
     /// Page listeners (online, offline, visibility, pageshow).
     keepalive: RefCell<Vec<Listener>>,
     ticker: RefCell<Option<Interval>>,
@@ -233,7 +239,7 @@ impl Runtime {
                     actions
                 });
                 #[cfg(feature = "fleet")]
-                rt.through_carrier(|c, now| c.tick(now));
+                rt.through_carrier(CarrierInput::Tick);
             }
         });
         let Some(window) = dom::window() else { return };
@@ -264,6 +270,7 @@ impl Runtime {
 
     /// Releases the socket, the timer and the listeners.
     fn stop(&self) {
+        self.opening.set(self.opening.get().wrapping_add(1));
         self.wire.borrow_mut().take();
         self.ticker.borrow_mut().take();
         self.keepalive.borrow_mut().clear();
@@ -274,7 +281,10 @@ impl Runtime {
             match action {
                 Action::Open => self.open(),
                 // Dropping the wire detaches its handlers first, so its close event never arrives.
-                Action::Close(_) => drop(self.wire.borrow_mut().take()),
+                Action::Close(_) => {
+                    self.opening.set(self.opening.get().wrapping_add(1));
+                    drop(self.wire.borrow_mut().take());
+                }
                 Action::Send(frame) => {
                     self.send(&frame);
                 }
@@ -327,7 +337,13 @@ impl Runtime {
     fn open(&self) {
         // Never two sockets at once.
         drop(self.wire.borrow_mut().take());
+        self.opening.set(self.opening.get().wrapping_add(1));
         let url = self.session.borrow().url().to_string();
+        #[cfg(feature = "fleet")]
+        if crate::fleet::carrier::parse_address(&url).is_some() && !chunks::is_loaded(Chunk::Carrier) {
+            self.load_carrier_then_open(url);
+            return;
+        }
         match Wire::open(&url, self.this.clone()) {
             Ok(wire) => *self.wire.borrow_mut() = Some(wire),
             Err(e) => {
@@ -376,7 +392,7 @@ impl Runtime {
 
     fn on_open(&self) {
         #[cfg(feature = "fleet")]
-        if self.through_carrier(|c, now| c.on_socket_open(now)) {
+        if self.through_carrier(CarrierInput::SocketOpen) {
             return;
         }
         self.session_open();
@@ -393,7 +409,7 @@ impl Runtime {
         #[cfg(feature = "fleet")]
         if let Some(buf) = data.dyn_ref::<js_sys::ArrayBuffer>() {
             let bytes = js_sys::Uint8Array::new(buf).to_vec();
-            if self.through_carrier(|c, now| c.on_socket_bytes(now, &bytes)) {
+            if self.through_carrier(CarrierInput::SocketBytes(&bytes)) {
                 return;
             }
         }
@@ -428,7 +444,7 @@ impl Runtime {
 
     fn on_close(&self, event: CloseEvent) {
         #[cfg(feature = "fleet")]
-        if self.through_carrier(|c, now| c.on_socket_close(now)) {
+        if self.through_carrier(CarrierInput::SocketClose) {
             return;
         }
         self.wire.borrow_mut().take();
@@ -438,15 +454,43 @@ impl Runtime {
 
 #[cfg(feature = "fleet")]
 impl Runtime {
+    /// Fetches the broker link's code, then opens `url` through it, unless the session closed,
+    /// opened again or moved elsewhere meanwhile. A chunk that cannot be fetched is a failed
+    /// open, retried by the session's backoff as any other.
+    fn load_carrier_then_open(&self, url: String) {
+        let opening = self.opening.get();
+        let weak = self.this.clone();
+        leptos::task::spawn_local(async move {
+            let loaded = chunks::load(Chunk::Carrier).await;
+            let Some(rt) = weak.upgrade() else { return };
+            if rt.opening.get() != opening || rt.session.borrow().url() != url {
+                return;
+            }
+            match loaded {
+                Ok(()) => rt.open(),
+                Err(_) => rt.act(|s, now| {
+                    s.log_mut().app(
+                        now,
+                        wsdeck_protocol::LogLevel::Error,
+                        format!("cannot open {url}: the broker link's code could not be fetched"),
+                    );
+                    s.on_close(now, 1006, dom::random())
+                }),
+            }
+        });
+    }
+
     /// Hands the broker's socket event to the device's carrier, if the link goes through one,
     /// and carries out what it says; false for a plain WebSocket.
-    fn through_carrier(&self, event: impl FnOnce(&mut Carrier, f64) -> Vec<CarrierEvent>) -> bool {
+    fn through_carrier(&self, input: CarrierInput<'_>) -> bool {
         let now = dom::now_ms();
         let events = {
             let mut wire = self.wire.borrow_mut();
             let Some(w) = wire.as_mut() else { return false };
-            let Some(carrier) = w.carrier.as_mut() else { return false };
-            let events = event(carrier, now);
+            if w.carrier.is_none() {
+                return false;
+            }
+            let (_, events) = chunks::carry(&mut w.carrier, now, input).unwrap_or_default();
             // Bytes for the broker go out at once, under the same borrow.
             events
                 .into_iter()
@@ -499,9 +543,12 @@ impl Wire {
         #[cfg(feature = "fleet")]
         let (url, carrier) = match crate::fleet::carrier::parse_address(url) {
             Some((broker, device)) => {
-                let mut carrier = Carrier::new(crate::fleet::broker::Broker::load().login(), device);
-                carrier.open(dom::now_ms());
-                (broker, Some(carrier))
+                let login = crate::fleet::broker::Broker::load().login();
+                let mut carrier = None;
+                // The socket is the carrier's to open ([`Runtime::open`] loaded its chunk).
+                chunks::carry(&mut carrier, dom::now_ms(), CarrierInput::Start(login, device))
+                    .ok_or("the broker link's code is not loaded")?;
+                (broker, carrier)
             }
             None => (url, None),
         };
@@ -552,8 +599,12 @@ impl Wire {
 
     fn send(&mut self, frame: &str) -> bool {
         #[cfg(feature = "fleet")]
-        if let Some(carrier) = self.carrier.as_mut() {
-            let (sent, events) = carrier.send(dom::now_ms(), frame);
+        if self.carrier.is_some() {
+            let Some((sent, events)) =
+                chunks::carry(&mut self.carrier, dom::now_ms(), CarrierInput::Send(frame))
+            else {
+                return false;
+            };
             for e in events {
                 if let CarrierEvent::Send(b) = e {
                     if self.ws.send_with_u8_array(&b).is_err() {

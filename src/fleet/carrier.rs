@@ -41,6 +41,42 @@ pub enum Event {
     Closed(String),
 }
 
+/// What the connection hands a device's carrier, through [`carry`].
+#[derive(Debug)]
+pub enum Input<'a> {
+    /// The session's `Open`: a new carrier for device `.1`, logging in as `.0`.
+    Start(Login, &'a str),
+    SocketOpen,
+    SocketBytes(&'a [u8]),
+    SocketClose,
+    /// The connection's tick (the MQTT keep-alive).
+    Tick,
+    /// A frame from the session; the answer's bool says whether it went out.
+    Send(&'a str),
+}
+
+/// The connection's one way into the carrier in `slot` (created by [`Input::Start`]): what it
+/// says, and for [`Input::Send`] whether the frame went out. With `split` this code and the MQTT
+/// client's are in the Fleet page's wasm chunk (src/shell/chunks.rs), loaded before a broker link
+/// opens, so a phone on one device's WebSocket never fetches them.
+pub fn carry(slot: &mut Option<Carrier>, now_ms: f64, input: Input<'_>) -> (bool, Vec<Event>) {
+    if let Input::Start(login, device) = input {
+        let mut carrier = Carrier::new(login, device);
+        let events = carrier.open(now_ms);
+        *slot = Some(carrier);
+        return (true, events);
+    }
+    let Some(carrier) = slot.as_mut() else { return (false, Vec::new()) };
+    match input {
+        Input::Start(..) => (false, Vec::new()),
+        Input::SocketOpen => (true, carrier.on_socket_open(now_ms)),
+        Input::SocketBytes(bytes) => (true, carrier.on_socket_bytes(now_ms, bytes)),
+        Input::SocketClose => (true, carrier.on_socket_close(now_ms)),
+        Input::Tick => (true, carrier.tick(now_ms)),
+        Input::Send(frame) => carrier.send(now_ms, frame),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Carrier {
     client: Client,
@@ -245,6 +281,33 @@ mod tests {
         let paths: Vec<_> = s.filters.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, ["wsdeck/sim-01/status", "wsdeck/sim-01/up", "wsdeck/sim-01/up/wsdeck-0badf00d"]);
         c
+    }
+
+    #[test]
+    fn carry_starts_a_carrier_and_hands_it_every_input() {
+        let mut slot = None;
+        let login = Login { client_id: ME.into(), username: None, password: None };
+        // Nothing to carry before a start: nothing goes out, nothing is made up.
+        assert_eq!(carry(&mut slot, 0.0, Input::Send("{}")), (false, Vec::new()));
+        assert_eq!(carry(&mut slot, 0.0, Input::Tick), (false, Vec::new()));
+        assert_eq!(carry(&mut slot, 0.0, Input::Start(login, "sim-01")), (true, vec![Event::OpenSocket]));
+        assert_eq!(slot.as_ref().map(Carrier::device), Some("sim-01"));
+        let (_, ev) = carry(&mut slot, 1.0, Input::SocketOpen);
+        assert!(matches!(packets(&ev)[..], [Packet::Connect(_)]), "{ev:?}");
+        let connack = wire(|b| v4::ConnAck::new(v4::ConnectReturnCode::Success, false).write(b));
+        let (_, ev) = carry(&mut slot, 2.0, Input::SocketBytes(&connack));
+        assert!(matches!(packets(&ev)[..], [Packet::Subscribe(_)]), "{ev:?}");
+        // Not open until the device is seen on line: a frame does not go out.
+        assert_eq!(carry(&mut slot, 3.0, Input::Send(r#"{"t":"ping","id":1}"#)), (false, Vec::new()));
+        let (_, ev) = carry(&mut slot, 4.0, Input::SocketBytes(&publish("wsdeck/sim-01/status", "online")));
+        assert_eq!(ev, vec![Event::Opened]);
+        let (sent, ev) = carry(&mut slot, 5.0, Input::Send(r#"{"t":"ping","id":1}"#));
+        assert!(sent);
+        assert!(
+            matches!(&packets(&ev)[..], [Packet::Publish(p)] if p.topic == "wsdeck/sim-01/down/wsdeck-0badf00d")
+        );
+        let (_, ev) = carry(&mut slot, 6.0, Input::SocketClose);
+        assert!(matches!(&ev[..], [Event::Closed(_)]), "{ev:?}");
     }
 
     #[test]

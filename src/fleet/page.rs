@@ -52,6 +52,13 @@ pub fn FleetPage() -> impl IntoView {
 }
 
 /// The page's broker connection, its roster and the cards drawn from it.
+/// Which cards are placed: the range of the ordered ids, and the list's width they were laid out in.
+#[derive(Clone, PartialEq)]
+struct Window {
+    rows: std::ops::Range<usize>,
+    width: i32,
+}
+
 struct Fleet {
     this: Weak<Fleet>,
     settings: Broker,
@@ -72,6 +79,8 @@ struct Fleet {
     resize: RefCell<Option<ResizeWatch>>,
     /// A card's height as last measured.
     card_px: Cell<f64>,
+    /// The rows last placed and the list's width: a scroll that keeps both changes nothing.
+    placed: RefCell<Option<Window>>,
     conn: Connection,
 }
 
@@ -105,6 +114,7 @@ impl Fleet {
             scroll: RefCell::new(None),
             resize: RefCell::new(None),
             card_px: Cell::new(112.0),
+            placed: RefCell::new(None),
             conn,
         });
         status.set(format!("Connecting to {}…", fleet.settings.url));
@@ -212,7 +222,7 @@ impl Fleet {
             let weak = self.this.clone();
             *self.scroll.borrow_mut() = Some(Listener::new(&scroller, "scroll", move |_| {
                 if let Some(f) = weak.upgrade() {
-                    f.place();
+                    f.on_scroll();
                 }
             }));
             let weak = self.this.clone();
@@ -222,12 +232,11 @@ impl Fleet {
                 }
             });
         }
-        let view_px =
-            dom::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(800.0);
-        let grid = Grid::new(f64::from(host.client_width()), self.card_px.get());
+        let (window, grid) = self.window(&host);
+        *self.placed.borrow_mut() = Some(window.clone());
         let shown: Vec<String> = {
             let order = self.order.borrow();
-            let range = grid.shown(order.len(), host.get_bounding_client_rect().top(), view_px);
+            let range = window.rows.clone();
             let style = web_sys::HtmlElement::style(&host);
             let _ = style.set_property("padding-top", &format!("{}px", grid.offset_px(range.start)));
             let _ = style.set_property("height", &format!("{}px", grid.height_px(order.len())));
@@ -274,6 +283,25 @@ impl Fleet {
             }
             out
         });
+    }
+
+    /// Scrolling within the rows already placed (most scroll events) costs a measurement only.
+    fn on_scroll(&self) {
+        let Some(host) = self.host.get_untracked() else { return };
+        let window = self.window(&host).0;
+        if self.placed.borrow().as_ref() != Some(&window) {
+            self.place();
+        }
+    }
+
+    /// The rows in view now, and the grid they are laid out in.
+    fn window(&self, host: &Element) -> (Window, Grid) {
+        let view_px =
+            dom::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(800.0);
+        let width = host.client_width();
+        let grid = Grid::new(f64::from(width), self.card_px.get());
+        let rows = grid.shown(self.order.borrow().len(), host.get_bounding_client_rect().top(), view_px);
+        (Window { rows, width }, grid)
     }
 
     /// One listener for every card: tapping one opens Drive on that device, through the broker.

@@ -29,6 +29,10 @@ pub enum Chunk {
     /// The Fleet page, opened from Settings.
     #[cfg(feature = "fleet")]
     Fleet,
+    /// A device's link over a broker (the MQTT client, in the Fleet page's wasm chunk), loaded
+    /// before such a link opens ([`carry`]).
+    #[cfg(feature = "fleet")]
+    Carrier,
 }
 
 impl Chunk {
@@ -43,6 +47,8 @@ impl Chunk {
         Chunk::Settings,
         #[cfg(feature = "fleet")]
         Chunk::Fleet,
+        #[cfg(feature = "fleet")]
+        Chunk::Carrier,
     ];
 
     /// Whether its part of the first screen waits for the first value (see [`lazy`]).
@@ -102,6 +108,48 @@ chunk!(pages, build_settings, preload_settings, view! { <super::settings::Settin
 #[cfg(feature = "fleet")]
 chunk!(fleet, build_fleet, preload_fleet, view! { <crate::fleet::page::FleetPage/> }.into_any());
 
+#[cfg(feature = "fleet")]
+use crate::fleet::carrier::{self, Carrier, Event as CarrierEvent, Input as CarrierInput};
+
+// The carrier's code is in the Fleet page's chunk: it shares the MQTT client with the page, and
+// one chunk is one request for a phone that opens a broker link.
+#[cfg(all(feature = "fleet", feature = "split"))]
+#[leptos::wasm_split::wasm_split(fleet, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_carrier))]
+fn carry_in_chunk(
+    slot: &mut Option<Carrier>,
+    now_ms: f64,
+    input: CarrierInput<'_>,
+) -> Result<(bool, Vec<CarrierEvent>), ChunkError> {
+    Ok(carrier::carry(slot, now_ms, input))
+}
+
+#[cfg(all(feature = "fleet", not(feature = "split")))]
+async fn carry_in_chunk(
+    slot: &mut Option<Carrier>,
+    now_ms: f64,
+    input: CarrierInput<'_>,
+) -> Result<(bool, Vec<CarrierEvent>), ChunkError> {
+    Ok(carrier::carry(slot, now_ms, input))
+}
+
+#[cfg(all(feature = "fleet", not(feature = "split")))]
+async fn preload_carrier() -> Result<(), ChunkError> {
+    Ok(())
+}
+
+/// [`carrier::carry`], once [`Chunk::Carrier`] is loaded ([`load`]); `None` before.
+#[cfg(feature = "fleet")]
+pub fn carry(
+    slot: &mut Option<Carrier>,
+    now_ms: f64,
+    input: CarrierInput<'_>,
+) -> Option<(bool, Vec<CarrierEvent>)> {
+    if !is_loaded(Chunk::Carrier) {
+        return None;
+    }
+    poll_once(carry_in_chunk(slot, now_ms, input)).and_then(Result::ok)
+}
+
 async fn preload(chunk: Chunk) -> Result<(), ChunkError> {
     let loaded = match chunk {
         Chunk::Drive => preload_drive().await,
@@ -111,6 +159,8 @@ async fn preload(chunk: Chunk) -> Result<(), ChunkError> {
         Chunk::Settings => preload_settings().await,
         #[cfg(feature = "fleet")]
         Chunk::Fleet => preload_fleet().await,
+        #[cfg(feature = "fleet")]
+        Chunk::Carrier => preload_carrier().await,
     };
     #[allow(clippy::useless_conversion)] // a SplitLoaderError with `split`, already ours without
     loaded.map_err(ChunkError::from)
@@ -128,6 +178,9 @@ fn build(chunk: Chunk) -> Option<AnyView> {
         Chunk::Settings => poll_once(build_settings()),
         #[cfg(feature = "fleet")]
         Chunk::Fleet => poll_once(build_fleet()),
+        // Not a view: never asked for by [`lazy`].
+        #[cfg(feature = "fleet")]
+        Chunk::Carrier => None,
     };
     result.and_then(Result::ok)
 }
@@ -147,17 +200,17 @@ thread_local! {
     /// its own, which has to have finished before the function can be called at once, even when
     /// another part already fetched the same chunk (the second fetch is then only the loader's
     /// memo, in JS).
-    static LOADED: [Cell<bool>; 6] = const { [const { Cell::new(false) }; 6] };
+    static LOADED: [Cell<bool>; 7] = const { [const { Cell::new(false) }; 7] };
     /// The background preload is started once per app.
     static PRELOADING: Cell<bool> = const { Cell::new(false) };
 }
 
-fn is_loaded(chunk: Chunk) -> bool {
+pub fn is_loaded(chunk: Chunk) -> bool {
     !cfg!(feature = "split") || LOADED.with(|l| l[chunk.index()].get())
 }
 
 /// Fetches `chunk`, remembering success.
-async fn load(chunk: Chunk) -> Result<(), ChunkError> {
+pub async fn load(chunk: Chunk) -> Result<(), ChunkError> {
     preload(chunk).await?;
     LOADED.with(|l| l[chunk.index()].set(true));
     Ok(())

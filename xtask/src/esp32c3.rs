@@ -12,8 +12,6 @@ pub const DIR: &str = "firmware/esp32c3";
 const ELF: &str = "target/riscv32imc-unknown-none-elf/release/wsdeck-esp32c3";
 /// Where the image goes, beside the flash bundle.
 const IMAGE: &str = "target/firmware/wsdeck-esp32c3.bin";
-/// The bundle is the app partition's business here, not the 150 KiB of a LittleFS partition.
-const BUDGET_KIB: u64 = 400;
 /// The app partition of espflash's default table for a 4 MB chip (the C3 modules' size), which
 /// `espflash flash` writes: `factory, app, 0x10000, 0x3f0000`. The image must fit it.
 const APP_PARTITION: u64 = 0x3f_0000;
@@ -26,7 +24,7 @@ pub fn main() -> Result<(), String> {
     tools::ensure_firmware_tools()?;
     if !bundle_is_current() {
         println!("xtask: the flash bundle is missing or older than the app's sources: cargo xtask dist");
-        dist::main(&flash::Options { budget_kib: BUDGET_KIB, ..flash::Options::default() })?;
+        dist::main(&flash::Options::default())?;
     }
     let mut counts = Counts::default();
     image(&mut counts)

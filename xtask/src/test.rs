@@ -98,14 +98,15 @@ pub fn main() -> Result<(), String> {
     Ok(())
 }
 
-/// The bundle of the dist just built, checked by the C test. Over budget is reported, not failed
-/// here: `cargo xtask dist` is where the budget fails.
+/// The bundle of the dist just built, checked by the C test; a first load over the budget
+/// (150 KiB, met since the pages load on demand) fails the step, as `--budget-kib` would.
 pub fn flash_bundle(counts: &mut Counts) -> Result<(), String> {
     let opts = flash::Options::default();
     let dist = root().join("dist");
     let report = flash::bundle(&dist, &opts)?;
     print!("{}", report.table());
-    flash::c_test::run_c_test(&dist, &opts.out, counts)
+    flash::c_test::run_c_test(&dist, &opts.out, counts)?;
+    crate::dist::budget(&report)
 }
 
 /// `tests/web.rs` compiled to wasm and run by wasm-bindgen-test-runner in headless Chromium.
