@@ -73,26 +73,30 @@ impl From<leptos::wasm_split::SplitLoaderError> for ChunkError {
     }
 }
 
-/// One page's entry point. With `split` on wasm, `#[wasm_split]` moves its body (and what only
-/// it reaches) into the chunk named by `$split`, and `$preload` fetches that chunk without
-/// building anything.
+/// One entry point into a chunk: a page's view, or (with arguments) a function. With `split` on
+/// wasm, `#[wasm_split]` moves its body (and what only it reaches) into the chunk named by
+/// `$split`, and `$preload` fetches that chunk without running anything.
 macro_rules! chunk {
-    ($split:ident, $build:ident, $preload:ident, $page:expr) => {
+    ($split:ident, $build:ident, $preload:ident, ($($arg:ident: $ty:ty),*) -> $out:ty, $body:expr) => {
         #[cfg(feature = "split")]
         #[leptos::wasm_split::wasm_split($split, wasm_split_path = ::leptos::wasm_split, fallible, preload($preload))]
-        fn $build() -> Result<AnyView, ChunkError> {
-            Ok($page)
+        fn $build($($arg: $ty),*) -> Result<$out, ChunkError> {
+            Ok($body)
         }
 
         #[cfg(not(feature = "split"))]
-        async fn $build() -> Result<AnyView, ChunkError> {
-            Ok($page)
+        async fn $build($($arg: $ty),*) -> Result<$out, ChunkError> {
+            Ok($body)
         }
 
         #[cfg(not(feature = "split"))]
         async fn $preload() -> Result<(), ChunkError> {
             Ok(())
         }
+    };
+    // A page: its view.
+    ($split:ident, $build:ident, $preload:ident, $page:expr) => {
+        chunk!($split, $build, $preload, () -> AnyView, $page);
     };
 }
 
@@ -113,29 +117,14 @@ use crate::fleet::carrier::{self, Carrier, Event as CarrierEvent, Input as Carri
 
 // The carrier's code is in the Fleet page's chunk: it shares the MQTT client with the page, and
 // one chunk is one request for a phone that opens a broker link.
-#[cfg(all(feature = "fleet", feature = "split"))]
-#[leptos::wasm_split::wasm_split(fleet, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_carrier))]
-fn carry_in_chunk(
-    slot: &mut Option<Carrier>,
-    now_ms: f64,
-    input: CarrierInput<'_>,
-) -> Result<(bool, Vec<CarrierEvent>), ChunkError> {
-    Ok(carrier::carry(slot, now_ms, input))
-}
-
-#[cfg(all(feature = "fleet", not(feature = "split")))]
-async fn carry_in_chunk(
-    slot: &mut Option<Carrier>,
-    now_ms: f64,
-    input: CarrierInput<'_>,
-) -> Result<(bool, Vec<CarrierEvent>), ChunkError> {
-    Ok(carrier::carry(slot, now_ms, input))
-}
-
-#[cfg(all(feature = "fleet", not(feature = "split")))]
-async fn preload_carrier() -> Result<(), ChunkError> {
-    Ok(())
-}
+#[cfg(feature = "fleet")]
+chunk!(
+    fleet,
+    carry_in_chunk,
+    preload_carrier,
+    (slot: &mut Option<Carrier>, now_ms: f64, input: CarrierInput<'_>) -> (bool, Vec<CarrierEvent>),
+    carrier::carry(slot, now_ms, input)
+);
 
 /// [`carrier::carry`], once [`Chunk::Carrier`] is loaded ([`load`]); `None` before.
 #[cfg(feature = "fleet")]
