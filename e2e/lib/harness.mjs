@@ -304,3 +304,31 @@ export function cssString(s) {
 export async function chartSeries(page) {
   return page.$$eval('canvas.chart', (cs) => cs.map((c) => [...c.children].map((s) => s.dataset.series)));
 }
+
+/**
+ * What a gauge's canvas (src/controls/gauge.rs) shows, for `locator.evaluate(drawnGauge)`: its
+ * accessible value and text, how far its bar is filled (the run of the fill's colour along the
+ * bar's middle row, over the bar's length), and whether anything is drawn right of the bar (the
+ * reading). Self-contained: Playwright runs it in the page.
+ */
+export function drawnGauge(canvas) {
+  const { width, height } = canvas;
+  const row = canvas.getContext('2d').getImageData(0, Math.floor(height / 2), width, 1).data;
+  const at = (x) => [row[4 * x], row[4 * x + 1], row[4 * x + 2], row[4 * x + 3]];
+  const same = (p, q) => p.every((v, i) => Math.abs(v - q[i]) < 8);
+  const first = at(1);
+  let fill = 1;
+  while (fill < width && same(at(fill), first)) fill++;
+  let bar = fill;
+  while (bar < width && at(bar)[3] > 0) bar++;
+  let ink = false;
+  for (let x = bar; x < width; x++) ink ||= at(x)[3] > 0;
+  return {
+    now: Number(canvas.getAttribute('aria-valuenow')),
+    min: Number(canvas.getAttribute('aria-valuemin')),
+    max: Number(canvas.getAttribute('aria-valuemax')),
+    text: canvas.getAttribute('aria-valuetext'),
+    fill: bar > 1 ? fill / bar : 0,
+    reading: ink,
+  };
+}

@@ -4,7 +4,7 @@
 // controls.test.mjs checks the same app against a device we did not write.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { suite, until, waitForState } from '../lib/harness.mjs';
+import { drawnGauge, suite, until, waitForState } from '../lib/harness.mjs';
 
 const ctx = suite({ before, after });
 
@@ -122,7 +122,7 @@ test('the drive profile set to eco makes the car an eco one', async () => {
   assert.deepEqual(ctx.browser.errors, []);
 });
 
-test('100 controls, 30 gauges at 50 Hz: a gauge off screen keeps its accessible value and catches up when scrolled in', async () => {
+test('100 controls, 30 gauges at 50 Hz: a gauge off screen keeps its accessible value and draws its bar and reading when scrolled in', async () => {
   const sim = await ctx.sim({ args: ['--controls', 'many', '--rate', '20'] });
   const page = ctx.browser.page;
   await page.goto(`${sim.url}#/controls`);
@@ -133,22 +133,24 @@ test('100 controls, 30 gauges at 50 Hz: a gauge off screen keeps its accessible 
   // 30 gauges do not fit on a phone's screen: the last is below the fold.
   const box = await last.boundingBox();
   assert.ok(box.y > page.viewportSize().height, `g29 at y=${box.y}`);
-  const read = () =>
-    meter.evaluate((m) => ({
-      now: m.getAttribute('aria-valuenow'),
-      text: m.getAttribute('aria-valuetext'),
-      shown: m.closest('[data-ctl]').querySelector('output').textContent,
-      fill: m.firstElementChild.getBoundingClientRect().width / m.clientWidth,
-    }));
-  const first = await read();
-  await until('the off-screen gauge value to change', async () => (await read()).now !== first.now);
-  const off = await read();
-  assert.equal(off.text, `${off.now} %`, 'its accessible value has the unit');
+  const first = await meter.evaluate(drawnGauge);
+  await until('the off-screen gauge value to change', async () => (await meter.evaluate(drawnGauge)).now !== first.now);
+  // One read, one task: the value and what is drawn come from the same update. The sim's values
+  // sweep 0..100; a bar is read where both its ends are clear of the edges.
+  const drawn = async () => {
+    const g = await meter.evaluate(drawnGauge);
+    return g.now > 10 && g.now < 90 && Math.abs(g.fill - g.now / 100) < 0.02 && g.reading && g.text === `${g.now} %`;
+  };
+  const off = await meter.evaluate(drawnGauge);
+  assert.equal(off.text, `${off.now} %`, 'off screen, its accessible value has the unit');
   await last.scrollIntoViewIfNeeded();
-  await until('the scrolled-in gauge to show its value', async () => {
-    // One read, one task: the value and what is drawn come from the same update.
-    const on = await read();
-    return on.shown === `${on.now} %` && Math.abs(on.fill - Number(on.now) / 100) < 0.02;
+  await until('the scrolled-in gauge draws its value', drawn);
+  // A new width (the phone turned) redraws the bars to fit.
+  await page.setViewportSize({ width: 700, height: 844 });
+  await until('the gauge drawn at its new width', async () => {
+    const w = await meter.evaluate((c) => [c.width, Math.round(c.clientWidth * devicePixelRatio)]);
+    return w[0] === w[1] && (await drawn());
   });
+  await page.setViewportSize({ width: 390, height: 844 });
   assert.deepEqual(ctx.browser.errors, []);
 });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 import { heardIn, startDevice } from '../lib/devices.mjs';
-import { centre, suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
+import { centre, drawnGauge, suite, touchscreen, until, waitForState } from '../lib/harness.mjs';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const REVERTED = 'No answer from the device: back to its value.';
@@ -259,20 +259,16 @@ test('every kind works with the keyboard alone, with labels, names and 44 px tar
   // Disabled: shown, not reachable by Tab, sends nothing.
   assert.equal(await row(page, 'winch').getByRole('button', { name: 'Winch' }).isDisabled(), true);
   // Read-only kinds: their values, labelled, with the unit.
+  const battery = page.getByRole('meter', { name: 'Battery' });
   await until('the battery gauge follows its series', async () =>
-    /^\d+(\.\d+)? %$/.test((await row(page, 'battery').locator('output').textContent()).trim()),
+    /^\d+(\.\d+)? %$/.test((await battery.getAttribute('aria-valuetext')) ?? ''),
   );
-  assert.ok(await page.getByRole('meter', { name: 'Battery' }).isVisible());
-  // The bar shows the reading: its value is the number shown, its fill that share of the range.
-  const bar = await page.getByRole('meter', { name: 'Battery' }).evaluate((m) => ({
-    now: Number(m.getAttribute('aria-valuenow')),
-    min: Number(m.getAttribute('aria-valuemin')),
-    max: Number(m.getAttribute('aria-valuemax')),
-    fill: m.firstElementChild.getBoundingClientRect().width / m.clientWidth,
-    shown: parseFloat(m.closest('[data-ctl]').querySelector('output').textContent),
-  }));
-  assert.equal(bar.shown, bar.now, JSON.stringify(bar));
+  assert.ok(await battery.isVisible());
+  // The bar shows the reading: its fill is that share of the range, and the reading is drawn.
+  const bar = await battery.evaluate(drawnGauge);
+  assert.equal(parseFloat(bar.text), bar.now, JSON.stringify(bar));
   assert.ok(Math.abs(bar.fill - (bar.now - bar.min) / (bar.max - bar.min)) < 0.02, JSON.stringify(bar));
+  assert.ok(bar.reading, JSON.stringify(bar));
   assert.match(await row(page, 'pan').locator('output').textContent(), /^3 deg$/);
 
   // Every control a finger uses is 44 px or more, and axe finds nothing serious.

@@ -58,14 +58,6 @@ impl Level {
             Level::Ok
         }
     }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Ok => "ok",
-            Level::Warn => "warn",
-            Level::Alarm => "alarm",
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

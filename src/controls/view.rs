@@ -2,10 +2,11 @@
 //! order) and the `drive` ones for the Drive page. Thin: every decision is the [`Panel`]'s. The
 //! rows are built with plain DOM calls and one event handler, not `view!`: a device may declare
 //! 128 controls of 9 kinds, and generic views of each would cost the flash several times more.
-//! Each row is updated on its own when what it shows changes, so a gauge moving at telemetry rate
-//! redraws only itself.
+//! Each row is updated on its own when what it shows changes, and a gauge is one canvas
+//! (`gauge.rs`), so a gauge moving at telemetry rate redraws only its own pixels.
 
-use super::model::{Level, Panel, Shown};
+use super::gauge::{Gauge, Look};
+use super::model::{Panel, Shown};
 use crate::connection::Connection;
 use crate::device::prefs;
 use crate::dom::{self, Listener};
@@ -41,8 +42,28 @@ struct Built {
     set: Option<u64>,
     rows: Vec<Row>,
     extra: Vec<Listener>,
+    /// What gauges are drawn with.
+    look: Look,
+    /// A new size (rotation, zoom, the page shown) or theme: the gauges are fitted and drawn again.
+    refit: Option<dom::ResizeWatch>,
+    scheme: Option<Listener>,
     /// Which gauges are on screen.
     watch: Option<dom::VisibleWatch>,
+}
+
+impl Built {
+    /// Fits every gauge to its box and draws it again, with the page's look as it is now.
+    fn refit(&mut self, host: &Element) {
+        self.look = Look::read(host);
+        for r in &mut self.rows {
+            if let Some(g) = &mut r.gauge {
+                g.fit(&self.look);
+            }
+            if let Some(s) = r.shown.take() {
+                r.update(Some(s), &self.look);
+            }
+        }
+    }
 }
 
 /// One control on the page: the elements that change, and its listeners.
@@ -54,13 +75,15 @@ struct Row {
     input: Option<Element>,
     /// The value as text (with its unit), the switch's On/Off, the led's.
     output: Option<Element>,
+    /// A gauge's canvas (also its `input`, the meter).
+    gauge: Option<Gauge>,
     note: Element,
     unit: String,
     /// What the row shows (`None` before the first value).
     shown: Option<Shown>,
     /// On screen, or not yet known to be off it. A gauge off screen keeps only its accessible
-    /// value current: its bar and text catch up when it scrolls in, so that 30 gauges at
-    /// telemetry rate lay out and paint only the few a person sees.
+    /// value current and is drawn when it scrolls in: a canvas drawn is rasterized at the next
+    /// frame, seen or not (30 gauges at 50 Hz: ~1 ms of a frame).
     visible: bool,
     _listeners: Vec<Listener>,
 }
@@ -80,32 +103,47 @@ fn rows(conn: Connection, drive_only: bool) -> (NodeRef<leptos::html::Div>, RwSi
         built.update_value(|b| {
             let set = conn.with_session(|s| s.controls().set_version());
             if b.set != set {
-                *b = Built { set, ..build(conn, &doc, &host, drive_only) };
-                // A gauge scrolled in or out: in, it catches up at once.
-                b.watch = dom::VisibleWatch::new(move |seen| {
-                    // `try_`: an entry queued before the page went is let fall.
-                    built.try_update_value(|b| {
-                        conn.with_session(|s| {
-                            for (element, on) in seen {
-                                if let Some(r) = b.rows.iter_mut().find(|r| r.row == element) {
-                                    r.visible = on;
-                                    r.update(s.controls().shown(r.i));
+                *b = Built { set, look: Look::read(&host), ..build(conn, &doc, &host, drive_only) };
+                if b.rows.iter().any(|r| r.gauge.is_some()) {
+                    // `try_`: a callback queued before the page went is let fall. The observer
+                    // also calls once at the start, when the gauges first have their size.
+                    let h = host.clone();
+                    b.refit = dom::ResizeWatch::new(&host, move || {
+                        built.try_update_value(|b| b.refit(&h));
+                    });
+                    let h = host.clone();
+                    b.scheme = dom::on_color_scheme_change(move |_| {
+                        built.try_update_value(|b| b.refit(&h));
+                    });
+                    // A gauge scrolled in or out: in, it is drawn at once.
+                    b.watch = dom::VisibleWatch::new(move |seen| {
+                        built.try_update_value(|b| {
+                            conn.with_session(|s| {
+                                for (element, on) in seen {
+                                    if let Some(r) =
+                                        b.rows.iter_mut().find(|r| r.input.as_ref() == Some(&element))
+                                    {
+                                        r.visible = on;
+                                        r.update(s.controls().shown(r.i), &b.look);
+                                    }
                                 }
-                            }
+                            });
                         });
                     });
-                });
-                if let Some(w) = &b.watch {
-                    b.rows
-                        .iter()
-                        .filter(|r| matches!(r.kind, ControlKind::Gauge { .. }))
-                        .for_each(|r| w.observe(&r.row));
+                    if let Some(w) = &b.watch {
+                        b.rows
+                            .iter()
+                            .filter(|r| r.gauge.is_some())
+                            .filter_map(|r| r.input.as_ref())
+                            .for_each(|c| w.observe(c));
+                    }
                 }
                 empty.set(b.rows.is_empty());
             }
+            let b = &mut *b;
             conn.with_session(|s| {
                 for r in b.rows.iter_mut() {
-                    r.update(s.controls().shown(r.i));
+                    r.update(s.controls().shown(r.i), &b.look);
                 }
             });
         });
@@ -208,16 +246,6 @@ fn number(n: f64) -> String {
     }
 }
 
-/// How far along `min..=max` the value `v` is, 0 to 1 (a value outside the range pins the bar).
-fn fraction(v: f64, min: f64, max: f64) -> f64 {
-    let f = (v - min) / (max - min);
-    if f.is_finite() {
-        (f * 1000.0).round().clamp(0.0, 1000.0) / 1000.0
-    } else {
-        0.0
-    }
-}
-
 fn set_value(e: &Element, v: &str) {
     let _ = js_sys::Reflect::set(e, &"value".into(), &v.into());
 }
@@ -228,7 +256,7 @@ fn row(conn: Connection, doc: &Document, parent: &Element, i: usize, c: &Control
         el(doc, parent, "div", &[("class", "ctl"), ("data-ctl", &c.id), ("data-kind", c.kind.as_str())], "");
     let id = format!("ctl-{i}");
     let label_id = format!("{id}-l");
-    let (mut input, mut output, mut unit) = (None, None, String::new());
+    let (mut input, mut output, mut unit, mut gauge) = (None, None, String::new(), None);
     let mut events: &[&'static str] = &["change"];
     let field = |attrs: &[(&str, &str)]| {
         el(doc, &row, "label", &[("class", "ctl-label"), ("for", &id)], &c.label);
@@ -301,11 +329,9 @@ fn row(conn: Connection, doc: &Document, parent: &Element, i: usize, c: &Control
                 [("type", "text"), ("maxlength", &max), ("enterkeyhint", "send"), ("autocomplete", "off")];
             input = Some(field(&attrs).1);
         }
-        ControlKind::Gauge { min, max, unit: u, .. } => {
+        ControlKind::Gauge { min, max, unit: u, warn, alarm } => {
             el(doc, &row, "span", &[("class", "ctl-label"), ("id", &label_id)], &c.label);
             let wrap = el(doc, &row, "span", &[("class", "ctl-input")], "");
-            // Not a <meter>: Chromium lays one out again on every value (30 of them at 50 Hz were
-            // half of a frame's layout). A bar scaled by a transform only repaints its layer.
             let attrs = [
                 ("class", "gauge"),
                 ("role", "meter"),
@@ -314,12 +340,12 @@ fn row(conn: Connection, doc: &Document, parent: &Element, i: usize, c: &Control
                 ("aria-valuemax", &number(*max)),
                 ("aria-valuenow", &number(*min)),
             ];
-            let meter = el(doc, &wrap, "span", &attrs, "");
-            el(doc, &meter, "span", &[("class", "fill")], "");
-            input = Some(meter);
-            // The meter says it to a screen reader (aria-valuetext), kept current off screen too.
-            output = Some(el(doc, &wrap, "output", &[("aria-hidden", "true")], ""));
+            let meter = el(doc, &wrap, "canvas", &attrs, "");
             unit = u.clone().unwrap_or_default();
+            let widest = [*min, *max].map(|v| format!("{} {unit}", number(v)).trim_end().to_string());
+            let widest = widest.into_iter().max_by_key(String::len).unwrap_or_default();
+            gauge = Gauge::new(&meter, (*min, *max, *warn, *alarm), widest);
+            input = Some(meter);
         }
         ControlKind::Led { color } => {
             let o = reading("output");
@@ -353,6 +379,7 @@ fn row(conn: Connection, doc: &Document, parent: &Element, i: usize, c: &Control
         row,
         input,
         output,
+        gauge,
         note,
         unit,
         shown: None,
@@ -363,35 +390,36 @@ fn row(conn: Connection, doc: &Document, parent: &Element, i: usize, c: &Control
 
 impl Row {
     /// Shows `now` if it is new: all of it on screen, only the accessible value off it.
-    fn update(&mut self, now: Option<Shown>) {
+    fn update(&mut self, now: Option<Shown>, look: &Look) {
         let Some(now) = now.filter(|n| self.shown.as_ref() != Some(n)) else { return };
         if self.visible {
-            self.show(&now);
+            self.show(&now, look);
             self.shown = Some(now);
         } else {
-            self.show_accessible(&now);
+            self.show_accessible(&number(now.value.as_f64().unwrap_or(0.0)));
         }
+    }
+
+    /// What a screen reader reads of a gauge: its value, and with its unit (what is drawn).
+    fn show_accessible(&self, num: &str) -> String {
+        let text = self.with_unit(num);
+        if let Some(meter) = self.input.as_ref().filter(|_| self.gauge.is_some()) {
+            let _ = meter.set_attribute("aria-valuenow", num);
+            let _ = meter.set_attribute("aria-valuetext", &text);
+        }
+        text
     }
 
     /// Puts what the control shows now on the page, touching only what changed since the last
     /// time (`self.shown`): 30 gauges at 50 Hz must not restyle their rows for nothing.
-    fn show(&self, s: &Shown) {
+    fn show(&self, s: &Shown, look: &Look) {
         let before = self.shown.as_ref();
         if before.is_none_or(|b| b.value != s.value) {
-            self.show_value(s, before);
+            self.show_value(s, look);
         }
         if before.is_none_or(|b| (b.pending, b.note) != (s.pending, s.note)) {
             let _ = self.row.set_attribute("class", if s.pending { "ctl pending" } else { "ctl" });
             self.note.set_text_content(s.note.or(s.pending.then_some("Sending…")));
-        }
-    }
-
-    /// Off screen: only what a screen reader reads of a gauge (its value, with the unit).
-    fn show_accessible(&self, s: &Shown) {
-        if let (ControlKind::Gauge { .. }, Some(meter)) = (&self.kind, &self.input) {
-            let num = number(s.value.as_f64().unwrap_or(0.0));
-            let _ = meter.set_attribute("aria-valuenow", &num);
-            let _ = meter.set_attribute("aria-valuetext", &self.with_unit(&num));
         }
     }
 
@@ -400,7 +428,7 @@ impl Row {
         format!("{v} {}", self.unit).trim_end().to_string()
     }
 
-    fn show_value(&self, s: &Shown, before: Option<&Shown>) {
+    fn show_value(&self, s: &Shown, look: &Look) {
         let on = s.value.as_bool().unwrap_or(false);
         let num = number(s.value.as_f64().unwrap_or(0.0));
         let text = s.value.as_str().unwrap_or_default();
@@ -437,23 +465,10 @@ impl Row {
                     set_value(i, text);
                 }
             }
-            ControlKind::Gauge { min, max, warn, alarm, .. } => {
-                let v = s.value.as_f64().unwrap_or(0.0);
-                self.show_accessible(s);
-                let fill = self.input.as_ref().and_then(|i| i.first_element_child());
-                if let Some(fill) = fill.as_ref().and_then(|f| f.dyn_ref::<web_sys::HtmlElement>()) {
-                    // Through the CSSOM: a CSP without 'unsafe-inline' refuses a style attribute.
-                    let _ = fill
-                        .style()
-                        .set_property("transform", &format!("scaleX({})", fraction(v, *min, *max)));
-                }
-                out(&with_unit(&num));
-                // Only a level that changed touches the attributes the colours hang on.
-                let level = Level::of(v, *warn, *alarm);
-                let was = before.map(|b| Level::of(b.value.as_f64().unwrap_or(0.0), *warn, *alarm));
-                if was != Some(level) {
-                    attr(&self.input, "data-level", level.name());
-                    attr(&self.output, "data-level", level.name());
+            ControlKind::Gauge { .. } => {
+                let text = self.show_accessible(&num);
+                if let Some(g) = &self.gauge {
+                    g.draw(s.value.as_f64().unwrap_or(0.0), &text, look);
                 }
             }
             ControlKind::Value => out(text),
