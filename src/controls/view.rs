@@ -56,9 +56,8 @@ impl Built {
     fn refit(&mut self, host: &Element) {
         self.look = Look::read(host);
         for r in &mut self.rows {
-            if let Some(g) = &mut r.gauge {
-                g.fit(&self.look);
-            }
+            let Some(g) = &mut r.gauge else { continue };
+            g.fit(&self.look);
             if let Some(s) = r.shown.take() {
                 r.update(Some(s), &self.look);
             }
