@@ -55,9 +55,12 @@ impl Built {
     /// Fits every gauge to its box and draws it again, with the page's look as it is now.
     fn refit(&mut self, host: &Element) {
         self.look = Look::read(host);
-        for r in &mut self.rows {
-            let Some(g) = &mut r.gauge else { continue };
-            g.fit(&self.look);
+        // Every box read before any canvas is resized: a resized canvas has its row laid out
+        // again, and a read after it would force that layout once per gauge.
+        let boxes: Vec<_> = self.rows.iter().map(|r| r.gauge.as_ref().map(Gauge::measure)).collect();
+        for (r, size) in self.rows.iter_mut().zip(boxes) {
+            let (Some(g), Some(size)) = (&mut r.gauge, size) else { continue };
+            g.fit(size, &self.look);
             if let Some(s) = r.shown.take() {
                 r.update(Some(s), &self.look);
             }
