@@ -192,10 +192,35 @@ impl Drop for VisibleWatch {
     }
 }
 
-/// Calls `f` whenever the system switches between light and dark; stops when dropped.
-pub fn on_color_scheme_change(f: impl FnMut(Event) + 'static) -> Option<Listener> {
-    let query = window()?.match_media("(prefers-color-scheme: dark)").ok()??;
-    Some(Listener::new(&query, "change", f))
+/// Calls `f` whenever the page's colours change: light to dark or back, or forced colours turned
+/// on or off. Listens until the listeners are dropped.
+pub fn on_colours_change(f: impl FnMut(Event) + 'static) -> Vec<Listener> {
+    colours_change(std::rc::Rc::new(std::cell::RefCell::new(f)))
+}
+
+/// The part that does not depend on the closure's type, compiled once.
+fn colours_change(f: std::rc::Rc<std::cell::RefCell<dyn FnMut(Event)>>) -> Vec<Listener> {
+    let Some(w) = window() else { return Vec::new() };
+    let queries = ["(prefers-color-scheme: dark)", "(forced-colors: active)"];
+    let queries = queries.into_iter().filter_map(|q| w.match_media(q).ok().flatten());
+    queries
+        .map(|q| {
+            let f = f.clone();
+            Listener::new(&q, "change", move |e| {
+                if let Ok(mut f) = f.try_borrow_mut() {
+                    f(e);
+                }
+            })
+        })
+        .collect()
+}
+
+/// The computed value of each CSS property of `names` (custom properties too) on `element`,
+/// trimmed, in order: "" for one that is not set.
+pub fn css_values(element: &web_sys::Element, names: &[&str]) -> Vec<String> {
+    let style = window().and_then(|w| w.get_computed_style(element).ok().flatten());
+    let value = |n: &str| style.as_ref().and_then(|s| s.get_property_value(n).ok()).unwrap_or_default();
+    names.iter().map(|n| value(n).trim().to_string()).collect()
 }
 
 pub(crate) fn get(target: &JsValue, key: &str) -> Option<JsValue> {

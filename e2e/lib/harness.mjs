@@ -329,6 +329,7 @@ export function drawnGauge(canvas) {
     max: Number(canvas.getAttribute('aria-valuemax')),
     text: canvas.getAttribute('aria-valuetext'),
     fill: bar > 1 ? fill / bar : 0,
+    colour: `rgb(${first[0]}, ${first[1]}, ${first[2]})`,
     reading: ink,
   };
 }

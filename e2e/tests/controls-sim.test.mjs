@@ -151,6 +151,18 @@ test('100 controls, 30 gauges at 50 Hz: a gauge off screen keeps its accessible 
     const w = await meter.evaluate((c) => [c.width, Math.round(c.clientWidth * devicePixelRatio)]);
     return w[0] === w[1] && (await drawn());
   });
+  // Forced colours turned on while the page is open: the gauge is drawn again, its bar in the
+  // system's text colour (and back in the theme's when they are turned off). `inInk`: whether the
+  // bar is filled in the text colour (undefined while the value is too low to tell).
+  const inInk = async () => {
+    const [g, ink] = await Promise.all([meter.evaluate(drawnGauge), meter.evaluate((c) => getComputedStyle(c).color)]);
+    return g.now > 10 ? g.colour === ink : undefined;
+  };
+  await until("the bar filled in the theme's colour", async () => (await inInk()) === false);
+  await page.emulateMedia({ forcedColors: 'active' });
+  await until('the gauge drawn in forced colours', async () => (await inInk()) === true);
+  await page.emulateMedia({ forcedColors: 'none' });
+  await until("the gauge drawn in the theme's colours again", async () => (await inInk()) === false);
   await page.setViewportSize({ width: 390, height: 844 });
   assert.deepEqual(ctx.browser.errors, []);
 });

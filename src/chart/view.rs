@@ -118,7 +118,7 @@ pub fn Charts() -> impl IntoView {
         let Some(el) = root.get() else { return };
         watch.set_value(dom::ResizeWatch::new(&el, move || renderer.update_value(ChartsRenderer::resized)));
     });
-    let scheme = dom::on_color_scheme_change(move |_| renderer.update_value(ChartsRenderer::theme_changed));
+    let scheme = dom::on_colours_change(move |_| renderer.update_value(ChartsRenderer::theme_changed));
     let scheme = SendWrapper::new(scheme);
 
     // The span each frame drew, and the data's bounds: gestures work from these.
@@ -434,19 +434,7 @@ fn export_csv(conn: Connection) {
 
 /// The page's colours, from its CSS variables.
 fn read_theme(root: &web_sys::HtmlDivElement) -> Option<Theme> {
-    let style = dom::window()?.get_computed_style(root).ok()??;
-    let var = |name: &str, fallback: &str| {
-        let v = style.get_property_value(name).unwrap_or_default().trim().to_string();
-        if v.is_empty() {
-            fallback.to_string()
-        } else {
-            v
-        }
-    };
-    Some(Theme {
-        text: var("--text", "#e8edf2"),
-        muted: var("--muted", "#93a1b0"),
-        line: var("--line", "#2a323c"),
-        accent: var("--accent", "#4fb3ff"),
-    })
+    let mut v = dom::css_values(root, &["--text", "--muted", "--line", "--accent"]).into_iter();
+    let mut var = |fallback: &str| v.next().filter(|v| !v.is_empty()).unwrap_or_else(|| fallback.to_string());
+    Some(Theme { text: var("#e8edf2"), muted: var("#93a1b0"), line: var("#2a323c"), accent: var("#4fb3ff") })
 }

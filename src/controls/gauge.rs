@@ -33,22 +33,17 @@ pub struct Look {
 impl Look {
     /// The look of gauges inside `host`.
     pub fn read(host: &Element) -> Look {
-        let Some(w) = dom::window() else { return Look::default() };
-        let Some(style) = w.get_computed_style(host).ok().flatten() else { return Look::default() };
-        let get = |name: &str| style.get_property_value(name).unwrap_or_default().trim().to_string();
-        let forced = w.match_media("(forced-colors: active)").ok().flatten().is_some_and(|m| m.matches());
-        let text = get("color");
-        let var = |name: &str| if forced { text.clone() } else { get(name) };
-        let size = wsdeck_protocol::parse_f64(get("font-size").trim_end_matches("px")).unwrap_or(16.0);
-        Look {
-            track: var("--line"),
-            ok: var("--ok"),
-            warn: var("--warn"),
-            bad: var("--bad"),
-            font: (size, get("font-family")),
-            forced,
-            text,
-        }
+        let forced = dom::window()
+            .and_then(|w| w.match_media("(forced-colors: active)").ok().flatten())
+            .is_some_and(|m| m.matches());
+        let names = ["color", "font-size", "font-family", "--line", "--ok", "--warn", "--bad"];
+        let mut v = dom::css_values(host, &names).into_iter();
+        let mut next = || v.next().unwrap_or_default();
+        let (text, size, family) = (next(), next(), next());
+        let mut var = || if forced { text.clone() } else { next() };
+        let (track, ok, warn, bad) = (var(), var(), var(), var());
+        let size = wsdeck_protocol::parse_f64(size.trim_end_matches("px")).unwrap_or(16.0);
+        Look { track, ok, warn, bad, font: (size, family), forced, text }
     }
 
     fn fill(&self, level: Level) -> &str {

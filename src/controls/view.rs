@@ -44,9 +44,10 @@ struct Built {
     extra: Vec<Listener>,
     /// What gauges are drawn with.
     look: Look,
-    /// A new size (rotation, zoom, the page shown) or theme: the gauges are fitted and drawn again.
+    /// A new size (rotation, zoom, the page shown), theme or forced colours: the gauges are
+    /// fitted and drawn again.
     refit: Option<dom::ResizeWatch>,
-    scheme: Option<Listener>,
+    colours: Vec<Listener>,
     /// Which gauges are on screen.
     watch: Option<dom::VisibleWatch>,
 }
@@ -114,7 +115,7 @@ fn rows(conn: Connection, drive_only: bool) -> (NodeRef<leptos::html::Div>, RwSi
                         built.try_update_value(|b| b.refit(&h));
                     });
                     let h = host.clone();
-                    b.scheme = dom::on_color_scheme_change(move |_| {
+                    b.colours = dom::on_colours_change(move |_| {
                         built.try_update_value(|b| b.refit(&h));
                     });
                     // A gauge scrolled in or out: in, it is drawn at once.
