@@ -52,7 +52,9 @@ const plots = NAMES.map((name) => new uPlot({
   series: [{}, { label: name, stroke: '#4fb3ff', width: 1.5 }],
 }, [[], []], document.getElementById('charts')));
 const ws = new WebSocket('ws://' + location.host + '/ws');
+window.__got = 0;
 ws.onmessage = (e) => {
+  window.__got++;
   const m = JSON.parse(e.data);
   if (m.t !== 'tel' || !m.d) return;
   if (end === CAP) { // keep the newest window, move it to the front
@@ -129,7 +131,10 @@ const browser = await launch({ viewport: { width: 390, height: 844 }, colorSchem
 const sims = [];
 const result = { fill_s: FILL_S, measure_s: MEASURE_S, soak_s: SOAK_S };
 try {
-  const simArgs = ['--rate', '100', '--seed', '7', '--name', 'Bench'];
+  // The uPlot page, like many hand-written pages, sends nothing: without --silent-close-ms 0 the
+  // simulator closes its socket after 10 s and it has nothing left to draw (as from 2026-12-01
+  // to 2026-12-03, when uPlot read ~3 % busy). Both simulators run with the same flags.
+  const simArgs = ['--rate', '100', '--seed', '7', '--name', 'Bench', '--silent-close-ms', '0'];
   const ours = await startSim({ args: simArgs });
   const theirs = await startSim({ args: [...simArgs, '--dist', site] });
   sims.push(ours, theirs);
@@ -155,7 +160,12 @@ try {
   await wsdeck.click('[data-testid=pause]');
   await uplot.evaluate(() => { window.__draw = true; });
   await uplot.bringToFront();
+  const got = () => uplot.evaluate(() => window.__got);
+  const before = await got();
   result.uplot = await measure(uplot);
+  // A baseline that stopped receiving draws nothing and would flatter nobody: refuse it.
+  const received = (await got()) - before;
+  if (received < MEASURE_S * 50) throw new Error(`the uPlot page received ${received} messages in ${MEASURE_S} s`);
   result.ratio_p95 = result.wsdeck.p95_ms / result.uplot.p95_ms;
   result.ratio_busy = result.wsdeck.busy_pct / result.uplot.busy_pct;
   await uplot.close();
