@@ -74,7 +74,7 @@ struct Row {
     i: usize,
     kind: ControlKind,
     row: Element,
-    /// The button, switch, input or select; a gauge's bar (its first child is the fill).
+    /// The button, switch, input or select; a gauge's canvas; a led's output.
     input: Option<Element>,
     /// The value as text (with its unit), the switch's On/Off, the led's.
     output: Option<Element>,
@@ -111,13 +111,11 @@ fn rows(conn: Connection, drive_only: bool) -> (NodeRef<leptos::html::Div>, RwSi
                     // `try_`: a callback queued before the page went is let fall. The observer
                     // also calls once at the start, when the gauges first have their size.
                     let h = host.clone();
-                    b.refit = dom::ResizeWatch::new(&host, move || {
+                    let refit = move || {
                         built.try_update_value(|b| b.refit(&h));
-                    });
-                    let h = host.clone();
-                    b.colours = dom::on_colours_change(move |_| {
-                        built.try_update_value(|b| b.refit(&h));
-                    });
+                    };
+                    b.refit = dom::ResizeWatch::new(&host, refit.clone());
+                    b.colours = dom::on_colours_change(move |_| refit());
                     // A gauge scrolled in or out: in, it is drawn at once.
                     b.watch = dom::VisibleWatch::new(move |seen| {
                         built.try_update_value(|b| {
