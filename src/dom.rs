@@ -80,6 +80,27 @@ impl Drop for Held {
     }
 }
 
+/// A new `tag` element at the end of `parent`, with these attributes and text (`parent` itself
+/// if the browser refuses to make one, so a caller never has to handle it). The pages built with
+/// plain DOM calls rather than `view!` (controls, tiles) build with this.
+pub fn el(
+    doc: &web_sys::Document,
+    parent: &web_sys::Element,
+    tag: &str,
+    attrs: &[(&str, &str)],
+    text: &str,
+) -> web_sys::Element {
+    let Ok(e) = doc.create_element(tag) else { return parent.clone() };
+    for (k, v) in attrs {
+        let _ = e.set_attribute(k, v);
+    }
+    if !text.is_empty() {
+        e.set_text_content(Some(text));
+    }
+    let _ = parent.append_child(&e);
+    e
+}
+
 /// An event listener, removed when dropped.
 pub struct Listener {
     _held: Held,

@@ -3,55 +3,183 @@
 
 use super::session::{LinkState, Status};
 use super::Connection;
+use crate::dom::{self, el};
 use leptos::prelude::*;
+use web_sys::{Document, Element};
 
-#[component]
-pub fn StatusBar() -> impl IntoView {
-    let conn = expect_context::<Connection>();
-    let status = conn.status;
-    let state = move || status.with(|s| s.state);
-    let label = move || status.with(link_label);
-    let name = move || status.with(|s| s.device_name.clone().unwrap_or_else(|| host_of(&s.url).to_string()));
-    let no_heartbeat = move || status.with(|s| s.state == LinkState::Connected && !s.speaks_v1);
-    let rtt = move || {
-        status.with(|s| match s.rtt_ms {
+/// What the status bar shows for a status; [`StatusBar`] puts it on the page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Face {
+    /// `data-state`: [`LinkState::name`].
+    pub state: &'static str,
+    /// Connected to a device that cannot be pinged (`data-heartbeat="off"`).
+    pub no_heartbeat: bool,
+    /// That device has been silent for a few seconds (`data-silent`).
+    pub silent: bool,
+    pub name: String,
+    pub label: String,
+    /// Why the device cannot be reached: a link to the Device page.
+    pub why: Option<String>,
+    /// A link to Settings to try another address.
+    pub other_address: bool,
+    pub rtt: String,
+    pub rtt_title: &'static str,
+    pub rate: String,
+}
+
+pub fn face(s: &Status) -> Face {
+    let no_heartbeat = s.state == LinkState::Connected && !s.speaks_v1;
+    Face {
+        state: s.state.name(),
+        no_heartbeat,
+        silent: s.silent_s.is_some(),
+        name: s.device_name.clone().unwrap_or_else(|| host_of(&s.url).to_string()),
+        label: link_label(s),
+        why: s.diagnosis.clone(),
+        other_address: offers_other_address(s.state),
+        rtt: match s.rtt_ms {
             Some(r) => format!("{r:.0} ms"),
-            None if no_heartbeat() => "no heartbeat".into(),
+            None if no_heartbeat => "no heartbeat".into(),
             None => "– ms".into(),
-        })
-    };
-    let rtt_title = move || {
-        if no_heartbeat() {
+        },
+        rtt_title: if no_heartbeat {
             "no heartbeat: this device does not answer pings, so the round-trip time is not known"
         } else {
             "round-trip time (median)"
+        },
+        rate: format!("{}/s", s.rate),
+    }
+}
+
+/// The status bar. Plain DOM calls and one effect rather than `view!`: it is on the first screen,
+/// in the main wasm (docs/SIZE.md, the first screen in plain DOM).
+#[component]
+pub fn StatusBar() -> impl IntoView {
+    let conn = expect_context::<Connection>();
+    let host = NodeRef::<leptos::html::Header>::new();
+    let bar = StoredValue::new_local(None::<Bar>);
+    Effect::new(move |_| {
+        let face = conn.status.with(face);
+        let (Some(host), Some(doc)) = (host.get(), dom::window().and_then(|w| w.document())) else { return };
+        bar.update_value(|b| b.get_or_insert_with(|| Bar::new(&doc, &host)).show(&doc, face));
+    });
+    view! { <header class="status" data-testid="status" node_ref=host></header> }
+}
+
+/// The status bar's elements, and what they show.
+struct Bar {
+    root: Element,
+    who: Element,
+    name: Element,
+    label: Element,
+    why: Option<Element>,
+    other_address: Option<Element>,
+    figures: Element,
+    rtt: Element,
+    rate: Element,
+    now: Option<Face>,
+}
+
+impl Bar {
+    fn new(doc: &Document, root: &Element) -> Bar {
+        el(doc, root, "span", &[("class", "dot"), ("aria-hidden", "true")], "");
+        let who = el(doc, root, "div", &[("class", "who")], "");
+        let name = el(doc, &who, "strong", &[("class", "name"), ("data-testid", "device-name")], "");
+        let label = el(
+            doc,
+            &who,
+            "span",
+            &[("class", "state"), ("data-testid", "link-state"), ("role", "status")],
+            "",
+        );
+        let figures = el(doc, root, "div", &[("class", "figures")], "");
+        let rtt = el(doc, &figures, "span", &[("data-testid", "rtt")], "");
+        let rate = el(
+            doc,
+            &figures,
+            "span",
+            &[("title", "frames per second from the device"), ("data-testid", "rate")],
+            "",
+        );
+        Bar {
+            root: root.clone(),
+            who,
+            name,
+            label,
+            why: None,
+            other_address: None,
+            figures,
+            rtt,
+            rate,
+            now: None,
         }
-    };
-    let why = move || status.with(|s| s.diagnosis.clone());
-    let rate = move || status.with(|s| format!("{}/s", s.rate));
-    let lost = move || offers_other_address(state());
-    view! {
-        <header class="status" data-testid="status" data-state=move || state().name()
-            data-heartbeat=move || if no_heartbeat() { "off" } else { "on" }
-            data-silent=move || status.with(|s| s.silent_s.is_some()).then_some("")>
-            <span class="dot" aria-hidden="true"></span>
-            <div class="who">
-                <strong class="name" data-testid="device-name">{name}</strong>
-                <span class="state" data-testid="link-state" role="status">{label}</span>
-                <Show when=move || why().is_some()>
-                    <a class="why" href="#/device" data-testid="link-why" title=move || why().unwrap_or_default()>
-                        {move || why().unwrap_or_default()}
-                    </a>
-                </Show>
-            </div>
-            <Show when=lost>
-                <a class="status-link" href="#/settings" data-testid="change-device">"Address"</a>
-            </Show>
-            <div class="figures">
-                <span title=rtt_title data-testid="rtt">{rtt}</span>
-                <span title="frames per second from the device" data-testid="rate">{rate}</span>
-            </div>
-        </header>
+    }
+
+    /// Puts what changed since the last time on the page.
+    fn show(&mut self, doc: &Document, f: Face) {
+        let before = self.now.take();
+        let changed = |pick: fn(&Face) -> &str| before.as_ref().map(pick) != Some(pick(&f));
+        let attr = |e: &Element, k: &str, v: Option<&str>| {
+            let _ = match v {
+                Some(v) => e.set_attribute(k, v),
+                None => e.remove_attribute(k),
+            };
+        };
+        if changed(|f| f.state) {
+            attr(&self.root, "data-state", Some(f.state));
+        }
+        if changed(|f| if f.no_heartbeat { "off" } else { "on" }) {
+            attr(&self.root, "data-heartbeat", Some(if f.no_heartbeat { "off" } else { "on" }));
+        }
+        if changed(|f| if f.silent { "silent" } else { "" }) {
+            attr(&self.root, "data-silent", f.silent.then_some(""));
+        }
+        if changed(|f| &f.name) {
+            self.name.set_text_content(Some(&f.name));
+        }
+        if changed(|f| &f.label) {
+            self.label.set_text_content(Some(&f.label));
+        }
+        if changed(|f| &f.rtt) {
+            self.rtt.set_text_content(Some(&f.rtt));
+        }
+        if changed(|f| f.rtt_title) {
+            attr(&self.rtt, "title", Some(f.rtt_title));
+        }
+        if changed(|f| &f.rate) {
+            self.rate.set_text_content(Some(&f.rate));
+        }
+        match (&f.why, &self.why) {
+            (Some(w), Some(e)) if changed(|f| f.why.as_deref().unwrap_or_default()) => {
+                e.set_text_content(Some(w));
+                attr(e, "title", Some(w));
+            }
+            (Some(w), None) => {
+                let attrs =
+                    [("class", "why"), ("href", "#/device"), ("data-testid", "link-why"), ("title", w)];
+                self.why = Some(el(doc, &self.who, "a", &attrs, w));
+            }
+            (None, Some(e)) => {
+                e.remove();
+                self.why = None;
+            }
+            _ => {}
+        }
+        match (f.other_address, &self.other_address) {
+            (true, None) => {
+                let attrs =
+                    [("class", "status-link"), ("href", "#/settings"), ("data-testid", "change-device")];
+                let a = el(doc, &self.root, "a", &attrs, "Address");
+                let _ = self.root.insert_before(&a, Some(&self.figures));
+                self.other_address = Some(a);
+            }
+            (false, Some(e)) => {
+                e.remove();
+                self.other_address = None;
+            }
+            _ => {}
+        }
+        self.now = Some(f);
     }
 }
 
@@ -129,6 +257,26 @@ mod tests {
         assert_eq!(link_label(&session.status(4500.0)), "Link unknown · silent for 4 s");
         session.on_text(4600.0, r#"{"t":"hello"}"#);
         assert_eq!(link_label(&session.status(4700.0)), "Connected");
+    }
+
+    #[test]
+    fn the_bar_shows_the_link_the_device_and_its_figures() {
+        let (mut session, _) = crate::connection::session::Session::new("ws://10.0.0.2/ws".into(), 0.0);
+        let f = face(&session.status(0.0));
+        assert_eq!((f.state, f.name.as_str(), f.rtt.as_str()), ("connecting", "10.0.0.2", "– ms"));
+        assert!(!f.other_address && f.why.is_none() && !f.no_heartbeat && !f.silent);
+        session.on_open(10.0, None);
+        let f = face(&session.status(100.0));
+        assert_eq!(
+            (f.state, f.rtt.as_str(), f.label.as_str()),
+            ("connected", "no heartbeat", "Connected · no heartbeat")
+        );
+        assert!(f.no_heartbeat && f.rtt_title.starts_with("no heartbeat"));
+        assert!(face(&session.status(4600.0)).silent, "silent for seconds");
+        session.on_text(4700.0, r#"{"t":"hello","name":"Car"}"#);
+        let f = face(&session.status(4800.0));
+        assert_eq!((f.name.as_str(), f.rtt_title), ("Car", "round-trip time (median)"));
+        assert!(!f.no_heartbeat && !f.silent);
     }
 
     #[test]

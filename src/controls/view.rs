@@ -9,7 +9,7 @@ use super::gauge::{Gauge, Look};
 use super::model::{Panel, Shown};
 use crate::connection::Connection;
 use crate::device::prefs;
-use crate::dom::{self, Listener};
+use crate::dom::{self, el, Listener};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
@@ -221,19 +221,6 @@ fn release_on_leave(conn: Connection) {
         drop(listeners.take());
         release();
     });
-}
-
-/// A new `tag` element at the end of `parent`, with these attributes and text.
-fn el(doc: &Document, parent: &Element, tag: &str, attrs: &[(&str, &str)], text: &str) -> Element {
-    let Ok(e) = doc.create_element(tag) else { return parent.clone() };
-    for (k, v) in attrs {
-        let _ = e.set_attribute(k, v);
-    }
-    if !text.is_empty() {
-        e.set_text_content(Some(text));
-    }
-    let _ = parent.append_child(&e);
-    e
 }
 
 /// A number as a control shows it: up to 3 decimals, no trailing zeros.

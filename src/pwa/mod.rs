@@ -197,23 +197,40 @@ fn register(worker: &Rc<Worker>, ready: WriteSignal<bool>) {
     });
 }
 
-/// "Update available · Reload", while a new version waits.
+/// "Update available · Reload", while a new version waits. Plain DOM calls in one effect (the
+/// first screen's code is in the main wasm, docs/SIZE.md); the prompt is made when an update is
+/// ready and removed when it is not, its listener with it.
 #[component]
 pub fn UpdatePrompt() -> impl IntoView {
     let pwa = use_context::<Pwa>();
-    view! {
-        <Show when=move || pwa.is_some_and(|p| p.update_ready.get())>
-            <div class="update" role="status" data-testid="update-prompt">
-                <span>"Update available"</span>
-                <button type="button" class="small" data-testid="update-reload"
-                    on:click=move |_| {
-                        if let Some(p) = pwa {
-                            p.reload_to_update();
-                        }
-                    }>"Reload"</button>
-            </div>
-        </Show>
-    }
+    let host = NodeRef::<leptos::html::Div>::new();
+    let prompt = StoredValue::new_local(None::<(web_sys::Element, Listener)>);
+    Effect::new(move |_| {
+        let ready = pwa.is_some_and(|p| p.update_ready.get());
+        let (Some(host), Some(doc)) = (host.get(), dom::window().and_then(|w| w.document())) else { return };
+        prompt.update_value(|shown| match (ready, shown.take()) {
+            (true, None) => {
+                let attrs = [("class", "update"), ("role", "status"), ("data-testid", "update-prompt")];
+                let div = dom::el(&doc, &host, "div", &attrs, "");
+                dom::el(&doc, &div, "span", &[], "Update available");
+                let attrs = [("type", "button"), ("class", "small"), ("data-testid", "update-reload")];
+                let button = dom::el(&doc, &div, "button", &attrs, "Reload");
+                let click = Listener::new(&button, "click", move |_| {
+                    if let Some(p) = pwa {
+                        p.reload_to_update();
+                    }
+                });
+                *shown = Some((div, click));
+            }
+            (false, Some((div, _))) => div.remove(),
+            (_, kept) => *shown = kept,
+        });
+    });
+    on_cleanup(move || {
+        prompt.try_update_value(|p| *p = None);
+    });
+    // No box of its own: the prompt is fixed to the screen, and the app's grid has no cell for it.
+    view! { <div class="update-host" node_ref=host></div> }
 }
 
 #[cfg(test)]

@@ -129,30 +129,65 @@ pub fn Shell() -> impl IntoView {
         #[cfg(feature = "fleet")]
         Page::Fleet => lazy(Chunk::Fleet).into_any(),
     };
+    // The page's name, its tab marked, by plain DOM calls in one effect (docs/SIZE.md: the first
+    // screen in plain DOM): a reactive attribute per tab costs the main wasm more.
+    let main = NodeRef::<leptos::html::Main>::new();
+    let nav = NodeRef::<leptos::html::Nav>::new();
+    let tabs = StoredValue::new_local(Vec::<web_sys::Element>::new());
+    Effect::new(move |_| {
+        let page = page.get();
+        let (Some(main), Some(nav), Some(doc)) =
+            (main.get(), nav.get(), dom::window().and_then(|w| w.document()))
+        else {
+            return;
+        };
+        let _ = main.set_attribute("data-page", page.slug());
+        if let Some(h1) = main.first_element_child() {
+            h1.set_text_content(Some(page.title()));
+        }
+        tabs.update_value(|tabs| {
+            if tabs.is_empty() {
+                *tabs = Page::ALL.into_iter().map(|p| tab(&doc, &nav, p)).collect();
+            }
+            for (a, p) in tabs.iter().zip(Page::ALL) {
+                let _ = a.set_attribute("class", if p == page { "active" } else { "" });
+                let _ = if p == page {
+                    a.set_attribute("aria-current", "page")
+                } else {
+                    a.remove_attribute("aria-current")
+                };
+            }
+        });
+    });
     view! {
         <div class="app">
             <StatusBar/>
-            <main class="page" data-page=move || page.get().slug()>
+            <main class="page" node_ref=main>
                 // The page's one top-level heading, for screen readers: the tab bar shows its name.
-                <h1 class="visually-hidden">{move || page.get().title()}</h1>
+                <h1 class="visually-hidden"></h1>
                 <PairingCard/>
                 {body}
             </main>
-            <nav class="tabs">
-                {Page::ALL
-                    .into_iter()
-                    .map(|p| view! {
-                        <a href=format!("#/{}", p.slug()) class:active=move || page.get() == p
-                            aria-current=move || (page.get() == p).then_some("page")>
-                            <svg viewBox="0 0 24 24" aria-hidden="true"><path d=p.icon()/></svg>
-                            <span>{p.title()}</span>
-                        </a>
-                    })
-                    .collect_view()}
-            </nav>
+            <nav class="tabs" node_ref=nav></nav>
             <UpdatePrompt/>
         </div>
     }
+}
+
+/// A page's link in the tab bar: its icon and name.
+fn tab(doc: &web_sys::Document, nav: &web_sys::Element, p: Page) -> web_sys::Element {
+    let a = dom::el(doc, nav, "a", &[("href", &format!("#/{}", p.slug()))], "");
+    // The icon is SVG: made in its namespace, or it would not draw.
+    const SVG: Option<&str> = Some("http://www.w3.org/2000/svg");
+    if let (Ok(svg), Ok(path)) = (doc.create_element_ns(SVG, "svg"), doc.create_element_ns(SVG, "path")) {
+        let _ = svg.set_attribute("viewBox", "0 0 24 24");
+        let _ = svg.set_attribute("aria-hidden", "true");
+        let _ = path.set_attribute("d", p.icon());
+        let _ = svg.append_child(&path);
+        let _ = a.append_child(&svg);
+    }
+    dom::el(doc, &a, "span", &[], p.title());
+    a
 }
 
 #[cfg(test)]
