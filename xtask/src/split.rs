@@ -12,7 +12,8 @@
 //!    the loader JS that fetches them;
 //! 3. wasm-bindgen on the main module as Trunk runs it, plus `--keep-lld-exports` (the chunks
 //!    import the main module's functions, memory and table through them);
-//! 4. wasm-opt with index.html's flags on the main module and on each chunk;
+//! 4. the exports of `wasm-streams` dropped from the main module ([`UNUSED_EXPORTS`]), then
+//!    wasm-opt with index.html's flags on the main module and on each chunk;
 //! 5. the loader joined into the main JS (a file of its own would be one more request of the
 //!    first load, and the two import each other); dist/: the main JS and wasm under Trunk's
 //!    names, each chunk as `chunk-<name>-<hash of its content>.wasm` (hashed names are cached as
@@ -33,6 +34,13 @@ use wsdeck_serving::fnv1a64;
 pub const CHUNK_PREFIX: &str = "chunk-";
 /// The module the main wasm imports the chunks' loaders from, and the splitter's loader file.
 const LOADER: &str = "s.js";
+
+/// Exports of the main module that nothing calls, dropped before wasm-opt so that it removes
+/// their code: `wasm-streams`' JS stream adapters (`IntoUnderlyingSource`, `...ByteSource`,
+/// `...Sink`), which leptos' `csr` feature pulls in through server_fn's `browser` feature. The
+/// app has no server functions; the JS classes stay in the glue, unused (their methods would
+/// throw if called). ~2 KiB gzip of the first load (docs/SIZE.md).
+const UNUSED_EXPORTS: &[&str] = &["intounderlying", "__wbg_intounderlying"];
 
 /// Trunk's JS and wasm of one build in `dist`: `wsdeck-<hash>.js` and `wsdeck-<hash>_bg.wasm`.
 struct TrunkOutput {
@@ -203,7 +211,14 @@ pub fn split(toolchain: &Toolchain, dist: &Path) -> Result<(), String> {
         run(cmd("wasm-opt").arg(format!("--output={}", to.display())).args(&opt_flags).arg(from))
     };
     let new_wasm = work.join("main.opt.wasm");
-    opt(&bindgen.join("wsdeck_bg.wasm"), &new_wasm)?;
+    let bound = bindgen.join("wsdeck_bg.wasm");
+    let (kept, dropped) =
+        drop_exports(&read(&bound)?, |name| UNUSED_EXPORTS.iter().any(|prefix| name.starts_with(prefix)))?;
+    // Beside wasm-bindgen's output: every `.wasm` in `work` is taken for a chunk.
+    let pruned = bindgen.join("wsdeck_bg.pruned.wasm");
+    std::fs::write(&pruned, kept).map_err(|e| format!("{}: {e}", pruned.display()))?;
+    println!("xtask: dropped {} unused exports of the main module ({})", dropped.len(), dropped.join(" "));
+    opt(&pruned, &new_wasm)?;
     let mut loader_js = std::fs::read_to_string(work.join(&loader))
         .map_err(|e| format!("the splitter wrote no {loader}: {e}"))?;
     let mut chunks = Vec::new();
@@ -253,6 +268,86 @@ pub fn split(toolchain: &Toolchain, dist: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// A LEB128 unsigned number at `at`: its value and where the next byte is.
+fn leb(wasm: &[u8], mut at: usize) -> Result<(u32, usize), String> {
+    let (mut value, mut shift) = (0u32, 0);
+    loop {
+        let byte = *wasm.get(at).ok_or("the wasm ends inside a number")?;
+        at += 1;
+        value |= u32::from(byte & 0x7f).checked_shl(shift).ok_or("a number too long")?;
+        shift += 7;
+        if byte < 0x80 {
+            return Ok((value, at));
+        }
+    }
+}
+
+fn push_leb(out: &mut Vec<u8>, mut value: u32) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// The wasm without the exports whose names `unwanted` picks, and their names. Only the export
+/// section changes; what becomes unreachable is left for wasm-opt to remove.
+fn drop_exports(wasm: &[u8], unwanted: impl Fn(&str) -> bool) -> Result<(Vec<u8>, Vec<String>), String> {
+    if wasm.get(..8) != Some(b"\0asm\x01\0\0\0") {
+        return Err("not a wasm module".into());
+    }
+    let mut out = wasm[..8].to_vec();
+    let mut dropped = Vec::new();
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        let (size, body) = leb(wasm, at + 1)?;
+        let end = body
+            .checked_add(size as usize)
+            .filter(|&e| e <= wasm.len())
+            .ok_or("a section runs past the end")?;
+        if id != 7 {
+            out.extend_from_slice(&wasm[at..end]);
+            at = end;
+            continue;
+        }
+        let (count, mut p) = leb(wasm, body)?;
+        let mut kept = Vec::new();
+        let mut kept_count = 0;
+        for _ in 0..count {
+            let start = p;
+            let (len, name_at) = leb(wasm, p)?;
+            let name_end = name_at + len as usize;
+            let name =
+                std::str::from_utf8(wasm.get(name_at..name_end).ok_or("an export name runs past the end")?)
+                    .map_err(|_| "an export name is not UTF-8")?;
+            // kind, then the index
+            p = leb(wasm, name_end + 1)?.1;
+            if unwanted(name) {
+                dropped.push(name.to_string());
+            } else {
+                kept.extend_from_slice(&wasm[start..p]);
+                kept_count += 1;
+            }
+        }
+        if p != end {
+            return Err("the export section has bytes after its exports".into());
+        }
+        let mut section = Vec::new();
+        push_leb(&mut section, kept_count);
+        section.extend_from_slice(&kept);
+        out.push(7);
+        push_leb(&mut out, section.len() as u32);
+        out.extend_from_slice(&section);
+        at = end;
+    }
+    Ok((out, dropped))
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -260,6 +355,32 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exports_are_dropped_by_name_and_the_rest_kept_as_they_were() {
+        // A module with a type section, two exports (function 0 as "keep", as "intounderlying_x")
+        // and a custom section after them.
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        wasm.extend_from_slice(&[1, 4, 1, 0x60, 0, 0]);
+        let mut exports = vec![2];
+        for name in ["keep", "intounderlying_x"] {
+            exports.push(name.len() as u8);
+            exports.extend_from_slice(name.as_bytes());
+            exports.extend_from_slice(&[0, 0]);
+        }
+        wasm.push(7);
+        wasm.push(exports.len() as u8);
+        wasm.extend_from_slice(&exports);
+        wasm.extend_from_slice(&[0, 3, 2, b'h', b'i']);
+        let (out, dropped) = drop_exports(&wasm, |n| n.starts_with("intounderlying")).unwrap();
+        assert_eq!(dropped, ["intounderlying_x"]);
+        let mut want = wasm[..14].to_vec();
+        want.extend_from_slice(&[7, 8, 1, 4, b'k', b'e', b'e', b'p', 0, 0, 0, 3, 2, b'h', b'i']);
+        assert_eq!(out, want);
+        assert_eq!(drop_exports(&wasm, |_| false).unwrap().0, wasm, "nothing dropped, nothing changed");
+        assert!(drop_exports(b"\0asm", |_| false).is_err());
+        assert!(drop_exports(&wasm[..wasm.len() - 3], |_| false).is_err(), "a section cut short");
+    }
 
     #[test]
     fn wasm_opt_flags_are_index_htmls() {
