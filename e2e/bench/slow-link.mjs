@@ -37,12 +37,23 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Navigation -> first tile value (ms) and what was downloaded, for the page `dist` serves. */
 async function once(dist) {
-  const port = await freePort();
-  const proxy = await startProxy({ target: port });
-  const sim = await startSim({
-    port,
-    args: ['--rate', '20', '--seed', '7', '--allow-origin', `http://127.0.0.1:${proxy.port}`, ...(dist ? ['--dist', dist] : [])],
-  });
+  // A free port can be taken again before the simulator binds it (the proxy's own listener, or
+  // an earlier run's connection still in TIME_WAIT): then both are started again on new ports.
+  let proxy, sim;
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    proxy = await startProxy({ target: port });
+    try {
+      sim = await startSim({
+        port,
+        args: ['--rate', '20', '--seed', '7', '--allow-origin', `http://127.0.0.1:${proxy.port}`, ...(dist ? ['--dist', dist] : [])],
+      });
+      break;
+    } catch (e) {
+      await proxy.close();
+      if (attempt === 3 || !/Address already in use/.test(String(e))) throw e;
+    }
+  }
   proxy.set({ bandwidth: BYTES_PER_S, shared: true }, 'down');
   const browser = await launch();
   try {
