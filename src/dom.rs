@@ -82,7 +82,7 @@ impl Drop for Held {
 
 /// A new `tag` element at the end of `parent`, with these attributes and text (`parent` itself
 /// if the browser refuses to make one, so a caller never has to handle it). The pages built with
-/// plain DOM calls rather than `view!` (controls, tiles) build with this.
+/// plain DOM calls rather than `view!` (the first screen, the controls) build with this.
 pub fn el(
     doc: &web_sys::Document,
     parent: &web_sys::Element,

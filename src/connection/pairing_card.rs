@@ -67,7 +67,8 @@ struct Card {
     root: Element,
     message: Element,
     submit: Element,
-    now: Option<Face>,
+    /// What is on screen (`None`: hidden).
+    drawn: Option<Face>,
     _listeners: [Listener; 2],
 }
 
@@ -102,26 +103,27 @@ impl Card {
             }
         });
         let click = Listener::new(&submit, "click", move |_| send());
-        Card { root: root.clone(), message, submit, now: None, _listeners: [enter, click] }
+        Card { root: root.clone(), message, submit, drawn: None, _listeners: [enter, click] }
     }
 
     fn show(&mut self, face: Option<Face>) {
-        if self.now == face {
+        if self.drawn == face {
             return;
         }
         let _ = match &face {
             Some(_) => self.root.remove_attribute("hidden"),
             None => self.root.set_attribute("hidden", ""),
         };
+        // Hidden, it says nothing (a screen reader's virtual cursor could still reach old words).
+        self.message.set_text_content(face.as_ref().map(|f| f.message.as_str()));
         if let Some(f) = &face {
-            self.message.set_text_content(Some(&f.message));
             let _ = if f.wait {
                 self.submit.set_attribute("disabled", "")
             } else {
                 self.submit.remove_attribute("disabled")
             };
         }
-        self.now = face;
+        self.drawn = face;
     }
 }
 

@@ -77,7 +77,8 @@ struct Bar {
     figures: Element,
     rtt: Element,
     rate: Element,
-    now: Option<Face>,
+    /// What is on screen (`None` before the first status).
+    drawn: Option<Face>,
 }
 
 impl Bar {
@@ -111,13 +112,13 @@ impl Bar {
             figures,
             rtt,
             rate,
-            now: None,
+            drawn: None,
         }
     }
 
     /// Puts what changed since the last time on the page.
     fn show(&mut self, doc: &Document, f: Face) {
-        let before = self.now.take();
+        let before = self.drawn.take();
         let changed = |pick: fn(&Face) -> &str| before.as_ref().map(pick) != Some(pick(&f));
         let attr = |e: &Element, k: &str, v: Option<&str>| {
             let _ = match v {
@@ -179,7 +180,7 @@ impl Bar {
             }
             _ => {}
         }
-        self.now = Some(f);
+        self.drawn = Some(f);
     }
 }
 

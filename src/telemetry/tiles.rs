@@ -98,7 +98,7 @@ struct TileView {
     /// Under a gap: the last good value and its age.
     note: Option<Element>,
     /// What is on screen: label, unit, reading (`None` before the first).
-    now: Option<(String, String, Shown)>,
+    drawn: Option<(String, String, Shown)>,
 }
 
 impl TileView {
@@ -108,12 +108,12 @@ impl TileView {
         let value = el(doc, &root, "span", &[("class", "tile-value")], "");
         let num = el(doc, &value, "span", &[("class", "num")], "");
         let unit = el(doc, &value, "small", &[("class", "unit")], "");
-        TileView { name: name.to_string(), root, label, num, unit, note: None, now: None }
+        TileView { name: name.to_string(), root, label, num, unit, note: None, drawn: None }
     }
 
     /// Puts what changed since the last time on the page.
     fn show(&mut self, doc: &Document, label: &str, unit: &str, shown: Shown) {
-        let (l, u, b) = match &self.now {
+        let (l, u, b) = match &self.drawn {
             Some((l, u, b)) => (Some(l.as_str()), Some(u.as_str()), Some(b)),
             None => (None, None, None),
         };
@@ -145,6 +145,6 @@ impl TileView {
                 (None, None) => {}
             }
         }
-        self.now = Some((label.to_string(), unit.to_string(), shown));
+        self.drawn = Some((label.to_string(), unit.to_string(), shown));
     }
 }

@@ -217,7 +217,15 @@ pub fn split(toolchain: &Toolchain, dist: &Path) -> Result<(), String> {
     // Beside wasm-bindgen's output: every `.wasm` in `work` is taken for a chunk.
     let pruned = bindgen.join("wsdeck_bg.pruned.wasm");
     std::fs::write(&pruned, kept).map_err(|e| format!("{}: {e}", pruned.display()))?;
-    println!("xtask: dropped {} unused exports of the main module ({})", dropped.len(), dropped.join(" "));
+    if dropped.is_empty() {
+        println!("xtask: warning: none of the unused exports to drop was found (UNUSED_EXPORTS)");
+    } else {
+        println!(
+            "xtask: dropped {} unused exports of the main module ({})",
+            dropped.len(),
+            dropped.join(" ")
+        );
+    }
     opt(&pruned, &new_wasm)?;
     let mut loader_js = std::fs::read_to_string(work.join(&loader))
         .map_err(|e| format!("the splitter wrote no {loader}: {e}"))?;
@@ -233,6 +241,11 @@ pub fn split(toolchain: &Toolchain, dist: &Path) -> Result<(), String> {
         .collect();
     entries.sort();
     for chunk in entries {
+        // A chunk reaches the main module through its exports: none may be one that was dropped.
+        let needs = import_names(&read(&chunk)?)?;
+        if let Some(name) = needs.iter().find(|n| dropped.contains(n)) {
+            return Err(format!("{} imports `{name}`, which was dropped (UNUSED_EXPORTS)", chunk.display()));
+        }
         let stem = chunk.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let optimised = work.join(format!("{stem}.opt"));
         opt(&chunk, &optimised)?;
@@ -274,6 +287,9 @@ fn leb(wasm: &[u8], mut at: usize) -> Result<(u32, usize), String> {
     loop {
         let byte = *wasm.get(at).ok_or("the wasm ends inside a number")?;
         at += 1;
+        if shift == 28 && byte & 0x70 != 0 {
+            return Err("a number too large for 32 bits".into());
+        }
         value |= u32::from(byte & 0x7f).checked_shl(shift).ok_or("a number too long")?;
         shift += 7;
         if byte < 0x80 {
@@ -348,6 +364,50 @@ fn drop_exports(wasm: &[u8], unwanted: impl Fn(&str) -> bool) -> Result<(Vec<u8>
     Ok((out, dropped))
 }
 
+/// The field names of a wasm module's imports.
+fn import_names(wasm: &[u8]) -> Result<Vec<String>, String> {
+    let name = |p: usize| -> Result<(String, usize), String> {
+        let (len, at) = leb(wasm, p)?;
+        let end = at + len as usize;
+        let text = wasm.get(at..end).ok_or("an import name runs past the end")?;
+        Ok((String::from_utf8_lossy(text).into_owned(), end))
+    };
+    let mut at = 8;
+    while at < wasm.len() {
+        let (size, body) = leb(wasm, at + 1)?;
+        let end = body + size as usize;
+        if wasm[at] == 2 {
+            let (count, mut p) = leb(wasm, body)?;
+            let mut names = Vec::new();
+            for _ in 0..count {
+                let (_, after_module) = name(p)?;
+                let (field, desc) = name(after_module)?;
+                names.push(field);
+                let kind = *wasm.get(desc).ok_or("an import runs past the end")?;
+                p = match kind {
+                    0 => leb(wasm, desc + 1)?.1, // function: its type
+                    1 | 2 => {
+                        // table (element type, then limits) or memory (limits)
+                        let limits = desc + 1 + usize::from(kind == 1);
+                        let flags = *wasm.get(limits).ok_or("an import runs past the end")?;
+                        let after_min = leb(wasm, limits + 1)?.1;
+                        if flags & 1 == 1 {
+                            leb(wasm, after_min)?.1
+                        } else {
+                            after_min
+                        }
+                    }
+                    3 => desc + 3, // global: type, mutability
+                    _ => return Err(format!("import kind {kind} is not understood")),
+                };
+            }
+            return Ok(names);
+        }
+        at = end;
+    }
+    Ok(Vec::new())
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -380,6 +440,24 @@ mod tests {
         assert_eq!(drop_exports(&wasm, |_| false).unwrap().0, wasm, "nothing dropped, nothing changed");
         assert!(drop_exports(b"\0asm", |_| false).is_err());
         assert!(drop_exports(&wasm[..wasm.len() - 3], |_| false).is_err(), "a section cut short");
+    }
+
+    #[test]
+    fn import_names_are_read_past_every_kind() {
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        // "m"."f" function of type 0; "m"."t" table funcref min 1; "m"."mem" memory min 1 max 2;
+        // "m"."g" global i32 immutable.
+        let body: &[u8] = &[
+            4, 1, b'm', 1, b'f', 0, 0, 1, b'm', 1, b't', 1, 0x70, 0, 1, 1, b'm', 3, b'm', b'e', b'm', 2, 1,
+            1, 2, 1, b'm', 1, b'g', 3, 0x7f, 0,
+        ];
+        wasm.push(2);
+        wasm.push(body.len() as u8);
+        wasm.extend_from_slice(body);
+        assert_eq!(import_names(&wasm).unwrap(), ["f", "t", "mem", "g"]);
+        assert_eq!(import_names(b"\0asm\x01\0\0\0").unwrap(), Vec::<String>::new());
+        assert!(leb(&[0xff, 0xff, 0xff, 0xff, 0x7f], 0).is_err(), "more than 32 bits");
+        assert_eq!(leb(&[0xff, 0xff, 0xff, 0xff, 0x0f], 0).unwrap(), (u32::MAX, 5));
     }
 
     #[test]
